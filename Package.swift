@@ -1,0 +1,99 @@
+// swift-tools-version: 6.2
+import CompilerPluginSupport
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "isolated",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Isolated", targets: ["Isolated"]),
+        .library(name: "IsolatedEngine", targets: ["IsolatedEngine"]),
+        .executable(name: "isolated", targets: ["isolated"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/pointfreeco/swift-macro-testing", from: "0.7.0"),
+    ],
+    targets: [
+        // What users import: the macros, the call path and the embedded engine.
+        .target(
+            name: "Isolated",
+            dependencies: ["IsolatedCore", "IsolatedEngine", "IsolatedMacros"],
+            swiftSettings: swiftSettings
+        ),
+        .macro(
+            name: "IsolatedMacros",
+            dependencies: [
+                .product(name: "SwiftSyntax", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxBuilder", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxMacros", package: "swift-syntax"),
+                .product(name: "SwiftDiagnostics", package: "swift-syntax"),
+                .product(name: "SwiftCompilerPlugin", package: "swift-syntax"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Wire types and framing shared by the engine and every worker; Foundation only.
+        .target(name: "IsolatedCore", swiftSettings: swiftSettings),
+        // The loop inside every worker. Workers compile it from source (see RuntimeBuilder);
+        // it is a target here so the host type-checks and tests it.
+        .target(name: "IsolatedRunner", dependencies: ["IsolatedCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "IsolatedEngine",
+            dependencies: [
+                "IsolatedCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "isolated",
+            dependencies: [
+                "IsolatedEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "Demo",
+            dependencies: ["Isolated"],
+            path: "Examples/Demo",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bench",
+            dependencies: ["Isolated", "IsolatedEngine"],
+            path: "Benchmarks/bench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IsolatedMacrosTests",
+            dependencies: [
+                "IsolatedMacros",
+                .product(name: "MacroTesting", package: "swift-macro-testing"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "IsolatedCoreTests", dependencies: ["IsolatedCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IsolatedEngineTests",
+            dependencies: ["IsolatedEngine", "IsolatedCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IsolatedTests",
+            dependencies: ["Isolated", "IsolatedEngine"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

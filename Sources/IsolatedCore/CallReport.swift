@@ -1,0 +1,72 @@
+/// What one isolated call did and how long each part took.
+public struct CallReport: Sendable, Hashable, Codable {
+    /// One phase of a call.
+    public struct Phase: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+        /// The phase's stable name.
+        public var rawValue: String
+        /// Creates a phase.
+        public init(rawValue: String) { self.rawValue = rawValue }
+
+        /// Finding the environment, or building it.
+        public static let environment = Phase(rawValue: "environment")
+        /// Finding the compiled function version, or compiling it.
+        public static let compile = Phase(rawValue: "compile")
+        /// Starting a runner (absent when a warm runner was reused).
+        public static let start = Phase(rawValue: "start")
+        /// Sending the arguments and running the function.
+        public static let run = Phase(rawValue: "run")
+        /// Decoding the result.
+        public static let transfer = Phase(rawValue: "transfer")
+
+        /// The raw value.
+        public var description: String { rawValue }
+    }
+
+    /// How long a phase took, and what it found.
+    public struct Timing: Sendable, Hashable, Codable {
+        /// The phase.
+        public var phase: Phase
+        /// How long it took.
+        public var duration: Duration
+        /// `cached`, `built`, `warm`, `cold`, … when the phase has such an outcome.
+        public var outcome: String?
+
+        /// Creates a timing.
+        public init(phase: Phase, duration: Duration, outcome: String? = nil) {
+            self.phase = phase
+            self.duration = duration
+            self.outcome = outcome
+        }
+    }
+
+    /// The engine's id for the call.
+    public var callID: UInt64
+    /// The function called.
+    public var function: FunctionReference
+    /// The runner that ran it, once one was assigned.
+    public var runnerID: String?
+    /// The runner's process id, once one was assigned.
+    public var processID: Int32?
+    /// Whether the call reused a warm runner.
+    public var warm: Bool
+    /// The phases, in order.
+    public var phases: [Timing]
+
+    /// Creates a report.
+    public init(callID: UInt64, function: FunctionReference, runnerID: String? = nil, processID: Int32? = nil, warm: Bool = false, phases: [Timing] = []) {
+        self.callID = callID
+        self.function = function
+        self.runnerID = runnerID
+        self.processID = processID
+        self.warm = warm
+        self.phases = phases
+    }
+
+    /// The duration of one phase, if the call reached it.
+    public func duration(of phase: Phase) -> Duration? {
+        phases.first { $0.phase == phase }?.duration
+    }
+
+    /// The sum of all phases.
+    public var total: Duration { phases.reduce(.zero) { $0 + $1.duration } }
+}

@@ -1,0 +1,93 @@
+/// One message on the channel between the engine and a runner.
+///
+/// On the wire a frame is a 4-byte little-endian length, then a 1-byte kind, then the payload;
+/// the length counts the kind byte and the payload. Binary framing keeps the warm path free of
+/// JSON: only user arguments and results are encoded, and they travel as opaque bytes.
+public struct Frame: Sendable, Equatable {
+    /// What a frame carries; the payload's layout depends on it.
+    public struct Kind: RawRepresentable, Sendable, Hashable {
+        /// The byte that identifies the kind on the wire.
+        public var rawValue: UInt8
+        /// Creates a kind from its wire byte.
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+    }
+
+    /// The largest frame either side accepts: guards against a corrupt length prefix.
+    public static let maximumLength = 1 << 31
+
+    /// The frame's kind.
+    public var kind: Kind
+    /// The frame's payload.
+    public var payload: [UInt8]
+
+    /// Creates a frame.
+    public init(kind: Kind, payload: [UInt8] = []) {
+        self.kind = kind
+        self.payload = payload
+    }
+
+    /// The frame as bytes ready to write, header included.
+    public var bytes: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(payload.count + 5)
+        let length = UInt32(payload.count + 1)
+        withUnsafeBytes(of: length.littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(kind.rawValue)
+        bytes.append(contentsOf: payload)
+        return bytes
+    }
+}
+
+/// Splits a byte stream into frames, however the bytes arrive.
+public struct FrameParser: Sendable {
+    /// Raised when the stream cannot be a valid frame sequence.
+    public struct Failure: Error, CustomStringConvertible {
+        /// What was wrong.
+        public var description: String
+    }
+
+    private var buffer: [UInt8] = []
+    private var start = 0
+
+    /// Creates an empty parser.
+    public init() {}
+
+    /// Adds bytes read from the stream.
+    public mutating func append<Bytes: Collection<UInt8>>(_ bytes: Bytes) {
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// The next complete frame, or nil until more bytes arrive.
+    public mutating func next() throws(Failure) -> Frame? {
+        let available = buffer.count - start
+        guard available >= 5 else { return compactIfDrained() }
+        let length =
+            Int(buffer[start]) | Int(buffer[start + 1]) << 8 | Int(buffer[start + 2]) << 16 | Int(buffer[start + 3]) << 24
+        guard length >= 1, length <= Frame.maximumLength else {
+            throw Failure(description: "invalid frame length \(length)")
+        }
+        guard available >= 4 + length else {
+            buffer.reserveCapacity(start + 4 + length)
+            return nil
+        }
+        let kind = Frame.Kind(rawValue: buffer[start + 4])
+        let payload = Array(buffer[(start + 5)..<(start + 4 + length)])
+        start += 4 + length
+        _ = compactIfDrained()
+        return Frame(kind: kind, payload: payload)
+    }
+
+    /// Whether bytes of an incomplete frame are buffered.
+    public var hasPartialFrame: Bool { buffer.count > start }
+
+    private mutating func compactIfDrained() -> Frame? {
+        if start == buffer.count {
+            buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 20)
+            start = 0
+        } else if start > 1 << 20 {
+            buffer.removeSubrange(0..<start)
+            start = 0
+        }
+        return nil
+    }
+}

@@ -1,0 +1,109 @@
+/// The one error an isolated call throws.
+///
+/// ``code`` says what kind of failure it was; ``message`` says what happened and what to do.
+/// Failures of the user's own code carry their details: compiler diagnostics, the remote error,
+/// the signal and the last lines of the runner's output.
+public struct IsolatedError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure; extensible, compare with the static members.
+    public struct Code: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+        /// The code's stable name.
+        public var rawValue: String
+        /// Creates a code.
+        public init(rawValue: String) { self.rawValue = rawValue }
+
+        /// A requirement is malformed.
+        public static let invalidRequirement = Code(rawValue: "invalidRequirement")
+        /// The machine type is not in the catalog.
+        public static let noSuchMachineType = Code(rawValue: "noSuchMachineType")
+        /// The environment's packages could not be resolved or built.
+        public static let environmentBuildFailed = Code(rawValue: "environmentBuildFailed")
+        /// The function's source did not compile.
+        public static let compilationFailed = Code(rawValue: "compilationFailed")
+        /// The function threw; ``IsolatedError/remote`` has its type and message.
+        public static let functionThrew = Code(rawValue: "functionThrew")
+        /// The runner process died during the call.
+        public static let runnerCrashed = Code(rawValue: "runnerCrashed")
+        /// The runner stopped answering heartbeats and was killed.
+        public static let runnerUnresponsive = Code(rawValue: "runnerUnresponsive")
+        /// The runner could not be started.
+        public static let runnerStartFailed = Code(rawValue: "runnerStartFailed")
+        /// An argument or the result could not be encoded or decoded.
+        public static let codingFailed = Code(rawValue: "codingFailed")
+        /// The engine has shut down or could not start.
+        public static let engineUnavailable = Code(rawValue: "engineUnavailable")
+        /// The call was cancelled.
+        public static let cancelled = Code(rawValue: "cancelled")
+        /// The engine's own files could not be read or written.
+        public static let storageFailed = Code(rawValue: "storageFailed")
+
+        /// The raw value.
+        public var description: String { rawValue }
+    }
+
+    /// What kind of failure.
+    public var code: Code
+    /// What happened and what to do, in a sentence or two.
+    public var message: String
+    /// The function the call was for, when known.
+    public var function: FunctionReference?
+    /// The error the function threw in the worker, for ``Code/functionThrew``.
+    public var remote: RemoteError?
+    /// Compiler diagnostics or the relevant lines of a build log.
+    public var details: [String]
+    /// The last lines the runner printed, for crashes.
+    public var logTail: [String]
+    /// The call's phases up to the failure, when the call got that far.
+    public var report: CallReport?
+    /// The lower-level error that caused this one.
+    public var underlying: (any Error & Sendable)?
+
+    /// Creates an error.
+    public init(
+        code: Code,
+        message: String,
+        function: FunctionReference? = nil,
+        remote: RemoteError? = nil,
+        details: [String] = [],
+        logTail: [String] = [],
+        report: CallReport? = nil,
+        underlying: (any Error & Sendable)? = nil
+    ) {
+        self.code = code
+        self.message = message
+        self.function = function
+        self.remote = remote
+        self.details = details
+        self.logTail = logTail
+        self.report = report
+        self.underlying = underlying
+    }
+
+    /// The message, then the details and log tail, each indented.
+    public var description: String {
+        var text = "\(code): \(message)"
+        if let function { text += "\n  in \(function)" }
+        if !details.isEmpty { text += "\n" + details.map { "  | \($0)" }.joined(separator: "\n") }
+        if !logTail.isEmpty { text += "\n  last output:\n" + logTail.map { "  | \($0)" }.joined(separator: "\n") }
+        return text
+    }
+}
+
+/// A function as its user wrote it: its name and where it is declared.
+public struct FunctionReference: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The function's name.
+    public var name: String
+    /// The file that declares it.
+    public var file: String
+    /// The line its declaration starts on.
+    public var line: Int
+
+    /// Creates a reference.
+    public init(name: String, file: String, line: Int) {
+        self.name = name
+        self.file = file
+        self.line = line
+    }
+
+    /// `name() at file:line`.
+    public var description: String { "\(name)() at \(file):\(line)" }
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// Messages between the engine and a runner, over the runner's channel.
+///
+/// The engine sends `invoke`, `ping` and `stop`; the runner answers with `ready` once at start,
+/// then `returned` or `threw` for each invocation and `pong` for each ping. A runner handles one
+/// invocation at a time; its standard output and error are separate pipes, and after each call
+/// it writes `LogMarker` to both so the engine can attribute every line to the call that printed it.
+public enum RunnerMessage: Sendable, Equatable {
+    /// The runner is connected and waiting for invocations.
+    case ready(processID: Int32)
+    /// Run the function once with these encoded arguments.
+    case invoke(id: UInt64, arguments: [[UInt8]])
+    /// The invocation finished with this encoded result.
+    case returned(id: UInt64, result: [UInt8])
+    /// The invocation failed inside the worker.
+    case threw(id: UInt64, error: RemoteError)
+    /// Liveness probe; answered by the runner's I/O thread even while the function runs.
+    case ping(UInt64)
+    /// Answer to `ping`.
+    case pong(UInt64)
+    /// Finish and exit.
+    case stop
+
+    /// A message that is not part of the protocol.
+    public struct Malformed: Error, CustomStringConvertible {
+        /// What was wrong.
+        public var description: String
+    }
+
+    private static let readyKind = Frame.Kind(rawValue: 1)
+    private static let invokeKind = Frame.Kind(rawValue: 2)
+    private static let returnedKind = Frame.Kind(rawValue: 3)
+    private static let threwKind = Frame.Kind(rawValue: 4)
+    private static let pingKind = Frame.Kind(rawValue: 5)
+    private static let pongKind = Frame.Kind(rawValue: 6)
+    private static let stopKind = Frame.Kind(rawValue: 7)
+
+    /// The message as a frame.
+    public var frame: Frame {
+        var writer = ByteWriter()
+        let kind: Frame.Kind
+        switch self {
+        case .ready(let processID):
+            kind = Self.readyKind
+            writer.write(UInt32(bitPattern: processID))
+        case .invoke(let id, let arguments):
+            kind = Self.invokeKind
+            writer = ByteWriter(capacity: 16 + arguments.reduce(0) { $0 + $1.count + 4 })
+            writer.write(id)
+            writer.write(UInt32(arguments.count))
+            for argument in arguments { writer.write(bytes: argument) }
+        case .returned(let id, let result):
+            return Frame(kind: Self.returnedKind, payload: Self.idPrefixed(id, result))
+        case .threw(let id, let error):
+            kind = Self.threwKind
+            writer.write(id)
+            writer.write(error.stage.rawValue)
+            writer.write(error.typeName)
+            writer.write(error.message)
+        case .ping(let sequence):
+            kind = Self.pingKind
+            writer.write(sequence)
+        case .pong(let sequence):
+            kind = Self.pongKind
+            writer.write(sequence)
+        case .stop:
+            kind = Self.stopKind
+        }
+        return Frame(kind: kind, payload: writer.bytes)
+    }
+
+    /// Decodes a frame, failing on anything the protocol does not define.
+    public init(_ frame: Frame) throws(Malformed) {
+        var reader = ByteReader(frame.payload)
+        do {
+            switch frame.kind {
+            case Self.readyKind: self = .ready(processID: Int32(bitPattern: try reader.readUInt32()))
+            case Self.invokeKind:
+                let id = try reader.readUInt64()
+                let count = Int(try reader.readUInt32())
+                guard count <= frame.payload.count else { throw Malformed(description: "invalid argument count \(count)") }
+                var arguments: [[UInt8]] = []
+                arguments.reserveCapacity(count)
+                for _ in 0..<count { arguments.append(try reader.readBytes()) }
+                self = .invoke(id: id, arguments: arguments)
+            case Self.returnedKind:
+                let id = try reader.readUInt64()
+                self = .returned(id: id, result: Array(frame.payload.dropFirst(8)))
+                return
+            case Self.threwKind:
+                let id = try reader.readUInt64()
+                let stage = RemoteError.Stage(rawValue: try reader.readUInt8())
+                self = .threw(id: id, error: RemoteError(stage: stage, typeName: try reader.readString(), message: try reader.readString()))
+            case Self.pingKind: self = .ping(try reader.readUInt64())
+            case Self.pongKind: self = .pong(try reader.readUInt64())
+            case Self.stopKind: self = .stop
+            default: throw Malformed(description: "unknown frame kind \(frame.kind.rawValue)")
+            }
+        } catch let error as Malformed {
+            throw error
+        } catch {
+            throw Malformed(description: "truncated frame of kind \(frame.kind.rawValue)")
+        }
+        guard reader.isAtEnd else { throw Malformed(description: "trailing bytes in frame of kind \(frame.kind.rawValue)") }
+    }
+
+    private static func idPrefixed(_ id: UInt64, _ body: [UInt8]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8 + body.count)
+        withUnsafeBytes(of: id.littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: body)
+        return bytes
+    }
+}
+
+/// The line a runner writes to its standard output and error after each call.
+///
+/// Everything the engine reads from a pipe before the marker belongs to that call, so logs are
+/// attributed exactly even though they travel apart from the result. A line the function left
+/// without a newline ends right before the marker.
+public enum LogMarker {
+    /// The marker's fixed prefix; the call id follows it.
+    public static let prefix = "\u{1}isolated-end-of-call "
+
+    /// The marker line (newline included) for one call.
+    public static func line(for id: UInt64) -> String { "\(prefix)\(id)\n" }
+
+    /// Splits a line into the text before a marker and the marker's call id, if it has one.
+    public static func parse(_ line: Substring) -> (text: Substring, id: UInt64)? {
+        guard let range = line.range(of: prefix), let id = UInt64(line[range.upperBound...]) else { return nil }
+        return (line[..<range.lowerBound], id)
+    }
+}

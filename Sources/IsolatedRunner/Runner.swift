@@ -1,0 +1,119 @@
+import Foundation
+import IsolatedCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The loop inside every worker, in the manner of the Lambda runtime: wait for the next
+/// invocation, run it, send its result or error, repeat until told to stop.
+///
+/// The channel to the engine is the socket inherited as `ISOLATED_RUNNER_FD`. A dedicated thread
+/// reads it, so pings are answered while the function runs, and the worker exits as soon as the
+/// engine's end closes: a runner never outlives its engine, even one killed with SIGKILL.
+public enum Runner {
+    /// Serves invocations with `handler` until the engine says stop or goes away.
+    public static func run(_ handler: @escaping @Sendable (Invocation) async throws -> [UInt8]) async -> Never {
+        // Line-buffered output streams live; a pipe would otherwise be block-buffered.
+        StandardStreams.useLineBuffering()
+        guard let text = ProcessInfo.processInfo.environment["ISOLATED_RUNNER_FD"], let descriptor = Int32(text) else {
+            RunnerChannel.writeAll(STDERR_FILENO, Array("isolated runner: ISOLATED_RUNNER_FD is not set; runners are started by the Isolated engine\n".utf8))
+            exit(2)
+        }
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        let channel = RunnerChannel(descriptor: descriptor)
+        let (invocations, continuation) = AsyncStream.makeStream(of: Invocation.self)
+        channel.send(.ready(processID: getpid()))
+        let reader = Thread { channel.readLoop(invocations: continuation) }
+        reader.name = "isolated-runner-io"
+        reader.start()
+
+        for await invocation in invocations {
+            let reply: RunnerMessage
+            do {
+                reply = .returned(id: invocation.id, result: try await handler(invocation))
+            } catch let error as StageError {
+                reply = .threw(id: invocation.id, error: error.error)
+            } catch {
+                reply = .threw(id: invocation.id, error: RemoteError(stage: .function, typeName: String(describing: type(of: error)), message: describe(error)))
+            }
+            StandardStreams.flush()
+            let marker = Array(LogMarker.line(for: invocation.id).utf8)
+            RunnerChannel.writeAll(STDOUT_FILENO, marker)
+            RunnerChannel.writeAll(STDERR_FILENO, marker)
+            channel.send(reply)
+        }
+        exit(0)
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let localized = error as? any LocalizedError, let description = localized.errorDescription {
+            return description
+        }
+        return String(describing: error)
+    }
+}
+
+/// The runner's end of the socket to the engine.
+final class RunnerChannel: Sendable {
+    private let descriptor: Int32
+    private let writeLock = Mutex(())
+
+    init(descriptor: Int32) { self.descriptor = descriptor }
+
+    func send(_ message: RunnerMessage) {
+        let bytes = message.frame.bytes
+        let written = writeLock.withLock { _ in Self.writeAll(descriptor, bytes) }
+        // The engine is gone: nothing left to serve.
+        if !written { _exit(0) }
+    }
+
+    /// Reads frames until the engine stops the runner or closes its end.
+    func readLoop(invocations continuation: AsyncStream<Invocation>.Continuation) {
+        var parser = FrameParser()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            // End of file or a broken channel: the engine has gone away, so must the worker.
+            guard count > 0 else { _exit(0) }
+            parser.append(buffer[0..<count])
+            do {
+                while let frame = try parser.next() {
+                    switch try RunnerMessage(frame) {
+                    case .invoke(let id, let arguments):
+                        continuation.yield(Invocation(id: id, arguments: arguments))
+                    case .ping(let sequence):
+                        send(.pong(sequence))
+                    case .stop:
+                        continuation.finish()
+                        return
+                    case .ready, .returned, .threw, .pong:
+                        RunnerChannel.writeAll(STDERR_FILENO, Array("isolated runner: unexpected message from the engine\n".utf8))
+                        _exit(3)
+                    }
+                }
+            } catch {
+                RunnerChannel.writeAll(STDERR_FILENO, Array("isolated runner: \(error)\n".utf8))
+                _exit(3)
+            }
+        }
+    }
+
+    @discardableResult
+    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += count
+        }
+        return true
+    }
+}
