@@ -1,0 +1,24 @@
+import Foundation
+import Isolated
+
+// The reference's first example: a function whose requirement only its worker has.
+// `randomSample(count:)` comes from swift-algorithms, which this demo does not depend on.
+@Isolated(requirements: ["apple/swift-algorithms@1.2.0"], machineType: "S", keepAlive: 10)
+func isolatedJoke() async throws -> String {
+    let jokes = [
+        "Why do Swift developers prefer dark mode? Because light attracts bugs.",
+        "I would tell you a UDP joke, but you might not get it.",
+        "There are 10 kinds of people: those who understand binary and those who don't.",
+        "A SQL query walks into a bar, walks up to two tables and asks: may I join you?",
+    ]
+    print("picking a joke in worker process \(ProcessInfo.processInfo.processIdentifier)")
+    return jokes.randomSample(count: 1)[0]
+}
+
+// The reference's keep-alive example: the worker stays warm for 300 seconds after each call.
+// It returns its process id so the demo can show the second call reused the same worker.
+@Isolated(keepAlive: 300)
+func getTwo() async throws -> Int32 {
+    _ = 1 + 1
+    return ProcessInfo.processInfo.processIdentifier
+}

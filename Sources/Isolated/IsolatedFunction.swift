@@ -1,0 +1,93 @@
+import Foundation
+public import IsolatedCore
+import IsolatedEngine
+
+/// An isolated function as the `@Isolated` macro describes it; its ``call(_:returning:)``
+/// is the body the macro gives the function.
+public struct IsolatedFunction: Sendable {
+    /// The shipped source and entry point.
+    public var source: FunctionSource
+    /// The packages its environment needs.
+    public var requirements: [Requirement]
+    /// The machine type it runs on.
+    public var machineType: MachineType
+    /// Seconds its runner stays warm after each call.
+    public var keepAlive: Int
+
+    /// Describes a function; the macro fills every argument from the declaration.
+    public init(
+        name: String,
+        source: String,
+        entry: String,
+        file: String,
+        line: Int,
+        requirements: [Requirement] = [],
+        machineType: MachineType = "XS",
+        keepAlive: Int = 10
+    ) {
+        self.source = FunctionSource(name: name, source: source, entry: entry, file: file, line: line)
+        self.requirements = requirements
+        self.machineType = machineType
+        self.keepAlive = keepAlive
+    }
+
+    /// Calls the function with `arguments` and decodes its result.
+    public func call<each Argument: Encodable & Sendable, Result: Decodable & Sendable>(
+        _ argument: repeat each Argument,
+        returning: Result.Type
+    ) async throws(IsolatedError) -> Result {
+        let result = try await invoke(encode(repeat each argument))
+        let started = ContinuousClock.now
+        do {
+            let value = try PayloadCoding.decode(Result.self, from: result.payload)
+            Isolation.record(result.report, transfer: ContinuousClock.now - started)
+            return value
+        } catch {
+            throw IsolatedError(
+                code: .codingFailed,
+                message: "\(source.reference) returned a value that is not a valid \(Result.self): \(error)",
+                function: source.reference,
+                report: result.report
+            )
+        }
+    }
+
+    /// Calls a function that returns nothing.
+    public func call<each Argument: Encodable & Sendable>(_ argument: repeat each Argument) async throws(IsolatedError) {
+        let result = try await invoke(encode(repeat each argument))
+        Isolation.record(result.report, transfer: .zero)
+    }
+
+    private func encode<each Argument: Encodable & Sendable>(_ argument: repeat each Argument) throws(IsolatedError) -> [[UInt8]] {
+        var arguments: [[UInt8]] = []
+        for argument in repeat each argument {
+            do {
+                arguments.append(try PayloadCoding.encode(argument))
+            } catch {
+                throw IsolatedError(
+                    code: .codingFailed,
+                    message: "argument \(arguments.count) of \(source.reference) cannot be encoded: \(error)",
+                    function: source.reference
+                )
+            }
+        }
+        return arguments
+    }
+
+    private func invoke(_ arguments: [[UInt8]]) async throws(IsolatedError) -> InvocationResult {
+        let request = InvocationRequest(
+            function: source,
+            requirements: requirements,
+            machineType: machineType,
+            keepAlive: keepAlive,
+            arguments: arguments
+        )
+        let engine = await Isolation.currentEngine()
+        do {
+            return try await engine.invoke(request, events: Isolation.eventHandler)
+        } catch {
+            if let report = error.report { Isolation.record(report, transfer: nil) }
+            throw error
+        }
+    }
+}

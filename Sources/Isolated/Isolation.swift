@@ -1,0 +1,61 @@
+public import IsolatedCore
+public import IsolatedEngine
+import Logging
+import Synchronization
+
+/// Which engine `@Isolated` calls go to, and what they report.
+///
+/// With no configuration, calls run on an embedded engine in this process, started on first
+/// use; its warm runners live as long as the process. ``withEngine(_:operation:)`` sends the
+/// calls made inside it to another engine, such as one a test configured.
+public enum Isolation {
+    @TaskLocal private static var engine: Engine?
+    @TaskLocal private static var collector: ReportCollector?
+
+    private static let embedded: Engine = {
+        let engine = Engine(logger: Logger(label: "isolated"))
+        Task.detached { try await engine.run() }
+        return engine
+    }()
+
+    /// The engine calls made here go to: the innermost ``withEngine(_:operation:)``'s, or the embedded one.
+    public static func currentEngine() async -> Engine {
+        let engine = engine ?? embedded
+        await engine.untilRunning()
+        return engine
+    }
+
+    /// Runs `operation` with every isolated call in it going to `engine`, which must be running.
+    public static func withEngine<Value>(
+        _ engine: Engine,
+        operation: () async throws -> Value
+    ) async rethrows -> Value {
+        try await $engine.withValue(engine, operation: operation)
+    }
+
+    /// Runs `operation` and returns, with its value, the report of every isolated call it made, in order.
+    public static func withCallReports<Value>(
+        _ operation: () async throws -> Value
+    ) async rethrows -> (value: Value, reports: [CallReport]) {
+        let collector = ReportCollector()
+        let value = try await $collector.withValue(collector, operation: operation)
+        return (value, collector.reports)
+    }
+
+    static func record(_ report: CallReport, transfer: Duration?) {
+        var report = report
+        if let transfer { report.phases.append(CallReport.Timing(phase: .transfer, duration: transfer)) }
+        collector?.append(report)
+    }
+
+    static let eventHandler: @Sendable (InvocationEvent) -> Void = { event in
+        TerminalProgress.shared.handle(event)
+    }
+}
+
+private final class ReportCollector: Sendable {
+    private let storage = Mutex<[CallReport]>([])
+
+    func append(_ report: CallReport) { storage.withLock { $0.append(report) } }
+    var reports: [CallReport] { storage.withLock { $0 } }
+}

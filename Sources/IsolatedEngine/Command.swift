@@ -1,0 +1,75 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a tool (`swift build`, `swiftc`) to completion, streaming its output line by line.
+package enum Command {
+    /// How the tool ended and everything it printed, both streams interleaved as they arrived.
+    package struct Result: Sendable {
+        package var termination: ChildProcess.Termination
+        package var output: [String]
+
+        package var succeeded: Bool { termination == .exited(0) }
+    }
+
+    /// Runs `executable`; cancelling the task kills the tool and its children.
+    package static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        workingDirectory: String? = nil,
+        onLine: @escaping @Sendable (String) -> Void = { _ in }
+    ) async throws(ChildProcess.SpawnError) -> Result {
+        let process = try ChildProcess.spawn(
+            executable: executable,
+            arguments: arguments,
+            environment: environment,
+            workingDirectory: workingDirectory,
+            withChannel: false
+        )
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result, Never>) in
+                let thread = Thread {
+                    let output = Self.collect(process, onLine: onLine)
+                    continuation.resume(returning: Result(termination: process.waitForTermination(), output: output))
+                }
+                thread.name = "isolated-command"
+                thread.start()
+            }
+        } onCancel: {
+            process.signalGroup(SIGKILL)
+        }
+    }
+
+    private static func collect(_ process: ChildProcess, onLine: @Sendable (String) -> Void) -> [String] {
+        var output: [String] = []
+        var splitters = [LineSplitter(), LineSplitter()]
+        var descriptors = [pollfd(fd: process.standardOutput, events: Int16(POLLIN), revents: 0), pollfd(fd: process.standardError, events: Int16(POLLIN), revents: 0)]
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var open = 2
+        func emit(_ line: Substring) {
+            let text = String(line)
+            output.append(text)
+            onLine(text)
+        }
+        while open > 0 {
+            guard poll(&descriptors, 2, -1) >= 0 || errno == EINTR else { break }
+            for index in 0..<2 where descriptors[index].fd >= 0 && descriptors[index].revents != 0 {
+                let count = buffer.withUnsafeMutableBytes { read(descriptors[index].fd, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                if count <= 0 {
+                    if let rest = splitters[index].finish() { emit(rest) }
+                    close(descriptors[index].fd)
+                    descriptors[index].fd = -1
+                    open -= 1
+                    continue
+                }
+                let lines = buffer.withUnsafeBytes { splitters[index].lines(in: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                lines.forEach(emit)
+            }
+        }
+        return output
+    }
+}

@@ -1,0 +1,469 @@
+import Foundation
+public import IsolatedCore
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// Builds environments, compiles functions, and runs calls on warm or new runners.
+///
+/// An engine is a `Service`: its keep-alive timers and heartbeats run inside ``run()``, and
+/// calls are refused until it runs. Runners are its child processes; they exit when the engine
+/// stops or its process dies.
+public actor Engine: Service {
+    /// The configuration the engine was created with.
+    public nonisolated let configuration: EngineConfiguration
+    let logger: Logger
+    let clock: EngineClock
+    let store: EnvironmentStore
+    let launcher: any Launcher
+    private nonisolated let jobs = Mutex<AsyncStream<Job>.Continuation?>(nil)
+
+    typealias Job = @Sendable () async -> Void
+
+    private enum State {
+        case created
+        case running
+        case stopped
+    }
+
+    private struct PoolKey: Hashable {
+        var worker: String
+        var machineType: String
+    }
+
+    /// What determines a compiled function version; the warm path looks it up without hashing files.
+    private struct VersionKey: Hashable {
+        var function: FunctionSource
+        var requirements: [Requirement]
+    }
+
+    private struct Runner {
+        enum Phase {
+            case starting
+            case busy
+            case idle(since: Duration)
+            case stopping
+        }
+
+        var id: String
+        var pool: PoolKey
+        var function: FunctionReference
+        var connection: RunnerConnection
+        var processID: Int32?
+        var phase: Phase
+        var keepAlive: Duration
+        var calls = 0
+        var pingsSent: UInt64 = 0
+        var unresponsive = false
+        var monitored = false
+    }
+
+    private var state = State.created
+    private var runningWaiters: [CheckedContinuation<Void, Never>] = []
+    private var versions: [VersionKey: String] = [:]
+    private var runners: [String: Runner] = [:]
+    private var idle: [PoolKey: [String]] = [:]
+    private var nextCallID: UInt64 = 1
+    private var nextRunnerNumber = 1
+
+    /// Creates an engine; `clock` drives keep-alive and heartbeats.
+    public init(
+        configuration: EngineConfiguration = .init(),
+        clock: some Clock<Duration> = ContinuousClock(),
+        logger: Logger = Logger(label: "isolated.engine")
+    ) {
+        self.configuration = configuration
+        self.clock = EngineClock(clock)
+        self.logger = logger
+        self.store = EnvironmentStore(configuration: configuration, logger: logger)
+        self.launcher = LocalLauncher(home: configuration.home)
+    }
+
+    /// Serves calls until cancelled or shut down gracefully; then stops every runner.
+    public func run() async throws {
+        guard case .created = state else {
+            throw IsolatedError(code: .engineUnavailable, message: "this engine has already run; create a new one")
+        }
+        let (stream, continuation) = AsyncStream.makeStream(of: Job.self)
+        jobs.withLock { $0 = continuation }
+        state = .running
+        for waiter in runningWaiters { waiter.resume() }
+        runningWaiters.removeAll()
+        logger.debug("engine running", metadata: ["home": "\(configuration.home)"])
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.heartbeats() }
+                for await job in stream { group.addTask { await job() } }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.finishJobs()
+        }
+        finishJobs()
+        await stopAll()
+    }
+
+    /// Returns once ``run()`` has started (or the engine has already stopped).
+    public func untilRunning() async {
+        guard case .created = state else { return }
+        await withCheckedContinuation { runningWaiters.append($0) }
+    }
+
+    /// Stops accepting calls and ends ``run()``.
+    public nonisolated func shutdown() { finishJobs() }
+
+    private nonisolated func finishJobs() {
+        jobs.withLock { $0?.finish() }
+    }
+
+    private nonisolated func enqueue(_ job: @escaping Job) {
+        jobs.withLock { _ = $0?.yield(job) }
+    }
+
+    /// The runners alive now.
+    public func runnerSnapshots() -> [RunnerSnapshot] {
+        runners.values.map { runner in
+            let state: RunnerSnapshot.State =
+                switch runner.phase {
+                case .starting: .starting
+                case .busy: .busy
+                case .idle: .idle
+                case .stopping: .stopping
+                }
+            return RunnerSnapshot(
+                id: runner.id,
+                function: runner.function,
+                processID: runner.processID,
+                machineType: runner.pool.machineType,
+                state: state,
+                calls: runner.calls,
+                keepAlive: Int(runner.keepAlive.components.seconds)
+            )
+        }
+        .sorted { $0.id < $1.id }
+    }
+
+    // MARK: - Calls
+
+    /// Runs one call: finds or builds the environment, finds or compiles the function version,
+    /// reuses a warm runner or starts one, and runs the function there. `events` receives the
+    /// phases, build progress and every line the function prints, as they happen.
+    public func invoke(
+        _ request: InvocationRequest,
+        events: @escaping @Sendable (InvocationEvent) -> Void = { _ in }
+    ) async throws(IsolatedError) -> InvocationResult {
+        let callID = nextCallID
+        nextCallID += 1
+        var report = CallReport(callID: callID, function: request.function.reference)
+        do throws(IsolatedError) {
+            guard case .running = state else {
+                throw IsolatedError(code: .engineUnavailable, message: "the engine is not running; start it with run() before calling")
+            }
+            guard request.keepAlive >= 0 else {
+                throw IsolatedError(code: .invalidRequirement, message: "keepAlive must be 0 or more seconds, not \(request.keepAlive)")
+            }
+            let machine = try configuration.machineTypes.spec(for: request.machineType)
+            let worker = try await workerExecutable(for: request, report: &report, events: events)
+            let pool = PoolKey(worker: worker, machineType: machine.name)
+
+            let runnerID: String
+            if let warm = takeIdleRunner(in: pool) {
+                runnerID = warm
+                report.warm = true
+            } else {
+                let started = ContinuousClock.now
+                events(.phaseStarted(.start, detail: "starting a runner on machine type \(machine.name)"))
+                runnerID = try await startRunner(for: request, machine: machine, pool: pool)
+                let timing = CallReport.Timing(phase: .start, duration: ContinuousClock.now - started, outcome: "cold")
+                report.phases.append(timing)
+                events(.phaseFinished(timing))
+            }
+            guard let runner = runners[runnerID] else {
+                throw IsolatedError(code: .runnerCrashed, message: "the runner for \(request.function.reference) exited before the call began")
+            }
+            report.runnerID = runnerID
+            report.processID = runner.processID
+
+            let started = ContinuousClock.now
+            events(.phaseStarted(.run, detail: nil))
+            let name = request.function.name
+            let connection = runner.connection
+            let outcome = await withTaskCancellationHandler {
+                await connection.invoke(id: callID, arguments: request.arguments) { stream, text in
+                    events(.log(LogLine(callID: callID, function: name, stream: stream, text: text)))
+                }
+            } onCancel: {
+                connection.kill()
+            }
+            let timing = CallReport.Timing(phase: .run, duration: ContinuousClock.now - started)
+            report.phases.append(timing)
+            events(.phaseFinished(timing))
+
+            let unresponsive = runners[runnerID]?.unresponsive ?? false
+            release(runnerID, keepAlive: request.keepAlive)
+            switch outcome {
+            case .returned(let payload):
+                logger.debug("call finished", metadata: Self.metadata(report))
+                return InvocationResult(payload: payload, report: report)
+            case .threw(let remote):
+                throw Self.error(for: remote, function: request.function.reference)
+            case .crashed(let termination, let tail):
+                if Task.isCancelled {
+                    throw IsolatedError(code: .cancelled, message: "the call to \(request.function.reference) was cancelled; its runner was stopped")
+                }
+                if unresponsive {
+                    throw IsolatedError(
+                        code: .runnerUnresponsive,
+                        message: "the runner for \(request.function.reference) stopped answering heartbeats for "
+                            + "\(configuration.heartbeatTimeout) and was killed; the next call gets a new runner",
+                        logTail: tail
+                    )
+                }
+                throw IsolatedError(
+                    code: .runnerCrashed,
+                    message: "the runner for \(request.function.reference) crashed: \(termination); the next call gets a new runner",
+                    logTail: tail
+                )
+            }
+        } catch {
+            var error = error
+            error.function = error.function ?? request.function.reference
+            error.report = report
+            logger.debug("call failed", metadata: Self.metadata(report).merging(["error": "\(error.code)"]) { $1 })
+            throw error
+        }
+    }
+
+    private func workerExecutable(
+        for request: InvocationRequest,
+        report: inout CallReport,
+        events: @escaping @Sendable (InvocationEvent) -> Void
+    ) async throws(IsolatedError) -> String {
+        let key = VersionKey(function: request.function, requirements: request.requirements)
+        if let worker = versions[key] {
+            report.phases.append(CallReport.Timing(phase: .environment, duration: .zero, outcome: "cached"))
+            report.phases.append(CallReport.Timing(phase: .compile, duration: .zero, outcome: "cached"))
+            return worker
+        }
+        var started = ContinuousClock.now
+        let detail = request.requirements.isEmpty ? "no requirements" : request.requirements.map(\.description).joined(separator: ", ")
+        events(.phaseStarted(.environment, detail: detail))
+        let toolchain = try await store.toolchain()
+        let spec = try EnvironmentSpec(
+            requirements: request.requirements,
+            callerFile: request.function.file,
+            toolchain: toolchain,
+            configuration: configuration.buildConfiguration
+        )
+        let (environment, built) = try await store.environment(for: spec) { events(.progress(.environment, $0)) }
+        var timing = CallReport.Timing(phase: .environment, duration: ContinuousClock.now - started, outcome: built ? "built" : "cached")
+        report.phases.append(timing)
+        events(.phaseFinished(timing))
+
+        started = ContinuousClock.now
+        events(.phaseStarted(.compile, detail: request.function.name))
+        let (worker, compiled) = try await store.worker(for: request.function, in: environment)
+        timing = CallReport.Timing(phase: .compile, duration: ContinuousClock.now - started, outcome: compiled ? "compiled" : "cached")
+        report.phases.append(timing)
+        events(.phaseFinished(timing))
+        versions[key] = worker
+        return worker
+    }
+
+    private static func error(for remote: RemoteError, function: FunctionReference) -> IsolatedError {
+        switch remote.stage {
+        case .function:
+            IsolatedError(code: .functionThrew, message: "\(function) threw \(remote)", function: function, remote: remote)
+        default:
+            IsolatedError(code: .codingFailed, message: "\(function): \(remote.message)", function: function, remote: remote)
+        }
+    }
+
+    private static func metadata(_ report: CallReport) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "call": "\(report.callID)", "function": "\(report.function.name)", "warm": "\(report.warm)",
+        ]
+        if let runner = report.runnerID { metadata["runner"] = "\(runner)" }
+        for timing in report.phases { metadata["phase.\(timing.phase)"] = "\(timing.duration)\(timing.outcome.map { " (\($0))" } ?? "")" }
+        return metadata
+    }
+
+    // MARK: - Runners
+
+    private func takeIdleRunner(in pool: PoolKey) -> String? {
+        guard var ids = idle[pool], let id = ids.popLast() else { return nil }
+        idle[pool] = ids.isEmpty ? nil : ids
+        runners[id]?.phase = .busy
+        return id
+    }
+
+    private func startRunner(for request: InvocationRequest, machine: MachineTypeSpec, pool: PoolKey) async throws(IsolatedError) -> String {
+        let id = "r\(nextRunnerNumber)-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+        nextRunnerNumber += 1
+        let logger = self.logger
+        let function = request.function.name
+        let connection = try await launcher.launch(
+            LaunchRequest(
+                runnerID: id,
+                executable: pool.worker,
+                function: function,
+                machineType: machine,
+                onIdleLog: { stream, text in
+                    logger.debug("runner output between calls", metadata: ["runner": "\(id)", "function": "\(function)", "\(stream)": "\(text)"])
+                },
+                onExit: { [weak self] termination in
+                    guard let engine = self else { return }
+                    engine.enqueue { await engine.runnerExited(id, termination) }
+                }
+            )
+        )
+        runners[id] = Runner(
+            id: id,
+            pool: pool,
+            function: request.function.reference,
+            connection: connection,
+            phase: .starting,
+            keepAlive: .seconds(request.keepAlive)
+        )
+        let processID: Int32
+        do {
+            processID = try await connection.waitUntilReady()
+        } catch let failure as RunnerConnection.StartFailure {
+            runners[id] = nil
+            throw IsolatedError(
+                code: .runnerStartFailed,
+                message: "the runner for \(request.function.reference) \(failure.termination) before it was ready",
+                logTail: failure.tail
+            )
+        } catch {
+            runners[id] = nil
+            throw IsolatedError(code: .runnerStartFailed, message: "the runner for \(request.function.reference) did not start: \(error)")
+        }
+        guard case .running = state, runners[id] != nil else {
+            connection.kill()
+            throw IsolatedError(code: .engineUnavailable, message: "the engine stopped while a runner was starting")
+        }
+        runners[id]?.processID = processID
+        runners[id]?.phase = .busy
+        logger.debug("runner started", metadata: ["runner": "\(id)", "pid": "\(processID)", "function": "\(function)"])
+        return id
+    }
+
+    private func release(_ id: String, keepAlive: Int) {
+        guard var runner = runners[id] else { return }
+        runner.calls += 1
+        guard case .busy = runner.phase, !runner.connection.hasExited, !runner.unresponsive else {
+            runners[id] = runner
+            return
+        }
+        guard case .running = state, keepAlive > 0 else {
+            runners[id] = runner
+            stop(id)
+            return
+        }
+        runner.phase = .idle(since: clock.now())
+        runner.keepAlive = .seconds(keepAlive)
+        runner.pingsSent = runner.connection.lastPong
+        let needsMonitor = !runner.monitored
+        runner.monitored = true
+        runners[id] = runner
+        idle[runner.pool, default: []].append(id)
+        if needsMonitor { enqueue { await self.monitorKeepAlive(id) } }
+    }
+
+    /// Stops the runner once it has been idle for its keep-alive; the timer restarts at every call.
+    private func monitorKeepAlive(_ id: String) async {
+        while let deadline = keepAliveDeadline(id) {
+            do {
+                try await clock.sleep(deadline)
+            } catch {
+                return
+            }
+        }
+    }
+
+    private func keepAliveDeadline(_ id: String) -> Duration? {
+        guard let runner = runners[id] else { return nil }
+        switch runner.phase {
+        case .idle(let since):
+            let deadline = since + runner.keepAlive
+            guard clock.now() < deadline else {
+                logger.debug("keep-alive ended", metadata: ["runner": "\(id)"])
+                stop(id)
+                return nil
+            }
+            return deadline
+        case .busy, .starting:
+            return clock.now() + runner.keepAlive
+        case .stopping:
+            return nil
+        }
+    }
+
+    private func stop(_ id: String) {
+        guard var runner = runners[id] else { return }
+        if case .stopping = runner.phase { return }
+        idle[runner.pool]?.removeAll { $0 == id }
+        if idle[runner.pool]?.isEmpty == true { idle[runner.pool] = nil }
+        runner.phase = .stopping
+        runners[id] = runner
+        let connection = runner.connection
+        connection.stop()
+        let grace = configuration.stopGracePeriod
+        let clock = self.clock
+        enqueue {
+            try? await clock.sleep(clock.now() + grace)
+            if !connection.hasExited { connection.kill() }
+        }
+    }
+
+    private func runnerExited(_ id: String, _ termination: ChildProcess.Termination) {
+        guard let runner = runners.removeValue(forKey: id) else { return }
+        idle[runner.pool]?.removeAll { $0 == id }
+        if idle[runner.pool]?.isEmpty == true { idle[runner.pool] = nil }
+        logger.debug("runner exited", metadata: ["runner": "\(id)", "termination": "\(termination)"])
+    }
+
+    private func heartbeats() async {
+        let interval = configuration.heartbeatInterval
+        let allowed = max(1, UInt64((configuration.heartbeatTimeout / interval).rounded(.up)))
+        while !Task.isCancelled {
+            do {
+                try await clock.sleep(clock.now() + interval)
+            } catch {
+                return
+            }
+            checkHeartbeats(allowedMisses: allowed)
+        }
+    }
+
+    private func checkHeartbeats(allowedMisses: UInt64) {
+        for (id, runner) in runners {
+            guard case .busy = runner.phase, !runner.unresponsive else { continue }
+            let answered = runner.connection.lastPong
+            if runner.pingsSent >= answered + allowedMisses {
+                logger.debug("runner unresponsive", metadata: ["runner": "\(id)"])
+                runners[id]?.unresponsive = true
+                runner.connection.kill()
+            } else {
+                runners[id]?.pingsSent += 1
+                runner.connection.ping(runner.pingsSent + 1)
+            }
+        }
+    }
+
+    private func stopAll() async {
+        state = .stopped
+        for (id, runner) in runners {
+            if case .busy = runner.phase { runner.connection.kill() } else { stop(id) }
+        }
+        // Runners told to stop exit at once; anything still alive after the grace period is killed.
+        let deadline = ContinuousClock.now + configuration.stopGracePeriod
+        while runners.values.contains(where: { !$0.connection.hasExited }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        for runner in runners.values where !runner.connection.hasExited { runner.connection.kill() }
+        runners.removeAll()
+        idle.removeAll()
+    }
+}

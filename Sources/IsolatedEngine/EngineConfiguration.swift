@@ -1,0 +1,54 @@
+public import IsolatedCore
+import Foundation
+
+/// How an ``Engine`` builds environments and runs runners.
+public struct EngineConfiguration: Sendable {
+    /// Where environments, compiled functions and runner directories live: `ISOLATED_HOME`,
+    /// or `~/.cache/isolated`.
+    public var home: String
+    /// The directory holding `swift` and `swiftc`; by default the first on `PATH`.
+    public var toolchainDirectory: String?
+    /// The build configuration environments and functions are compiled in.
+    public var buildConfiguration: BuildConfiguration
+    /// The machine types calls may ask for.
+    public var machineTypes: MachineTypeCatalog
+    /// How often a busy runner is asked whether it is alive.
+    public var heartbeatInterval: Duration
+    /// How long a busy runner may leave heartbeats unanswered before it is killed.
+    public var heartbeatTimeout: Duration
+    /// How long a runner told to stop may take before it is killed.
+    public var stopGracePeriod: Duration
+
+    /// The build configuration of environments and compiled functions.
+    public enum BuildConfiguration: String, Sendable, Codable {
+        /// Unoptimized: fastest to build.
+        case debug
+        /// Optimized: slower to build, faster to run.
+        case release
+    }
+
+    /// Creates a configuration; every value has a default.
+    public init(
+        home: String? = nil,
+        toolchainDirectory: String? = nil,
+        buildConfiguration: BuildConfiguration = .debug,
+        machineTypes: MachineTypeCatalog = .standard,
+        heartbeatInterval: Duration = .seconds(1),
+        heartbeatTimeout: Duration = .seconds(10),
+        stopGracePeriod: Duration = .seconds(5)
+    ) {
+        self.home = home ?? Self.defaultHome
+        self.toolchainDirectory = toolchainDirectory
+        self.buildConfiguration = buildConfiguration
+        self.machineTypes = machineTypes
+        self.heartbeatInterval = heartbeatInterval
+        self.heartbeatTimeout = heartbeatTimeout
+        self.stopGracePeriod = stopGracePeriod
+    }
+
+    /// `ISOLATED_HOME`, or `~/.cache/isolated`.
+    public static var defaultHome: String {
+        if let home = ProcessInfo.processInfo.environment["ISOLATED_HOME"], !home.isEmpty { return home }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/isolated").path
+    }
+}

@@ -1,0 +1,12 @@
+package import IsolatedCore
+
+/// Builds an environment from its spec into a directory.
+package protocol EnvironmentBuilder: Sendable {
+    /// Builds `spec` in `directory` (empty when called); `progress` receives lines to show the user.
+    func build(
+        _ spec: EnvironmentSpec,
+        in directory: String,
+        toolchain: Toolchain,
+        progress: @escaping @Sendable (String) -> Void
+    ) async throws(IsolatedError) -> Environment
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An exclusive lock on a file, shared with other processes: two engines never build the same
+/// environment at once. The kernel releases it if the holder dies.
+package enum FileLock {
+    /// Runs `body` holding the lock at `path`; waits without blocking a thread, calling `onWait` once if it has to.
+    package static func withLock<Value>(
+        path: String,
+        onWait: () -> Void = {},
+        _ body: () async throws -> Value
+    ) async throws -> Value {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+        }
+        defer {
+            flock(descriptor, LOCK_UN)
+            close(descriptor)
+        }
+        var waited = false
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            if !waited {
+                onWait()
+                waited = true
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try await body()
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+package import IsolatedCore
+
+/// Compiles one function version into a worker executable with `swiftc`, against a built
+/// environment and the runner runtime.
+package enum FunctionCompiler {
+    /// The version's key: everything that changes the executable.
+    package static func key(_ function: FunctionSource, environment: Environment, runtimeKey: String, configuration: EngineConfiguration.BuildConfiguration) -> String {
+        var hasher = SHA256()
+        for part in ["1", environment.key, runtimeKey, configuration.rawValue, function.file, String(function.line), function.source, function.entry] {
+            hasher.update(part)
+            hasher.update([0])
+        }
+        return hasher.finalize()
+    }
+
+    /// The worker's full source: the shipped declaration under `#sourceLocation`, then the entry point.
+    package static func workerSource(_ function: FunctionSource, modules: [String]) -> String {
+        let imports = (["Foundation", "IsolatedRunner"] + modules).map { "import \($0)" }.joined(separator: "\n")
+        let file = function.file.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return """
+            \(imports)
+
+            #sourceLocation(file: "\(file)", line: \(function.line))
+            \(function.source)
+            #sourceLocation()
+
+            @main
+            enum IsolatedWorkerEntry {
+                static func main() async {
+                    await Runner.run { invocation in
+                        \(function.entry.replacingOccurrences(of: "\n", with: "\n            "))
+                    }
+                }
+            }
+
+            """
+    }
+
+    /// Compiles the worker into `directory/worker`, atomically.
+    package static func compile(
+        _ function: FunctionSource,
+        environment: Environment,
+        runtime: Runtime,
+        toolchain: Toolchain,
+        configuration: EngineConfiguration.BuildConfiguration,
+        in directory: String
+    ) async throws(IsolatedError) -> String {
+        let executable = "\(directory)/worker"
+        if FileManager.default.isExecutableFile(atPath: executable) { return executable }
+        // Named like the user's file, so the compiler's #fileID bookkeeping sees no conflict.
+        let basename = (function.file as NSString).lastPathComponent
+        let sourcePath = "\(directory)/\(basename.hasSuffix(".swift") ? basename : "\(basename).swift")"
+        let temporary = "\(directory)/worker.\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try workerSource(function, modules: environment.modules).write(toFile: sourcePath, atomically: true, encoding: .utf8)
+        } catch {
+            throw IsolatedError(code: .storageFailed, message: "cannot write the function's source in \(directory): \(error)", underlying: error)
+        }
+        var arguments = [
+            "-parse-as-library", "-swift-version", "6", configuration == .release ? "-O" : "-Onone",
+            "-module-name", "IsolatedWorker", "-diagnostic-style", "llvm", "-suppress-warnings",
+        ]
+        arguments += runtime.compileFlags + environment.compileFlags
+        arguments += [sourcePath, "-o", temporary]
+        arguments += runtime.linkFlags + environment.linkFlags
+        let result: Command.Result
+        do {
+            result = try await Command.run(toolchain.swiftc, arguments)
+        } catch {
+            throw IsolatedError(code: .engineUnavailable, message: "cannot run \(toolchain.swiftc): \(error)")
+        }
+        guard result.succeeded else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            let errors = result.output.filter { $0.contains(": error:") }
+            let details = diagnostics(result.output)
+            let requirements = environment.spec.dependencies.map(\.written)
+            let context = requirements.isEmpty ? "with no requirements" : "with requirements [\(requirements.joined(separator: ", "))]"
+            throw IsolatedError(
+                code: .compilationFailed,
+                message: "\(function.reference) does not compile in its environment (\(context)): "
+                    + (errors.first ?? "swiftc \(result.termination)"),
+                function: function.reference,
+                details: details
+            )
+        }
+        do {
+            if FileManager.default.fileExists(atPath: executable) {
+                try FileManager.default.removeItem(atPath: temporary)
+            } else {
+                try FileManager.default.moveItem(atPath: temporary, toPath: executable)
+            }
+        } catch {
+            throw IsolatedError(code: .storageFailed, message: "cannot install the compiled function in \(directory): \(error)", underlying: error)
+        }
+        return executable
+    }
+
+    /// Each error with its source excerpt; linker and driver errors as they are.
+    static func diagnostics(_ output: [String]) -> [String] {
+        var lines: [String] = []
+        var inError = false
+        for line in output {
+            if line.contains(": error:") || line.hasPrefix("error:") {
+                inError = true
+            } else if line.contains(": warning:") || line.contains(": note:") {
+                inError = line.contains(": note:") && inError
+            }
+            if inError { lines.append(line) }
+        }
+        return lines.isEmpty ? Array(output.suffix(20)) : Array(lines.prefix(60))
+    }
+}

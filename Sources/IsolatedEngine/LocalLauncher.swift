@@ -1,0 +1,50 @@
+import Foundation
+package import IsolatedCore
+
+/// Runs each runner as a child process of the engine, in its own process group and working
+/// directory, with a scrubbed environment.
+package struct LocalLauncher: Launcher {
+    private let runnersDirectory: String
+
+    package init(home: String) {
+        runnersDirectory = "\(home)/runners"
+    }
+
+    package func launch(_ request: LaunchRequest) async throws(IsolatedError) -> RunnerConnection {
+        let directory = "\(runnersDirectory)/\(request.runnerID)"
+        do {
+            try FileManager.default.createDirectory(atPath: "\(directory)/tmp", withIntermediateDirectories: true)
+        } catch {
+            throw IsolatedError(code: .runnerStartFailed, message: "cannot create the runner's directory \(directory): \(error)")
+        }
+        var environment = [
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": directory,
+            "TMPDIR": "\(directory)/tmp",
+            "ISOLATED_RUNNER_FD": "3",
+            "ISOLATED_RUNNER_ID": request.runnerID,
+            "ISOLATED_FUNCTION": request.function,
+            "ISOLATED_MACHINE_TYPE": request.machineType.name,
+        ]
+        for name in ["LANG", "LC_ALL", "TZ"] {
+            if let value = ProcessInfo.processInfo.environment[name] { environment[name] = value }
+        }
+        let process: ChildProcess
+        do {
+            process = try ChildProcess.spawn(
+                executable: request.executable,
+                arguments: [],
+                environment: environment,
+                workingDirectory: directory,
+                withChannel: true
+            )
+        } catch {
+            throw IsolatedError(code: .runnerStartFailed, message: "cannot start a runner for \(request.function): \(error)")
+        }
+        let onExit = request.onExit
+        return RunnerConnection(process: process, onIdleLog: request.onIdleLog) { termination in
+            try? FileManager.default.removeItem(atPath: directory)
+            onExit(termination)
+        }
+    }
+}

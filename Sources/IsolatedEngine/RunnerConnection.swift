@@ -1,0 +1,284 @@
+import Foundation
+package import IsolatedCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The engine's side of one runner process: its socket and its two output pipes, served by one
+/// I/O thread that polls all three.
+///
+/// Reading the pipes and the socket on one thread keeps attribution exact: a runner writes
+/// ``LogMarker`` to both pipes before it sends a call's result, and the call completes only once
+/// the result and both markers have been read, so every line printed during the call reaches
+/// that call's log handler before the caller sees the result.
+package final class RunnerConnection: Sendable {
+    /// How a call on this runner ended.
+    package enum Outcome: Sendable {
+        /// The function returned this encoded result.
+        case returned([UInt8])
+        /// The function (or argument decoding, or result encoding) failed in the worker.
+        case threw(RemoteError)
+        /// The runner process ended during the call.
+        case crashed(ChildProcess.Termination, tail: [String])
+    }
+
+    /// The runner ended before it was ready.
+    package struct StartFailure: Error {
+        package var termination: ChildProcess.Termination
+        package var tail: [String]
+    }
+
+    private struct PendingCall {
+        var id: UInt64
+        var continuation: CheckedContinuation<Outcome, Never>
+        var onLog: @Sendable (LogLine.Stream, String) -> Void
+        var outcome: Outcome?
+        var markersSeen = 0
+    }
+
+    private struct State {
+        var ready: CheckedContinuation<Int32, any Error>?
+        var readyProcessID: Int32?
+        var call: PendingCall?
+        var tail: [String] = []
+        var termination: ChildProcess.Termination?
+        var lastPong: UInt64 = 0
+        var openPipes = 2
+    }
+
+    private static let tailLength = 20
+
+    package let process: ChildProcess
+    private let state = Mutex(State())
+    private let writeLock = Mutex(())
+    private let onIdleLog: @Sendable (LogLine.Stream, String) -> Void
+    private let onExit: @Sendable (ChildProcess.Termination) -> Void
+
+    /// Starts serving the process's descriptors; `onExit` runs once, on the I/O thread, when it ends.
+    package init(
+        process: ChildProcess,
+        onIdleLog: @escaping @Sendable (LogLine.Stream, String) -> Void,
+        onExit: @escaping @Sendable (ChildProcess.Termination) -> Void
+    ) {
+        self.process = process
+        self.onIdleLog = onIdleLog
+        self.onExit = onExit
+        let thread = Thread { [self] in serve() }
+        thread.name = "isolated-runner-\(process.processID)"
+        thread.start()
+    }
+
+    /// Waits for the runner's hello; returns its process id.
+    package func waitUntilReady() async throws -> Int32 {
+        try await withCheckedThrowingContinuation { continuation in
+            state.withLock { state in
+                if let processID = state.readyProcessID {
+                    continuation.resume(returning: processID)
+                } else if let termination = state.termination {
+                    continuation.resume(throwing: StartFailure(termination: termination, tail: state.tail))
+                } else {
+                    state.ready = continuation
+                }
+            }
+        }
+    }
+
+    /// Runs one call; `onLog` receives each line the function prints, on the I/O thread.
+    package func invoke(id: UInt64, arguments: [[UInt8]], onLog: @escaping @Sendable (LogLine.Stream, String) -> Void) async -> Outcome {
+        await withCheckedContinuation { continuation in
+            let crashed: Outcome? = state.withLock { state in
+                if let termination = state.termination { return .crashed(termination, tail: state.tail) }
+                precondition(state.call == nil, "a runner serves one call at a time")
+                state.call = PendingCall(id: id, continuation: continuation, onLog: onLog)
+                return nil
+            }
+            if let crashed {
+                continuation.resume(returning: crashed)
+                return
+            }
+            // A failed write means the runner is gone; the I/O thread reports the crash.
+            send(.invoke(id: id, arguments: arguments))
+        }
+    }
+
+    /// Sends a heartbeat probe.
+    package func ping(_ sequence: UInt64) { send(.ping(sequence)) }
+
+    /// The last heartbeat the runner answered.
+    package var lastPong: UInt64 { state.withLock { $0.lastPong } }
+
+    /// Whether the process has ended.
+    package var hasExited: Bool { state.withLock { $0.termination != nil } }
+
+    /// Asks the runner to finish; it exits once its current call, if any, is done.
+    package func stop() { send(.stop) }
+
+    /// Kills the runner and everything it started.
+    package func kill() { process.signalGroup(SIGKILL) }
+
+    private func send(_ message: RunnerMessage) {
+        guard let channel = process.channel else { return }
+        let bytes = message.frame.bytes
+        writeLock.withLock { _ in
+            var offset = 0
+            while offset < bytes.count {
+                let count = bytes.withUnsafeBytes { Glibc.send(channel, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += count
+            }
+        }
+    }
+
+    // MARK: - The I/O thread
+
+    private func serve() {
+        guard let channel = process.channel else { return }
+        var descriptors = [
+            pollfd(fd: channel, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: process.standardOutput, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: process.standardError, events: Int16(POLLIN), revents: 0),
+        ]
+        var splitters = [LineSplitter(), LineSplitter()]
+        var parser = FrameParser()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+
+        while descriptors[0].fd >= 0 {
+            guard poll(&descriptors, 3, -1) >= 0 || errno == EINTR else { break }
+            for index in [1, 2, 0] where descriptors[index].fd >= 0 && descriptors[index].revents != 0 {
+                let count = buffer.withUnsafeMutableBytes { read(descriptors[index].fd, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR || errno == EAGAIN { continue }
+                if count <= 0 {
+                    if index > 0, let rest = splitters[index - 1].finish() { receive(line: rest, from: index) }
+                    close(descriptors[index].fd)
+                    descriptors[index].fd = -1
+                    if index > 0 { pipeClosed() }
+                    continue
+                }
+                if index == 0 {
+                    parser.append(buffer[0..<count])
+                    do {
+                        while let frame = try parser.next() { receive(try RunnerMessage(frame)) }
+                    } catch {
+                        // A runner that breaks the protocol cannot be trusted with more calls.
+                        kill()
+                    }
+                } else {
+                    let lines = buffer.withUnsafeBytes { splitters[index - 1].lines(in: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                    for line in lines { receive(line: line, from: index) }
+                }
+            }
+        }
+
+        // The socket closed: the process is ending. Reap it, then read what it printed last,
+        // without waiting on pipes a child of the runner may still hold open.
+        let termination = process.waitForTermination()
+        drain(&descriptors, &splitters, &buffer)
+        for index in 1...2 where descriptors[index].fd >= 0 { close(descriptors[index].fd) }
+        finish(termination)
+    }
+
+    private func drain(_ descriptors: inout [pollfd], _ splitters: inout [LineSplitter], _ buffer: inout [UInt8]) {
+        while descriptors[1].fd >= 0 || descriptors[2].fd >= 0 {
+            guard poll(&descriptors, 3, 100) > 0 else { return }
+            for index in 1...2 where descriptors[index].fd >= 0 && descriptors[index].revents != 0 {
+                let count = buffer.withUnsafeMutableBytes { read(descriptors[index].fd, $0.baseAddress, $0.count) }
+                if count <= 0 {
+                    if let rest = splitters[index - 1].finish() { receive(line: rest, from: index) }
+                    close(descriptors[index].fd)
+                    descriptors[index].fd = -1
+                    continue
+                }
+                let lines = buffer.withUnsafeBytes { splitters[index - 1].lines(in: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                for line in lines { receive(line: line, from: index) }
+            }
+        }
+    }
+
+    private func receive(line: Substring, from index: Int) {
+        let stream: LogLine.Stream = index == 1 ? .stdout : .stderr
+        let (handler, text, completed) = state.withLock { state in
+            let handler = state.call?.onLog
+            var text: Substring? = line
+            var completed: (CheckedContinuation<Outcome, Never>, Outcome)?
+            if let (before, id) = LogMarker.parse(line) {
+                text = before.isEmpty ? nil : before
+                if state.call?.id == id {
+                    state.call!.markersSeen += 1
+                    completed = Self.completion(&state)
+                }
+            }
+            if let text {
+                state.tail.append(String(text))
+                if state.tail.count > Self.tailLength { state.tail.removeFirst() }
+            }
+            return (handler, text.map(String.init), completed)
+        }
+        if let text { (handler ?? onIdleLog)(stream, text) }
+        if let (continuation, outcome) = completed { continuation.resume(returning: outcome) }
+    }
+
+    private func pipeClosed() {
+        let completed = state.withLock { state -> (CheckedContinuation<Outcome, Never>, Outcome)? in
+            state.openPipes -= 1
+            return Self.completion(&state)
+        }
+        if let (continuation, outcome) = completed { continuation.resume(returning: outcome) }
+    }
+
+    private func receive(_ message: RunnerMessage) {
+        switch message {
+        case .ready(let processID):
+            let ready = state.withLock { state in
+                state.readyProcessID = processID
+                defer { state.ready = nil }
+                return state.ready
+            }
+            ready?.resume(returning: processID)
+        case .returned(let id, let result):
+            settle(id: id, .returned(result))
+        case .threw(let id, let error):
+            settle(id: id, .threw(error))
+        case .pong(let sequence):
+            state.withLock { $0.lastPong = max($0.lastPong, sequence) }
+        case .invoke, .ping, .stop:
+            kill()
+        }
+    }
+
+    private func settle(id: UInt64, _ outcome: Outcome) {
+        let completed = state.withLock { state -> (CheckedContinuation<Outcome, Never>, Outcome)? in
+            guard state.call?.id == id else { return nil }
+            state.call!.outcome = outcome
+            return Self.completion(&state)
+        }
+        if let (continuation, outcome) = completed { continuation.resume(returning: outcome) }
+    }
+
+    /// The call is complete once its outcome and a marker on every open pipe have arrived.
+    private static func completion(_ state: inout State) -> (CheckedContinuation<Outcome, Never>, Outcome)? {
+        guard let call = state.call, let outcome = call.outcome, call.markersSeen >= state.openPipes else { return nil }
+        state.call = nil
+        return (call.continuation, outcome)
+    }
+
+    private func finish(_ termination: ChildProcess.Termination) {
+        let (ready, call, tail) = state.withLock { state in
+            state.termination = termination
+            defer {
+                state.ready = nil
+                state.call = nil
+            }
+            return (state.ready, state.call, state.tail)
+        }
+        ready?.resume(throwing: StartFailure(termination: termination, tail: tail))
+        if let call {
+            call.continuation.resume(returning: call.outcome ?? .crashed(termination, tail: tail))
+        }
+        onExit(termination)
+    }
+}

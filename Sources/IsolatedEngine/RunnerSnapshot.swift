@@ -1,0 +1,39 @@
+public import IsolatedCore
+
+/// One runner as the engine sees it at a moment.
+public struct RunnerSnapshot: Sendable, Hashable, Codable {
+    /// What the runner is doing.
+    public enum State: String, Sendable, Hashable, Codable {
+        /// Starting up.
+        case starting
+        /// Running a call.
+        case busy
+        /// Warm, waiting for a call until its keep-alive ends.
+        case idle
+        /// Told to stop; exiting.
+        case stopping
+    }
+
+    /// The engine's id for the runner.
+    public var id: String
+    /// The function it runs.
+    public var function: FunctionReference
+    /// Its process id, once started.
+    public var processID: Int32?
+    /// Its machine type.
+    public var machineType: String
+    /// What it is doing.
+    public var state: State
+    /// Calls it has served.
+    public var calls: Int
+    /// The keep-alive its last call asked for, in seconds.
+    public var keepAlive: Int
+}
+
+/// What a successful call returns: the encoded result and how the call went.
+public struct InvocationResult: Sendable {
+    /// The result, encoded with ``PayloadCoding``.
+    public var payload: [UInt8]
+    /// The call's phases and runner.
+    public var report: CallReport
+}

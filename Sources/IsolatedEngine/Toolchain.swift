@@ -1,0 +1,36 @@
+import Foundation
+package import IsolatedCore
+
+/// The Swift toolchain environments and functions are built with.
+package struct Toolchain: Sendable, Hashable {
+    /// `swift`, for package builds.
+    package var swift: String
+    /// `swiftc`, for compiling functions directly.
+    package var swiftc: String
+    /// The first line of `swiftc --version`; part of every cache key.
+    package var version: String
+    /// The target triple, like `x86_64-unknown-linux-gnu`.
+    package var target: String
+
+    /// Finds the toolchain in `directory`, or on `PATH`.
+    package static func locate(in directory: String?) async throws(IsolatedError) -> Toolchain {
+        let candidates =
+            directory.map { [$0] }
+            ?? (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":").map(String.init)
+        guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: "\($0)/swiftc") }) else {
+            throw IsolatedError(
+                code: .engineUnavailable,
+                message: "no swiftc found in \(directory ?? "PATH"); install Swift 6 or set EngineConfiguration.toolchainDirectory"
+            )
+        }
+        let result: Command.Result
+        do {
+            result = try await Command.run("\(bin)/swiftc", ["--version"])
+        } catch {
+            throw IsolatedError(code: .engineUnavailable, message: "cannot run \(bin)/swiftc: \(error)")
+        }
+        let version = result.output.first { $0.contains("Swift version") } ?? result.output.first ?? "unknown"
+        let target = result.output.first { $0.hasPrefix("Target:") }.map { String($0.dropFirst("Target:".count)).trimmingCharacters(in: .whitespaces) }
+        return Toolchain(swift: "\(bin)/swift", swiftc: "\(bin)/swiftc", version: version, target: target ?? "unknown")
+    }
+}
