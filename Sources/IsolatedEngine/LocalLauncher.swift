@@ -25,6 +25,9 @@ package struct LocalLauncher: Launcher {
             "ISOLATED_RUNNER_ID": request.runnerID,
             "ISOLATED_FUNCTION": request.function,
             "ISOLATED_MACHINE_TYPE": request.machineType.name,
+            // The runtime's backtracer would bury the crash message under registers and images;
+            // the message already names the user's file and line.
+            "SWIFT_BACKTRACE": "enable=no",
         ]
         for name in ["LANG", "LC_ALL", "TZ"] {
             if let value = ProcessInfo.processInfo.environment[name] { environment[name] = value }

@@ -1,0 +1,76 @@
+import Foundation
+import Isolated
+
+// Functions the end-to-end tests call through the public API. Their bodies are compiled only in
+// their workers: this test target depends on neither swift-algorithms nor anything they use.
+
+@Isolated(requirements: ["apple/swift-algorithms@1.2.0"], machineType: "XS", keepAlive: 10)
+func chunked(_ values: [Int], size: Int) async throws -> [[Int]] {
+    values.chunks(ofCount: size).map(Array.init)
+}
+
+@Isolated(keepAlive: 10)
+func warmProcessID() async throws -> Int32 {
+    ProcessInfo.processInfo.processIdentifier
+}
+
+@Isolated(keepAlive: 0)
+func oneShotProcessID() async throws -> Int32 {
+    ProcessInfo.processInfo.processIdentifier
+}
+
+@Isolated(keepAlive: 10)
+func sleepyProcessID(milliseconds: Int) async throws -> Int32 {
+    try await Task.sleep(for: .milliseconds(milliseconds))
+    return ProcessInfo.processInfo.processIdentifier
+}
+
+let typeErrorLine = #line + 3
+@Isolated
+func doesNotCompile() async throws -> Int {
+    return "not a number"
+}
+
+@Isolated
+func rejects(_ input: String) async throws -> String {
+    struct ValidationError: Error, CustomStringConvertible {
+        var description: String
+    }
+    throw ValidationError(description: "input '\(input)' is not valid")
+}
+
+@Isolated
+func crashes(_ crash: Bool) async throws -> Int32 {
+    if crash {
+        print("about to crash")
+        fatalError("deliberate crash")
+    }
+    return ProcessInfo.processInfo.processIdentifier
+}
+
+@Isolated
+func stopsAnswering() async throws -> Int {
+    // SIGSTOP freezes every thread, the runner's I/O thread included: heartbeats go unanswered.
+    kill(getpid(), SIGSTOP)
+    return 0
+}
+
+@Isolated(requirements: ["apple/swift-algorithms"])
+func malformedRequirement() async throws -> Int {
+    1
+}
+
+@Isolated(machineType: "XXL")
+func unknownMachineType() async throws -> Int {
+    1
+}
+
+@Isolated(requirements: ["apple/swift-no-such-package@1.0.0"])
+func missingPackage() async throws -> Int {
+    1
+}
+
+@Isolated
+func noResult(_ message: String) async throws {
+    print(message)
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Isolated
+import IsolatedEngine
+import Testing
+
+@Suite("Isolated functions, end to end through @Isolated", .serialized)
+struct IsolatedFunctionTests {
+    @Test("a function with a requirement runs in a worker whose environment has it")
+    func requirementOnlyInTheWorker() async throws {
+        let (result, reports) = try await TestEngine.with { _ in
+            try await Isolation.withCallReports { try await chunked([1, 2, 3, 4, 5], size: 2) }
+        }
+        #expect(result == [[1, 2], [3, 4], [5]])
+        let report = try #require(reports.first)
+        #expect(report.processID != ProcessInfo.processInfo.processIdentifier)
+        #expect(report.phases.map(\.phase) == [.environment, .compile, .start, .run, .transfer])
+    }
+
+    @Test("two calls within the keep-alive reuse the worker, and the timer restarts at every call")
+    func keepAliveReusesTheWorker() async throws {
+        let clock = ManualClock()
+        try await TestEngine.with(clock: clock) { engine in
+            let first = try await warmProcessID()
+            #expect(try await warmProcessID() == first)
+            clock.advance(by: .seconds(6))
+            #expect(try await warmProcessID() == first)
+            // Ten seconds after the first call, but only five after the last: still warm.
+            clock.advance(by: .seconds(5))
+            #expect(try await warmProcessID() == first)
+            clock.advance(by: .seconds(11))
+            let runners = try await engine.waitForRunners { $0.isEmpty }
+            #expect(runners.isEmpty)
+            #expect(!processExists(first))
+            #expect(try await warmProcessID() != first)
+        }
+    }
+
+    @Test("with keepAlive: 0 every call gets a new worker, stopped right after")
+    func keepAliveZero() async throws {
+        try await TestEngine.with { engine in
+            var seen = Set<Int32>()
+            for _ in 0..<3 {
+                seen.insert(try await oneShotProcessID())
+                #expect(try await engine.waitForRunners { $0.isEmpty }.isEmpty)
+            }
+            #expect(seen.count == 3)
+        }
+    }
+
+    @Test("concurrent calls to one function run on separate workers")
+    func concurrentCallsStartMoreRunners() async throws {
+        try await TestEngine.with { _ in
+            _ = try await sleepyProcessID(milliseconds: 0)
+            async let first = sleepyProcessID(milliseconds: 500)
+            async let second = sleepyProcessID(milliseconds: 500)
+            let (a, b) = try await (first, second)
+            #expect(a != b)
+        }
+    }
+
+    @Test("a body that does not compile fails with the compiler's error at the user's file and line")
+    func compileErrorPointsAtTheUsersCode() async throws {
+        let error = try await #require(throws: IsolatedError.self) {
+            try await TestEngine.with { _ in try await doesNotCompile() }
+        }
+        #expect(error.code == .compilationFailed)
+        let location = "\(#filePath.replacingOccurrences(of: "IsolatedFunctionTests.swift", with: "Functions.swift")):\(typeErrorLine):"
+        #expect(error.message.contains(location))
+        #expect(error.details.contains { $0.contains(location) && $0.contains("error:") })
+        #expect(error.function?.name == "doesNotCompile")
+    }
+
+    @Test("an error the function throws arrives with its type name and message")
+    func thrownErrorArrives() async throws {
+        let error = try await #require(throws: IsolatedError.self) {
+            try await TestEngine.with { _ in try await rejects("banana") }
+        }
+        #expect(error.code == .functionThrew)
+        #expect(error.remote?.typeName == "ValidationError")
+        #expect(error.remote?.message == "input 'banana' is not valid")
+    }
+
+    @Test("a crash is reported with its signal and last output, and the next call gets a fresh worker")
+    func crashIsReportedAndRecovered() async throws {
+        try await TestEngine.with { _ in
+            let healthy = try await crashes(false)
+            let error = try await #require(throws: IsolatedError.self) { try await crashes(true) }
+            #expect(error.code == .runnerCrashed)
+            #expect(error.message.contains("signal"))
+            #expect(error.logTail.contains("about to crash"))
+            #expect(error.logTail.contains { $0.contains("deliberate crash") })
+            let next = try await crashes(false)
+            #expect(next != healthy)
+        }
+    }
+
+    @Test("a worker that stops answering is detected and killed")
+    func unresponsiveRunnerIsDetected() async throws {
+        let error = try await #require(throws: IsolatedError.self) {
+            try await TestEngine.with(configure: {
+                $0.heartbeatInterval = .milliseconds(100)
+                $0.heartbeatTimeout = .milliseconds(500)
+            }) { _ in try await stopsAnswering() }
+        }
+        #expect(error.code == .runnerUnresponsive)
+    }
+
+    @Test("a malformed requirement is an error that quotes it")
+    func malformedRequirement() async throws {
+        let error = try await #require(throws: IsolatedError.self) {
+            try await TestEngine.with { _ in try await IsolatedTests.malformedRequirement() }
+        }
+        #expect(error.code == .invalidRequirement)
+        #expect(error.message.contains("\"apple/swift-algorithms\""))
+    }
+
+    @Test("an unknown machine type is an error that lists the available ones")
+    func unknownMachineType() async throws {
+        let error = try await #require(throws: IsolatedError.self) {
+            try await TestEngine.with { _ in try await IsolatedTests.unknownMachineType() }
+        }
+        #expect(error.code == .noSuchMachineType)
+        #expect(error.message.contains("XXL") && error.message.contains("XS, S, M, L, XL, GPU"))
+    }
+
+    @Test("a requirement that cannot be resolved fails the environment build, naming it, and is not cached")
+    func missingPackage() async throws {
+        for _ in 0..<2 {
+            let error = try await #require(throws: IsolatedError.self) {
+                try await TestEngine.with { _ in try await IsolatedTests.missingPackage() }
+            }
+            #expect(error.code == .environmentBuildFailed)
+            #expect(error.message.contains("apple/swift-no-such-package@1.0.0"))
+            #expect(!error.details.isEmpty)
+        }
+    }
+
+    @Test("a function without a result can be called")
+    func voidFunction() async throws {
+        try await TestEngine.with { _ in try await noResult("hello from a void function") }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Isolated
+import IsolatedEngine
+
+/// Engines for tests: all share one cache for the whole run (so each environment is built
+/// once), under `.build/isolated-test-home` unless `ISOLATED_TEST_HOME` says otherwise.
+enum TestEngine {
+    static let home: String = {
+        if let home = ProcessInfo.processInfo.environment["ISOLATED_TEST_HOME"] { return home }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/isolated-test-home").path
+    }()
+
+    /// Runs `body` with a running engine that every isolated call inside it uses; stops the
+    /// engine and all its runners afterwards.
+    static func with<Value: Sendable>(
+        clock: some Clock<Duration> = ContinuousClock(),
+        configure: (inout EngineConfiguration) -> Void = { _ in },
+        _ body: @Sendable (Engine) async throws -> Value
+    ) async throws -> Value {
+        var configuration = EngineConfiguration(home: home)
+        configure(&configuration)
+        let engine = Engine(configuration: configuration, clock: clock)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await engine.run() }
+            await engine.untilRunning()
+            let result: Result<Value, any Error>
+            do {
+                result = .success(try await Isolation.withEngine(engine) { try await body(engine) })
+            } catch {
+                result = .failure(error)
+            }
+            engine.shutdown()
+            try await group.waitForAll()
+            return try result.get()
+        }
+    }
+}
+
+extension Engine {
+    /// Waits, in real time, until `condition` holds for the engine's runners.
+    func waitForRunners(
+        timeout: Duration = .seconds(10),
+        until condition: @Sendable ([RunnerSnapshot]) -> Bool
+    ) async throws -> [RunnerSnapshot] {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let runners = runnerSnapshots()
+            if condition(runners) { return runners }
+            guard ContinuousClock.now < deadline else { return runners }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+/// Whether a process with this id exists.
+func processExists(_ processID: Int32) -> Bool {
+    kill(processID, 0) == 0 || errno != ESRCH
+}
