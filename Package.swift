@@ -14,7 +14,7 @@ let package = Package(
     products: [
         .library(name: "Isolated", targets: ["Isolated"]),
         .library(name: "IsolatedEngine", targets: ["IsolatedEngine"]),
-        .executable(name: "isolated", targets: ["isolated"]),
+        .executable(name: "isolated", targets: ["IsolatedCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.1"),
@@ -56,7 +56,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
-            name: "isolated",
+            name: "IsolatedCLI",
             dependencies: [
                 "IsolatedEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -53,7 +53,9 @@ public struct CallReport: Sendable, Hashable, Codable {
     public var phases: [Timing]
 
     /// Creates a report.
-    public init(callID: UInt64, function: FunctionReference, runnerID: String? = nil, processID: Int32? = nil, warm: Bool = false, phases: [Timing] = []) {
+    public init(
+        callID: UInt64, function: FunctionReference, runnerID: String? = nil, processID: Int32? = nil, warm: Bool = false, phases: [Timing] = []
+    ) {
         self.callID = callID
         self.function = function
         self.runnerID = runnerID

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A child process started with `posix_spawn`, its output on two pipes and, optionally, one end of
@@ -31,7 +31,8 @@ package struct ChildProcess: Sendable {
 
         package static func signalName(_ signal: Int32) -> String {
             switch signal {
-            case SIGILL: "SIGILL: illegal instruction, which is how a Swift runtime trap such as fatalError, a failed precondition or a force-unwrapped nil ends"
+            case SIGILL:
+                "SIGILL: illegal instruction, which is how a Swift runtime trap such as fatalError, a failed precondition or a force-unwrapped nil ends"
             case SIGTRAP: "SIGTRAP: a runtime trap"
             case SIGABRT: "SIGABRT: abort"
             case SIGSEGV: "SIGSEGV: invalid memory access"

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs a tool (`swift build`, `swiftc`) to completion, streaming its output line by line.
@@ -46,7 +46,10 @@ package enum Command {
     private static func collect(_ process: ChildProcess, onLine: @Sendable (String) -> Void) -> [String] {
         var output: [String] = []
         var splitters = [LineSplitter(), LineSplitter()]
-        var descriptors = [pollfd(fd: process.standardOutput, events: Int16(POLLIN), revents: 0), pollfd(fd: process.standardError, events: Int16(POLLIN), revents: 0)]
+        var descriptors = [
+            pollfd(fd: process.standardOutput, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: process.standardError, events: Int16(POLLIN), revents: 0),
+        ]
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var open = 2
         func emit(_ line: Substring) {

@@ -1,5 +1,5 @@
-public import IsolatedCore
 import Foundation
+public import IsolatedCore
 
 /// How an ``Engine`` builds environments and runs runners.
 public struct EngineConfiguration: Sendable {

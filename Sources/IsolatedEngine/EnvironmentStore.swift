@@ -57,7 +57,10 @@ package actor EnvironmentStore {
     ) async throws(IsolatedError) -> (environment: Environment, built: Bool) {
         let key = spec.key
         if spec.dependencies.isEmpty {
-            return (Environment(key: key, spec: spec, directory: "", modules: [], compileFlags: [], linkFlags: [], builtAt: Date(), buildSeconds: 0), false)
+            return (
+                Environment(key: key, spec: spec, directory: "", modules: [], compileFlags: [], linkFlags: [], builtAt: Date(), buildSeconds: 0),
+                false
+            )
         }
         let toolchain = try await toolchain()
         let builder = self.builder
@@ -70,7 +73,9 @@ package actor EnvironmentStore {
             try await self.environments.value(for: key, onWait: { progress("waiting for the build of this environment started by another call") }) {
                 if let environment = Self.readRecord(record) { return environment }
                 try FileManager.default.createDirectory(atPath: environmentsDirectory, withIntermediateDirectories: true)
-                return try await FileLock.withLock(path: "\(directory).lock", onWait: { progress("waiting for another process building this environment") }) {
+                return try await FileLock.withLock(
+                    path: "\(directory).lock", onWait: { progress("waiting for another process building this environment") }
+                ) {
                     if let environment = Self.readRecord(record) { return environment }
                     logger.debug("building environment", metadata: ["key": "\(key)", "requirements": "\(spec.dependencies.map(\.written))"])
                     try? FileManager.default.removeItem(atPath: directory)

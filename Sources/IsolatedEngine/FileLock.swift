@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An exclusive lock on a file, shared with other processes: two engines never build the same
@@ -9,6 +9,7 @@ import Glibc
 package enum FileLock {
     /// Runs `body` holding the lock at `path`; waits without blocking a thread, calling `onWait` once if it has to.
     package static func withLock<Value>(
+        isolation: isolated (any Actor)? = #isolation,
         path: String,
         onWait: () -> Void = {},
         _ body: () async throws -> Value

@@ -5,9 +5,12 @@ package import IsolatedCore
 /// environment and the runner runtime.
 package enum FunctionCompiler {
     /// The version's key: everything that changes the executable.
-    package static func key(_ function: FunctionSource, environment: Environment, runtimeKey: String, configuration: EngineConfiguration.BuildConfiguration) -> String {
+    package static func key(
+        _ function: FunctionSource, environment: Environment, runtimeKey: String, configuration: EngineConfiguration.BuildConfiguration
+    ) -> String {
         var hasher = SHA256()
-        for part in ["1", environment.key, runtimeKey, configuration.rawValue, function.file, String(function.line), function.source, function.entry] {
+        for part in ["1", environment.key, runtimeKey, configuration.rawValue, function.file, String(function.line), function.source, function.entry]
+        {
             hasher.update(part)
             hasher.update([0])
         }
@@ -85,7 +88,15 @@ package enum FunctionCompiler {
                 details: details
             )
         }
+        let record = FunctionRecord(
+            name: function.name,
+            file: function.file,
+            line: function.line,
+            environment: environment.key,
+            requirements: environment.spec.dependencies.map(\.written)
+        )
         do {
+            try JSONEncoder().encode(record).write(to: URL(fileURLWithPath: "\(directory)/function.json"))
             if FileManager.default.fileExists(atPath: executable) {
                 try FileManager.default.removeItem(atPath: temporary)
             } else {
@@ -111,4 +122,13 @@ package enum FunctionCompiler {
         }
         return lines.isEmpty ? Array(output.suffix(20)) : Array(lines.prefix(60))
     }
+}
+
+/// What a compiled function version is, kept beside it for `isolated envs list`.
+package struct FunctionRecord: Sendable, Codable {
+    package var name: String
+    package var file: String
+    package var line: Int
+    package var environment: String
+    package var requirements: [String]
 }

@@ -3,7 +3,7 @@ package import IsolatedCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The engine's side of one runner process: its socket and its two output pipes, served by one

@@ -59,15 +59,16 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
             step: step,
             what: "building"
         )
-        let binPath = try await run(
-            toolchain.swift,
-            ["build", "-c", configuration, "--show-bin-path"],
-            in: directory,
-            spec: spec,
-            log: log,
-            step: { _ in },
-            what: "locating the build"
-        ).output.last ?? "\(directory)/.build/\(configuration)"
+        let binPath =
+            try await run(
+                toolchain.swift,
+                ["build", "-c", configuration, "--show-bin-path"],
+                in: directory,
+                spec: spec,
+                log: log,
+                step: { _ in },
+                what: "locating the build"
+            ).output.last ?? "\(directory)/.build/\(configuration)"
 
         let modules = Array(
             Set(chosen.flatMap(\.targets).filter { FileManager.default.fileExists(atPath: "\(binPath)/Modules/\($0).swiftmodule") })
@@ -264,7 +265,9 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
         let commandName = "\"C.\(Self.productName)-\(spec.target)-\(spec.configuration.rawValue).module\":"
         guard let manifest = try? String(contentsOfFile: manifestPath, encoding: .utf8),
             let command = manifest.range(of: commandName),
-            let argsLine = manifest[command.upperBound...].split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix("args:") }),
+            let argsLine = manifest[command.upperBound...].split(separator: "\n").first(where: {
+                $0.trimmingCharacters(in: .whitespaces).hasPrefix("args:")
+            }),
             let json = argsLine.range(of: "[").map({ argsLine[$0.lowerBound...] }),
             let arguments = try? JSONDecoder().decode([String].self, from: Data(json.utf8))
         else {

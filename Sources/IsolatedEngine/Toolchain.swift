@@ -30,7 +30,9 @@ package struct Toolchain: Sendable, Hashable {
             throw IsolatedError(code: .engineUnavailable, message: "cannot run \(bin)/swiftc: \(error)")
         }
         let version = result.output.first { $0.contains("Swift version") } ?? result.output.first ?? "unknown"
-        let target = result.output.first { $0.hasPrefix("Target:") }.map { String($0.dropFirst("Target:".count)).trimmingCharacters(in: .whitespaces) }
+        let target = result.output.first { $0.hasPrefix("Target:") }.map {
+            String($0.dropFirst("Target:".count)).trimmingCharacters(in: .whitespaces)
+        }
         return Toolchain(swift: "\(bin)/swift", swiftc: "\(bin)/swiftc", version: version, target: target ?? "unknown")
     }
 }

@@ -3,9 +3,9 @@ import IsolatedCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The loop inside every worker, in the manner of the Lambda runtime: wait for the next
@@ -20,7 +20,8 @@ public enum Runner {
         // Line-buffered output streams live; a pipe would otherwise be block-buffered.
         StandardStreams.useLineBuffering()
         guard let text = ProcessInfo.processInfo.environment["ISOLATED_RUNNER_FD"], let descriptor = Int32(text) else {
-            RunnerChannel.writeAll(STDERR_FILENO, Array("isolated runner: ISOLATED_RUNNER_FD is not set; runners are started by the Isolated engine\n".utf8))
+            RunnerChannel.writeAll(
+                STDERR_FILENO, Array("isolated runner: ISOLATED_RUNNER_FD is not set; runners are started by the Isolated engine\n".utf8))
             exit(2)
         }
         _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
@@ -38,7 +39,8 @@ public enum Runner {
             } catch let error as StageError {
                 reply = .threw(id: invocation.id, error: error.error)
             } catch {
-                reply = .threw(id: invocation.id, error: RemoteError(stage: .function, typeName: String(describing: type(of: error)), message: describe(error)))
+                reply = .threw(
+                    id: invocation.id, error: RemoteError(stage: .function, typeName: String(describing: type(of: error)), message: describe(error)))
             }
             StandardStreams.flush()
             let marker = Array(LogMarker.line(for: invocation.id).utf8)

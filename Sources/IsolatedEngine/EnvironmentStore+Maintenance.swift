@@ -1,0 +1,132 @@
+package import Foundation
+
+/// One environment in the cache, for `isolated envs`.
+package struct EnvironmentSummary: Sendable, Codable {
+    package var key: String
+    package var requirements: [String]
+    package var bytes: Int64
+    package var builtAt: Date
+    package var lastUsed: Date
+    package var functions: [String]
+}
+
+extension EnvironmentStore {
+    /// Every built environment, most recently used first.
+    package func summaries() -> [EnvironmentSummary] {
+        let functions = functionRecords()
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: environmentsDirectory)) ?? []
+        return names.filter { $0.hasSuffix(".json") }.compactMap { name -> EnvironmentSummary? in
+            let record = "\(environmentsDirectory)/\(name)"
+            guard let environment = Self.readRecord(record) else { return nil }
+            let lastUsed = (try? FileManager.default.attributesOfItem(atPath: record)[.modificationDate] as? Date) ?? environment.builtAt
+            return EnvironmentSummary(
+                key: environment.key,
+                requirements: environment.spec.dependencies.map(\.written),
+                bytes: Self.size(of: environment.directory),
+                builtAt: environment.builtAt,
+                lastUsed: lastUsed,
+                functions: functions.filter { $0.environment == environment.key }.map { "\($0.name) (\($0.file):\($0.line))" }.sorted()
+            )
+        }
+        .sorted { $0.lastUsed > $1.lastUsed }
+    }
+
+    /// Removes the environments whose keys start with one of `prefixes`, and the functions built in them.
+    /// Returns the keys removed; an ambiguous or unknown prefix is an error.
+    package func remove(prefixes: [String]) async throws -> [String] {
+        let keys = summaries().map(\.key)
+        var chosen: [String] = []
+        for prefix in prefixes {
+            let matches = keys.filter { $0.hasPrefix(prefix) }
+            guard matches.count == 1 else {
+                throw CocoaError(
+                    .fileNoSuchFile,
+                    userInfo: [
+                        NSLocalizedDescriptionKey: matches.isEmpty
+                            ? "no environment key starts with \"\(prefix)\"; see `isolated envs list`"
+                            : "\"\(prefix)\" matches \(matches.count) environments; give more of the key"
+                    ]
+                )
+            }
+            chosen.append(matches[0])
+        }
+        for key in chosen { try await remove(key: key) }
+        return chosen
+    }
+
+    /// Removes environments unused for `age`, half-built environments nobody is building, and
+    /// compiled functions whose environment is gone. Returns the keys of the environments removed.
+    package func collectGarbage(unusedFor age: TimeInterval) async throws -> [String] {
+        let cutoff = Date().addingTimeInterval(-age)
+        var removed: [String] = []
+        for summary in summaries() where summary.lastUsed < cutoff {
+            try await remove(key: summary.key)
+            removed.append(summary.key)
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: environmentsDirectory)) ?? []
+        for name in names where name.count == 64 && !names.contains("\(name).json") {
+            try await FileLock.withLock(path: "\(environmentsDirectory)/\(name).lock") {
+                if !FileManager.default.fileExists(atPath: "\(environmentsDirectory)/\(name).json") {
+                    try FileManager.default.removeItem(atPath: "\(environmentsDirectory)/\(name)")
+                }
+            }
+        }
+        let live = Set(summaries().map(\.key))
+        // Functions without requirements have no environment on disk to outlive.
+        for record in functionRecords() where !record.requirements.isEmpty && !live.contains(record.environment) {
+            try? FileManager.default.removeItem(atPath: record.directory)
+        }
+        return removed
+    }
+
+    private func remove(key: String) async throws {
+        try await FileLock.withLock(path: "\(environmentsDirectory)/\(key).lock") {
+            try? FileManager.default.removeItem(atPath: "\(environmentsDirectory)/\(key).json")
+            try? FileManager.default.removeItem(atPath: "\(environmentsDirectory)/\(key)")
+        }
+        for record in functionRecords() where record.environment == key {
+            try? FileManager.default.removeItem(atPath: record.directory)
+        }
+        try? FileManager.default.removeItem(atPath: "\(environmentsDirectory)/\(key).lock")
+    }
+
+    private struct LocatedFunctionRecord {
+        var name: String
+        var file: String
+        var line: Int
+        var environment: String
+        var requirements: [String]
+        var directory: String
+    }
+
+    private func functionRecords() -> [LocatedFunctionRecord] {
+        let root = "\(home)/functions"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return names.compactMap { name in
+            guard let data = FileManager.default.contents(atPath: "\(root)/\(name)/function.json"),
+                let record = try? JSONDecoder().decode(FunctionRecord.self, from: data)
+            else { return nil }
+            return LocatedFunctionRecord(
+                name: record.name,
+                file: record.file,
+                line: record.line,
+                environment: record.environment,
+                requirements: record.requirements,
+                directory: "\(root)/\(name)"
+            )
+        }
+    }
+
+    private static func size(of directory: String) -> Int64 {
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return 0 }
+        var total: Int64 = 0
+        while let path = enumerator.nextObject() as? String {
+            if let attributes = try? FileManager.default.attributesOfItem(atPath: "\(directory)/\(path)"),
+                attributes[.type] as? FileAttributeType == .typeRegular
+            {
+                total += (attributes[.size] as? NSNumber)?.int64Value ?? 0
+            }
+        }
+        return total
+    }
+}
