@@ -63,7 +63,8 @@ struct Doctor: AsyncParsableCommand {
     private func cgroupCheck() -> Check {
         if FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers") {
             let controllers = (try? String(contentsOfFile: "/sys/fs/cgroup/cgroup.controllers", encoding: .utf8)) ?? ""
-            return Check(name: "cgroups", status: "available", detail: "v2 (\(controllers.trimmingCharacters(in: .whitespacesAndNewlines))); not used yet")
+            return Check(
+                name: "cgroups", status: "available", detail: "v2 (\(controllers.trimmingCharacters(in: .whitespacesAndNewlines))); not used yet")
         }
         let controllers = ["memory", "cpu", "pids"].filter { FileManager.default.isWritableFile(atPath: "/sys/fs/cgroup/\($0)") }
         if !controllers.isEmpty {
@@ -74,11 +75,14 @@ struct Doctor: AsyncParsableCommand {
 
     private func namespaceCheck() -> Check {
         let kinds = ["mnt", "pid", "ipc", "uts", "net", "user"].filter { FileManager.default.fileExists(atPath: "/proc/self/ns/\($0)") }
-        return Check(name: "namespaces", status: kinds.isEmpty ? "unavailable" : "available", detail: "\(kinds.joined(separator: ", ")); not used yet")
+        return Check(
+            name: "namespaces", status: kinds.isEmpty ? "unavailable" : "available", detail: "\(kinds.joined(separator: ", ")); not used yet")
     }
 
     private func gpuCheck() -> Check {
-        let devices = ((try? FileManager.default.contentsOfDirectory(atPath: "/dev")) ?? []).filter { $0.hasPrefix("nvidia") && $0.dropFirst(6).allSatisfy(\.isNumber) }
+        let devices = ((try? FileManager.default.contentsOfDirectory(atPath: "/dev")) ?? []).filter {
+            $0.hasPrefix("nvidia") && $0.dropFirst(6).allSatisfy(\.isNumber)
+        }
         return devices.isEmpty
             ? Check(name: "GPUs", status: "none", detail: "no /dev/nvidia* devices")
             : Check(name: "GPUs", status: "available", detail: devices.sorted().joined(separator: ", "))

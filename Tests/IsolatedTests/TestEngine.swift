@@ -53,7 +53,10 @@ extension Engine {
     }
 }
 
-/// Whether a process with this id exists.
+/// Whether a process with this id is alive (a zombie waiting to be reaped counts as gone).
 func processExists(_ processID: Int32) -> Bool {
-    kill(processID, 0) == 0 || errno != ESRCH
+    guard let stat = try? String(contentsOfFile: "/proc/\(processID)/stat", encoding: .utf8),
+        let state = stat.split(separator: ")").last?.split(separator: " ").first
+    else { return false }
+    return state != "Z" && state != "X"
 }

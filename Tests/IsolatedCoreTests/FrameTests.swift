@@ -1,0 +1,50 @@
+import IsolatedCore
+import Testing
+
+@Suite("Runner protocol framing")
+struct FrameTests {
+    static let messages: [RunnerMessage] = [
+        .ready(processID: 4242),
+        .invoke(id: 7, arguments: [Array("[1,2]".utf8), [], Array("\"x\"".utf8)]),
+        .returned(id: 7, result: Array("[[1,2]]".utf8)),
+        .threw(id: 8, error: RemoteError(stage: .function, typeName: "Oops", message: "it broke: ünïcode")),
+        .ping(3),
+        .pong(3),
+        .stop,
+    ]
+
+    @Test("every message survives a round trip, however the bytes are split")
+    func roundTrip() throws {
+        let stream = Self.messages.flatMap(\.frame.bytes)
+        for chunkSize in [1, 3, 7, 64, stream.count] {
+            var parser = FrameParser()
+            var decoded: [RunnerMessage] = []
+            var offset = 0
+            while offset < stream.count {
+                parser.append(stream[offset..<min(offset + chunkSize, stream.count)])
+                offset += chunkSize
+                while let frame = try parser.next() { decoded.append(try RunnerMessage(frame)) }
+            }
+            #expect(decoded == Self.messages)
+            #expect(!parser.hasPartialFrame)
+        }
+    }
+
+    @Test("a corrupt length or an unknown kind is rejected, not trusted")
+    func corruptInput() {
+        var parser = FrameParser()
+        parser.append([0xff, 0xff, 0xff, 0xff, 1])
+        #expect(throws: FrameParser.Failure.self) { try parser.next() }
+        #expect(throws: RunnerMessage.Malformed.self) { try RunnerMessage(Frame(kind: Frame.Kind(rawValue: 99))) }
+        #expect(throws: RunnerMessage.Malformed.self) { try RunnerMessage(Frame(kind: RunnerMessage.ping(1).frame.kind, payload: [1, 2])) }
+    }
+
+    @Test("the log marker splits off text printed without a newline")
+    func logMarker() throws {
+        let line = "partial output" + LogMarker.line(for: 12).dropLast()
+        let parsed = try #require(LogMarker.parse(Substring(line)))
+        #expect(parsed.text == "partial output")
+        #expect(parsed.id == 12)
+        #expect(LogMarker.parse("an ordinary line") == nil)
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+/// A package outside this repository, as a new user would write it: it depends on Isolated and
+/// declares an isolated function whose requirement it does not depend on itself.
+@Suite("A package that depends on Isolated", .serialized)
+struct ExternalPackageTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static let manifest = """
+        // swift-tools-version: 6.0
+        import PackageDescription
+
+        let package = Package(
+            name: "Consumer",
+            platforms: [.macOS(.v15)],
+            dependencies: [.package(path: "\(repository.path)")],
+            targets: [.executableTarget(name: "Consumer", dependencies: [.product(name: "Isolated", package: "\(repository.lastPathComponent.lowercased())")])]
+        )
+        """
+
+    static let source = """
+        import Foundation
+        import Isolated
+
+        @Isolated(requirements: ["apple/swift-algorithms@1.2.0"], machineType: "XS", keepAlive: 10)
+        func chunked(_ values: [Int], size: Int) async throws -> [[Int]] {
+            values.chunks(ofCount: size).map(Array.init)
+        }
+
+        @Isolated(keepAlive: 60)
+        func workerProcessID() async throws -> Int32 {
+            ProcessInfo.processInfo.processIdentifier
+        }
+
+        let arguments = CommandLine.arguments
+        if arguments.count > 2, arguments[1] == "hold" {
+            // Start a warm worker, say where it is, then wait to be killed.
+            let worker = try await workerProcessID()
+            try "\\(worker)".write(toFile: arguments[2], atomically: true, encoding: .utf8)
+            try await Task.sleep(for: .seconds(600))
+        } else {
+            let result = try await chunked([1, 2, 3, 4, 5], size: 2)
+            print("result: \\(result)")
+        }
+        """
+
+    /// Builds the consumer once per test run, in a build directory kept across runs.
+    static let executable: Result<String, any Error> = {
+        do {
+            let root = repository.appendingPathComponent(".build/consumer-package")
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("Sources/Consumer"), withIntermediateDirectories: true)
+            try manifest.write(to: root.appendingPathComponent("Package.swift"), atomically: true, encoding: .utf8)
+            try source.write(to: root.appendingPathComponent("Sources/Consumer/main.swift"), atomically: true, encoding: .utf8)
+            let (status, output) = try run("/usr/bin/env", ["swift", "build", "--package-path", root.path], environment: [:])
+            guard status == 0 else { throw BuildFailure(output: output) }
+            return .success(root.appendingPathComponent(".build/debug/Consumer").path)
+        } catch {
+            return .failure(error)
+        }
+    }()
+
+    struct BuildFailure: Error, CustomStringConvertible {
+        var output: String
+        var description: String { "the consumer package did not build:\n\(output.suffix(3000))" }
+    }
+
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("its isolated function returns the right result, computed with a requirement only the worker has")
+    func externalPackageCallsIsolatedFunction() throws {
+        let executable = try Self.executable.get()
+        let (status, output) = try Self.run(executable, [], environment: ["ISOLATED_HOME": TestEngine.home])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("result: [[1, 2], [3, 4], [5]]"))
+        let manifest = try String(
+            contentsOfFile: Self.repository.appendingPathComponent(".build/consumer-package/Package.swift").path, encoding: .utf8)
+        #expect(!manifest.contains("swift-algorithms"))
+    }
+
+    @Test("killing the calling process with SIGKILL leaves no worker behind")
+    func noOrphansAfterSIGKILL() async throws {
+        let executable = try Self.executable.get()
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("isolated-worker-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: marker) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["hold", marker]
+        process.environment = ProcessInfo.processInfo.environment.merging(["ISOLATED_HOME": TestEngine.home]) { $1 }
+        try process.run()
+        var worker: Int32?
+        for _ in 0..<600 where worker == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            worker = (try? String(contentsOfFile: marker, encoding: .utf8)).flatMap { Int32($0) }
+        }
+        let workerID = try #require(worker, "the consumer never reported its worker")
+        #expect(processExists(workerID))
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        var gone = false
+        for _ in 0..<100 where !gone {
+            try await Task.sleep(for: .milliseconds(50))
+            gone = !processExists(workerID)
+        }
+        #expect(gone, "worker \(workerID) outlived its caller")
+    }
+}
