@@ -28,17 +28,19 @@ public enum Isolation {
     /// Runs `operation` with every isolated call in it going to `engine`, which must be running.
     public static func withEngine<Value>(
         _ engine: Engine,
+        isolation: isolated (any Actor)? = #isolation,
         operation: () async throws -> Value
     ) async rethrows -> Value {
-        try await $engine.withValue(engine, operation: operation)
+        try await $engine.withValue(engine, operation: operation, isolation: isolation)
     }
 
     /// Runs `operation` and returns, with its value, the report of every isolated call it made, in order.
     public static func withCallReports<Value>(
+        isolation: isolated (any Actor)? = #isolation,
         _ operation: () async throws -> Value
     ) async rethrows -> (value: Value, reports: [CallReport]) {
         let collector = ReportCollector()
-        let value = try await $collector.withValue(collector, operation: operation)
+        let value = try await $collector.withValue(collector, operation: operation, isolation: isolation)
         return (value, collector.reports)
     }
 
