@@ -13,5 +13,7 @@ func freshRunner(_ value: Int) async throws -> Int {
 
 @Isolated(keepAlive: 600)
 func bigResult(bytes: Int) async throws -> String {
-    String(repeating: "x", count: bytes)
+    // Built from bytes: String(repeating:count:) appends one character at a time and would
+    // dominate the measurement.
+    String(decoding: [UInt8](repeating: UInt8(ascii: "x"), count: bytes), as: UTF8.self)
 }

@@ -13,7 +13,13 @@ final class TerminalProgress: Sendable {
 
     private let isTerminal = isatty(STDERR_FILENO) == 1
     private let enabled = ProcessInfo.processInfo.environment["ISOLATED_PROGRESS"] != "off"
-    private let liveLine = Mutex(false)
+    private let state = Mutex(State())
+
+    private struct State {
+        var liveLine = false
+        /// What the environment phase under way is for, until its first progress line announces a build.
+        var pendingBuild: String?
+    }
 
     func handle(_ event: InvocationEvent) {
         switch event {
@@ -23,13 +29,21 @@ final class TerminalProgress: Sendable {
             case .stderr: write(line.text + "\n")
             }
         case .phaseStarted(.environment, let detail) where enabled:
-            status("isolated: preparing the environment (\(detail ?? ""))", final: !isTerminal)
-        case .progress(_, let text) where enabled && isTerminal:
-            status("isolated: \(text)", final: false)
+            state.withLock { $0.pendingBuild = detail ?? "" }
+        case .progress(_, let text) where enabled:
+            // Progress comes only from real builds: announce the build once, then show each line live.
+            if let detail = state.withLock({ state in
+                defer { state.pendingBuild = nil }
+                return state.pendingBuild
+            }) {
+                status("isolated: building the environment for \(detail)", final: !isTerminal)
+            }
+            if isTerminal { status("isolated: \(text)", final: false) }
         case .phaseFinished(let timing) where enabled && (timing.outcome == "built" || timing.outcome == "compiled"):
             let what = timing.phase == .environment ? "built the environment" : "compiled the function"
             status("isolated: \(what) in \(Self.format(timing.duration))", final: true)
         case .phaseFinished(let timing) where enabled && timing.phase == .environment:
+            state.withLock { $0.pendingBuild = nil }
             clearLiveLine()
         default:
             break
@@ -40,7 +54,7 @@ final class TerminalProgress: Sendable {
         if isTerminal {
             let width = 100
             let shown = text.count > width ? String(text.prefix(width - 1)) + "…" : text
-            liveLine.withLock { $0 = !final }
+            state.withLock { $0.liveLine = !final }
             write("\r\u{1B}[K" + shown + (final ? "\n" : ""))
         } else if final {
             write(text + "\n")
@@ -48,9 +62,9 @@ final class TerminalProgress: Sendable {
     }
 
     private func clearLiveLine() {
-        let wasLive = liveLine.withLock { live in
-            defer { live = false }
-            return live
+        let wasLive = state.withLock { state in
+            defer { state.liveLine = false }
+            return state.liveLine
         }
         if wasLive { write("\r\u{1B}[K") }
     }
