@@ -75,7 +75,8 @@ let rows: [Row] = try await withThrowingTaskGroup(of: Void.self) { group in
             )
             versions.append(try await timed { _ = try await engine.invoke(request) })
         }
-        rows.append(Row(what: "new function version: compile + start + call (median)", measured: format(percentile(versions, 0.5)), target: "≤ 1.5 s"))
+        rows.append(
+            Row(what: "new function version: compile + start + call (median)", measured: format(percentile(versions, 0.5)), target: "≤ 1.5 s"))
 
         // Large results over the runner's socket.
         let size = 10 << 20
@@ -108,7 +109,9 @@ let rows: [Row] = try await withThrowingTaskGroup(of: Void.self) { group in
 let machine = "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
 print("Isolated benchmark — \(machine)\(quick ? ", quick mode" : "")\n")
 let widths = [rows.map(\.what.count).max() ?? 0, max(8, rows.map(\.measured.count).max() ?? 0)]
-print("| " + "what".padding(toLength: widths[0], withPad: " ", startingAt: 0) + " | " + "measured".padding(toLength: widths[1], withPad: " ", startingAt: 0) + " | target |")
+print(
+    "| " + "what".padding(toLength: widths[0], withPad: " ", startingAt: 0) + " | "
+        + "measured".padding(toLength: widths[1], withPad: " ", startingAt: 0) + " | target |")
 print("|" + String(repeating: "-", count: widths[0] + 2) + "|" + String(repeating: "-", count: widths[1] + 2) + "|--------|")
 for row in rows {
     print(
