@@ -6,10 +6,13 @@ import Foundation
 
 /// Runs a tool (`swift build`, `swiftc`) to completion, streaming its output line by line.
 package enum Command {
-    /// How the tool ended and everything it printed, both streams interleaved as they arrived.
+    /// How the tool ended and what it printed.
     package struct Result: Sendable {
         package var termination: ChildProcess.Termination
+        /// Both streams, interleaved as they arrived: for people.
         package var output: [String]
+        /// Standard output alone: for parsing, which a warning on standard error must not break.
+        package var standardOutput: [String]
 
         package var succeeded: Bool { termination == .exited(0) }
     }
@@ -32,8 +35,10 @@ package enum Command {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result, Never>) in
                 let thread = Thread {
-                    let output = Self.collect(process, onLine: onLine)
-                    continuation.resume(returning: Result(termination: process.waitForTermination(), output: output))
+                    let (output, standardOutput) = Self.collect(process, onLine: onLine)
+                    continuation.resume(
+                        returning: Result(termination: process.waitForTermination(), output: output, standardOutput: standardOutput)
+                    )
                 }
                 thread.name = "isolated-command"
                 thread.start()
@@ -43,8 +48,9 @@ package enum Command {
         }
     }
 
-    private static func collect(_ process: ChildProcess, onLine: @Sendable (String) -> Void) -> [String] {
+    private static func collect(_ process: ChildProcess, onLine: @Sendable (String) -> Void) -> (all: [String], standardOutput: [String]) {
         var output: [String] = []
+        var standardOutput: [String] = []
         var splitters = [LineSplitter(), LineSplitter()]
         var descriptors = [
             pollfd(fd: process.standardOutput, events: Int16(POLLIN), revents: 0),
@@ -52,9 +58,10 @@ package enum Command {
         ]
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var open = 2
-        func emit(_ line: Substring) {
+        func emit(_ line: Substring, from index: Int) {
             let text = String(line)
             output.append(text)
+            if index == 0 { standardOutput.append(text) }
             onLine(text)
         }
         while open > 0 {
@@ -63,16 +70,16 @@ package enum Command {
                 let count = buffer.withUnsafeMutableBytes { read(descriptors[index].fd, $0.baseAddress, $0.count) }
                 if count < 0, errno == EINTR { continue }
                 if count <= 0 {
-                    if let rest = splitters[index].finish() { emit(rest) }
+                    if let rest = splitters[index].finish() { emit(rest, from: index) }
                     close(descriptors[index].fd)
                     descriptors[index].fd = -1
                     open -= 1
                     continue
                 }
                 let lines = buffer.withUnsafeBytes { splitters[index].lines(in: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-                lines.forEach(emit)
+                for line in lines { emit(line, from: index) }
             }
         }
-        return output
+        return (output, standardOutput)
     }
 }

@@ -68,7 +68,7 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
                 log: log,
                 step: { _ in },
                 what: "locating the build"
-            ).output.last ?? "\(directory)/.build/\(configuration)"
+            ).standardOutput.last ?? "\(directory)/.build/\(configuration)"
 
         let modules = Array(
             Set(chosen.flatMap(\.targets).filter { FileManager.default.fileExists(atPath: "\(binPath)/Modules/\($0).swiftmodule") })
@@ -206,7 +206,7 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
         struct Root: Decodable {
             var dependencies: [Node]
         }
-        let json = result.output.drop { !$0.hasPrefix("{") }.joined(separator: "\n")
+        let json = result.standardOutput.drop { !$0.hasPrefix("{") }.joined(separator: "\n")
         guard let root = try? JSONDecoder().decode(Root.self, from: Data(json.utf8)) else {
             throw failure(spec, "SwiftPM's dependency list could not be read", log: log, culprit: nil, output: result.output)
         }
@@ -247,7 +247,7 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
         struct AnyDecodable: Decodable {
             init(from decoder: any Decoder) throws {}
         }
-        let json = result.output.drop { !$0.hasPrefix("{") }.joined(separator: "\n")
+        let json = result.standardOutput.drop { !$0.hasPrefix("{") }.joined(separator: "\n")
         guard let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(json.utf8)) else {
             throw failure(spec, "the manifest of \(dependency.written) could not be read", log: log, culprit: dependency, output: result.output)
         }
