@@ -68,12 +68,7 @@ package enum FunctionCompiler {
         arguments += runtime.compileFlags + environment.compileFlags
         arguments += [sourcePath, "-o", temporary]
         arguments += runtime.linkFlags + environment.linkFlags
-        let result: Command.Result
-        do {
-            result = try await Command.run(toolchain.swiftc, arguments)
-        } catch {
-            throw IsolatedError(code: .engineUnavailable, message: "cannot run \(toolchain.swiftc): \(error)")
-        }
+        let result = try await toolchain.compile(arguments)
         guard result.succeeded else {
             try? FileManager.default.removeItem(atPath: temporary)
             let errors = result.output.filter { $0.contains(": error:") }

@@ -29,11 +29,3 @@ public struct RunnerSnapshot: Sendable, Hashable, Codable {
     /// The keep-alive its last call asked for, in seconds.
     public var keepAlive: Int
 }
-
-/// What a successful call returns: the encoded result and how the call went.
-public struct InvocationResult: Sendable {
-    /// The result, encoded with ``PayloadCoding``.
-    public var payload: [UInt8]
-    /// The call's phases and runner.
-    public var report: CallReport
-}

@@ -44,12 +44,7 @@ package struct Runtime: Sendable, Hashable {
             arguments += features.flatMap { ["-enable-upcoming-feature", $0] }
             if module == "IsolatedRunner" { arguments.append("-lIsolatedCore") }
             arguments += try sources(of: module)
-            let result: Command.Result
-            do {
-                result = try await Command.run(toolchain.swiftc, arguments)
-            } catch {
-                throw IsolatedError(code: .engineUnavailable, message: "cannot run \(toolchain.swiftc): \(error)")
-            }
+            let result = try await toolchain.compile(arguments)
             guard result.succeeded else {
                 throw IsolatedError(
                     code: .engineUnavailable,

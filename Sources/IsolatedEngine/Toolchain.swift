@@ -35,4 +35,13 @@ package struct Toolchain: Sendable, Hashable {
         }
         return Toolchain(swift: "\(bin)/swift", swiftc: "\(bin)/swiftc", version: version, target: target ?? "unknown")
     }
+
+    /// Runs `swiftc` with `arguments`; failing to start it at all means the engine cannot work.
+    package func compile(_ arguments: [String]) async throws(IsolatedError) -> Command.Result {
+        do {
+            return try await Command.run(swiftc, arguments)
+        } catch {
+            throw IsolatedError(code: .engineUnavailable, message: "cannot run \(swiftc): \(error)")
+        }
+    }
 }
