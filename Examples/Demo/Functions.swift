@@ -22,3 +22,36 @@ func getTwo() async throws -> Int32 {
     _ = 1 + 1
     return ProcessInfo.processInfo.processIdentifier
 }
+
+// The reference's nested example: an isolated function calling another one twice. Each inner
+// call is scheduled by the engine on its own runner and machine type (S, above), reused warm.
+@Isolated(machineType: "XS", uses: [isolatedJoke])
+func tellJokes() async throws -> [String] {
+    print("telling jokes from worker process \(ProcessInfo.processInfo.processIdentifier)")
+    return [try await isolatedJoke(), try await isolatedJoke()]
+}
+
+/// A stand-in for an expensive model: loading it takes a second.
+@Shippable
+struct Model: Sendable {
+    var name: String
+    var loadedBy: Int32
+
+    func run(_ input: String) -> String {
+        "\(name) (loaded by worker \(loadedBy)) says: \(input.uppercased())!"
+    }
+}
+
+// Loaded once per warm worker, however many calls use it.
+@Cached
+func loadModel() async throws -> Model {
+    print("loading the model… (once per worker)")
+    try await Task.sleep(for: .seconds(1))
+    return Model(name: "shouty-1", loadedBy: ProcessInfo.processInfo.processIdentifier)
+}
+
+@Isolated(keepAlive: 300, uses: [loadModel, Model.self])
+func predict(_ input: String) async throws -> String {
+    let model = try await loadModel()
+    return model.run(input)
+}

@@ -30,6 +30,17 @@ do {
     print("second call: worker pid \(second), \(milliseconds(secondReports[0].total)) in all")
     print("  \(describe(secondReports[0]))")
     print(first == second ? "the second call reused the warm worker (same process)" : "the second call got a new worker")
+
+    print("\n== Nested isolated calls: tellJokes() (machine type XS) calls isolatedJoke() (machine type S) twice")
+    let (jokes, jokeTellingReports) = try await Isolation.withCallReports { try await tellJokes() }
+    for joke in jokes { print("joke: \(joke)") }
+    print("  \(describe(jokeTellingReports[0]))")
+
+    print("\n== A @Cached model: loaded once, used by every warm call")
+    for input in ["hello", "isolated", "functions"] {
+        let (answer, reports) = try await Isolation.withCallReports { try await predict(input) }
+        print("\(answer)  [\(milliseconds(reports[0].total))]")
+    }
 } catch {
     print("error: \(error)")
     exit(1)

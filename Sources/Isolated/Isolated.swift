@@ -20,6 +20,29 @@
 ///     are imported into the function's source. Any expression, evaluated at each call.
 ///   - machineType: The machine type to run on; any expression.
 ///   - keepAlive: Seconds the worker stays warm after each call; `0` stops it right after.
+///   - uses: Declarations shipped with the function: other `@Isolated` functions (called as
+///     nested isolated calls, each on its own machine), `@Cached` functions, and functions and
+///     types marked `@Shippable`. List them by name: `[loadModel, Model.self]`.
 @attached(body)
-public macro Isolated(requirements: [Requirement] = [], machineType: MachineType = "XS", keepAlive: Int = 10) =
-    #externalMacro(module: "IsolatedMacros", type: "IsolatedMacro")
+@attached(peer, names: named(_isolatedShipped))
+public macro Isolated(
+    requirements: [Requirement] = [],
+    machineType: MachineType = "XS",
+    keepAlive: Int = 10,
+    // Never evaluated: the expansion turns each entry into its shipped declaration, so any
+    // function or type may be written here, and an unmarked one fails there, with a message.
+    uses: [Any] = []
+) = #externalMacro(module: "IsolatedMacros", type: "IsolatedMacro")
+
+/// Memoizes the function inside each worker: its body runs once per distinct arguments for as
+/// long as the worker lives, however many warm calls use it. Concurrent first calls run it
+/// once; a thrown error is not memoized. List it in the `uses:` of the isolated functions that
+/// call it. Its parameters must be `Hashable & Sendable`; it cannot be called outside a worker.
+@attached(body)
+@attached(peer, names: named(_isolatedShipped))
+public macro Cached() = #externalMacro(module: "IsolatedMacros", type: "CachedMacro")
+
+/// Ships a top-level function or type with the isolated functions whose `uses:` lists it, so
+/// their bodies (and signatures) can use it. It is compiled in the worker as written.
+@attached(peer, names: named(_isolatedShipped))
+public macro Shippable() = #externalMacro(module: "IsolatedMacros", type: "ShippableMacro")

@@ -19,13 +19,23 @@ public struct IsolatedFunction: Sendable {
         name: String,
         source: String,
         entry: String,
+        stub: String = "",
         file: String,
         line: Int,
         requirements: [Requirement] = [],
         machineType: MachineType = "XS",
-        keepAlive: Int = 10
+        keepAlive: Int = 10,
+        uses: [ShippedDeclaration] = []
     ) {
-        self.source = FunctionSource(name: name, source: source, entry: entry, file: file, line: line)
+        self.source = FunctionSource(
+            name: name,
+            source: source,
+            entry: entry,
+            stub: stub,
+            file: file,
+            line: line,
+            dependencies: uses.map(\.source)
+        )
         self.requirements = requirements
         self.machineType = machineType
         self.keepAlive = keepAlive

@@ -7,22 +7,91 @@ public struct FunctionSource: Sendable, Hashable, Codable {
     public var source: String
     /// Statements that call the function with `invocation`'s arguments and return its encoded result.
     public var entry: String
+    /// A declaration with the function's own name and signature whose body makes a nested
+    /// isolated call: shipped into workers that call this function, its own included.
+    public var stub: String
     /// The file that declares it; compiler diagnostics point here.
     public var file: String
     /// The line `source` starts on in `file`.
     public var line: Int
+    /// The declarations its `uses:` ships with it.
+    public var dependencies: [ShippedSource]
 
     /// Creates a function source.
-    public init(name: String, source: String, entry: String, file: String, line: Int) {
+    public init(name: String, source: String, entry: String, stub: String = "", file: String, line: Int, dependencies: [ShippedSource] = []) {
         self.name = name
         self.source = source
         self.entry = entry
+        self.stub = stub
         self.file = file
         self.line = line
+        self.dependencies = dependencies
     }
 
     /// The function's name and location.
     public var reference: FunctionReference { FunctionReference(name: name, file: file, line: line) }
+}
+
+/// Everything about a call but its arguments: what a worker needs to call an isolated function
+/// it depends on.
+public struct CallTemplate: Sendable, Hashable, Codable {
+    /// The function.
+    public var function: FunctionSource
+    /// The packages its environment needs.
+    public var requirements: [Requirement]
+    /// The machine type to run on.
+    public var machineType: MachineType
+    /// Seconds the runner stays warm after the call.
+    public var keepAlive: Int
+
+    /// Creates a template.
+    public init(function: FunctionSource, requirements: [Requirement], machineType: MachineType, keepAlive: Int) {
+        self.function = function
+        self.requirements = requirements
+        self.machineType = machineType
+        self.keepAlive = keepAlive
+    }
+
+    /// The call with these arguments.
+    public func request(arguments: [[UInt8]]) -> InvocationRequest {
+        InvocationRequest(function: function, requirements: requirements, machineType: machineType, keepAlive: keepAlive, arguments: arguments)
+    }
+}
+
+/// A declaration shipped with a function because its `uses:` lists it.
+public struct ShippedSource: Sendable, Hashable, Codable {
+    /// What kind of declaration.
+    public enum Kind: String, Sendable, Hashable, Codable {
+        /// An isolated function: the worker gets its stub, which makes nested isolated calls.
+        case isolated
+        /// A `@Cached` function, memoized for the worker's lifetime.
+        case cached
+        /// A function or type marked `@Shippable`, shipped as written.
+        case shippable
+    }
+
+    /// What kind of declaration.
+    public var kind: Kind
+    /// The declaration's name.
+    public var name: String
+    /// The source the worker compiles.
+    public var source: String
+    /// The file that declares it.
+    public var file: String
+    /// The line `source` starts on.
+    public var line: Int
+    /// For an isolated function: how to call it.
+    public var call: CallTemplate?
+
+    /// Creates a shipped source.
+    public init(kind: Kind, name: String, source: String, file: String, line: Int, call: CallTemplate? = nil) {
+        self.kind = kind
+        self.name = name
+        self.source = source
+        self.file = file
+        self.line = line
+        self.call = call
+    }
 }
 
 /// One call: the function, where and how it runs, and its encoded arguments.
@@ -37,6 +106,11 @@ public struct InvocationRequest: Sendable, Hashable, Codable {
     public var keepAlive: Int
     /// Each argument, encoded with ``PayloadCoding``.
     public var arguments: [[UInt8]]
+
+    /// The call without its arguments.
+    public var template: CallTemplate {
+        CallTemplate(function: function, requirements: requirements, machineType: machineType, keepAlive: keepAlive)
+    }
 
     /// Creates a request.
     public init(function: FunctionSource, requirements: [Requirement], machineType: MachineType, keepAlive: Int, arguments: [[UInt8]]) {

@@ -3,7 +3,7 @@
 /// ``code`` says what kind of failure it was; ``message`` says what happened and what to do.
 /// Failures of the user's own code carry their details: compiler diagnostics, the remote error,
 /// the signal and the last lines of the runner's output.
-public struct IsolatedError: Error, Sendable, CustomStringConvertible {
+public struct IsolatedError: Error, Sendable, Codable, CustomStringConvertible {
     /// What kind of failure; extensible, compare with the static members.
     public struct Code: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
         /// The code's stable name.
@@ -35,6 +35,12 @@ public struct IsolatedError: Error, Sendable, CustomStringConvertible {
         public static let cancelled = Code(rawValue: "cancelled")
         /// The engine's own files could not be read or written.
         public static let storageFailed = Code(rawValue: "storageFailed")
+        /// Isolated calls nested deeper than the engine allows: a cycle or runaway recursion.
+        public static let nestingTooDeep = Code(rawValue: "nestingTooDeep")
+        /// A declaration that only exists inside workers was called outside one.
+        public static let notInWorker = Code(rawValue: "notInWorker")
+        /// The declarations shipped with a function do not fit together.
+        public static let invalidShipment = Code(rawValue: "invalidShipment")
 
         /// The raw value.
         public var description: String { rawValue }
@@ -46,6 +52,9 @@ public struct IsolatedError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The function the call was for, when known.
     public var function: FunctionReference?
+    /// The isolated functions the failure passed through, outermost first, ending with the one
+    /// that failed; a single entry when no nested call was involved.
+    public var chain: [FunctionReference]
     /// The error the function threw in the worker, for ``Code/functionThrew``.
     public var remote: RemoteError?
     /// Compiler diagnostics or the relevant lines of a build log.
@@ -62,6 +71,7 @@ public struct IsolatedError: Error, Sendable, CustomStringConvertible {
         code: Code,
         message: String,
         function: FunctionReference? = nil,
+        chain: [FunctionReference] = [],
         remote: RemoteError? = nil,
         details: [String] = [],
         logTail: [String] = [],
@@ -71,6 +81,7 @@ public struct IsolatedError: Error, Sendable, CustomStringConvertible {
         self.code = code
         self.message = message
         self.function = function
+        self.chain = chain
         self.remote = remote
         self.details = details
         self.logTail = logTail
@@ -81,10 +92,47 @@ public struct IsolatedError: Error, Sendable, CustomStringConvertible {
     /// The message, then the details and log tail, each indented.
     public var description: String {
         var text = "\(code): \(message)"
+        if chain.count > 1 {
+            text += "\n  call chain: " + chain.map { "\($0.name)()" }.joined(separator: " → ")
+        }
         if let function { text += "\n  in \(function)" }
         if !details.isEmpty { text += "\n" + details.map { "  | \($0)" }.joined(separator: "\n") }
         if !logTail.isEmpty { text += "\n  last output:\n" + logTail.map { "  | \($0)" }.joined(separator: "\n") }
         return text
+    }
+}
+
+extension IsolatedError {
+    private enum CodingKeys: String, CodingKey {
+        case code, message, function, chain, remote, details, logTail, report
+    }
+
+    /// Decodes everything but ``underlying``, which does not travel.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            code: try container.decode(Code.self, forKey: .code),
+            message: try container.decode(String.self, forKey: .message),
+            function: try container.decodeIfPresent(FunctionReference.self, forKey: .function),
+            chain: try container.decodeIfPresent([FunctionReference].self, forKey: .chain) ?? [],
+            remote: try container.decodeIfPresent(RemoteError.self, forKey: .remote),
+            details: try container.decodeIfPresent([String].self, forKey: .details) ?? [],
+            logTail: try container.decodeIfPresent([String].self, forKey: .logTail) ?? [],
+            report: try container.decodeIfPresent(CallReport.self, forKey: .report)
+        )
+    }
+
+    /// Encodes everything but ``underlying``.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(code, forKey: .code)
+        try container.encode(message, forKey: .message)
+        try container.encodeIfPresent(function, forKey: .function)
+        try container.encode(chain, forKey: .chain)
+        try container.encodeIfPresent(remote, forKey: .remote)
+        try container.encode(details, forKey: .details)
+        try container.encode(logTail, forKey: .logTail)
+        try container.encodeIfPresent(report, forKey: .report)
     }
 }
 

@@ -21,6 +21,14 @@ public enum RunnerMessage: Sendable, Equatable {
     case pong(UInt64)
     /// Finish and exit.
     case stop
+    /// The function threw an ``IsolatedError`` (JSON), typically from a nested call it made.
+    case failed(id: UInt64, error: [UInt8])
+    /// The function, during invocation `parent`, makes a nested isolated call (an ``InvocationRequest`` as JSON).
+    case call(id: UInt64, parent: UInt64, request: [UInt8])
+    /// A nested call returned this encoded result.
+    case callReturned(id: UInt64, result: [UInt8])
+    /// A nested call failed with this ``IsolatedError`` (JSON).
+    case callFailed(id: UInt64, error: [UInt8])
 
     /// A message that is not part of the protocol.
     public struct Malformed: Error, CustomStringConvertible {
@@ -35,6 +43,10 @@ public enum RunnerMessage: Sendable, Equatable {
     private static let pingKind = Frame.Kind(rawValue: 5)
     private static let pongKind = Frame.Kind(rawValue: 6)
     private static let stopKind = Frame.Kind(rawValue: 7)
+    private static let failedKind = Frame.Kind(rawValue: 8)
+    private static let callKind = Frame.Kind(rawValue: 9)
+    private static let callReturnedKind = Frame.Kind(rawValue: 10)
+    private static let callFailedKind = Frame.Kind(rawValue: 11)
 
     /// The message as a frame.
     public var frame: Frame {
@@ -66,6 +78,17 @@ public enum RunnerMessage: Sendable, Equatable {
             writer.write(sequence)
         case .stop:
             kind = Self.stopKind
+        case .failed(let id, let error):
+            return Frame(kind: Self.failedKind, payload: Self.idPrefixed(id, error))
+        case .call(let id, let parent, let request):
+            kind = Self.callKind
+            writer.write(id)
+            writer.write(parent)
+            writer.write(bytes: request)
+        case .callReturned(let id, let result):
+            return Frame(kind: Self.callReturnedKind, payload: Self.idPrefixed(id, result))
+        case .callFailed(let id, let error):
+            return Frame(kind: Self.callFailedKind, payload: Self.idPrefixed(id, error))
         }
         return Frame(kind: kind, payload: writer.bytes)
     }
@@ -95,6 +118,17 @@ public enum RunnerMessage: Sendable, Equatable {
             case Self.pingKind: self = .ping(try reader.readUInt64())
             case Self.pongKind: self = .pong(try reader.readUInt64())
             case Self.stopKind: self = .stop
+            case Self.failedKind:
+                self = .failed(id: try reader.readUInt64(), error: Array(frame.payload.dropFirst(8)))
+                return
+            case Self.callKind:
+                self = .call(id: try reader.readUInt64(), parent: try reader.readUInt64(), request: try reader.readBytes())
+            case Self.callReturnedKind:
+                self = .callReturned(id: try reader.readUInt64(), result: Array(frame.payload.dropFirst(8)))
+                return
+            case Self.callFailedKind:
+                self = .callFailed(id: try reader.readUInt64(), error: Array(frame.payload.dropFirst(8)))
+                return
             default: throw Malformed(description: "unknown frame kind \(frame.kind.rawValue)")
             }
         } catch let error as Malformed {

@@ -31,12 +31,6 @@ public actor Engine: Service {
         var machineType: String
     }
 
-    /// What determines a compiled function version; the warm path looks it up without hashing files.
-    private struct VersionKey: Hashable {
-        var function: FunctionSource
-        var requirements: [Requirement]
-    }
-
     private struct Runner {
         enum Phase {
             case starting
@@ -60,7 +54,9 @@ public actor Engine: Service {
 
     private var state = State.created
     private var runningWaiters: [CheckedContinuation<Void, Never>] = []
-    private var versions: [VersionKey: String] = [:]
+    /// Compiled workers by call template (its own template is compiled into a worker, for
+    /// recursion), so the warm path finds its executable without touching the disk.
+    private var versions: [CallTemplate: String] = [:]
     private var runners: [String: Runner] = [:]
     private var idle: [PoolKey: [String]] = [:]
     private var nextCallID: UInt64 = 1
@@ -152,12 +148,29 @@ public actor Engine: Service {
         _ request: InvocationRequest,
         events: @escaping @Sendable (InvocationEvent) -> Void = { _ in }
     ) async throws(IsolatedError) -> InvocationResult {
+        try await invoke(request, events: events, callers: [])
+    }
+
+    /// Runs a call made by `callers` (outermost first) from inside their workers.
+    private func invoke(
+        _ request: InvocationRequest,
+        events: @escaping @Sendable (InvocationEvent) -> Void,
+        callers: [FunctionReference]
+    ) async throws(IsolatedError) -> InvocationResult {
         let callID = nextCallID
         nextCallID += 1
         var report = CallReport(callID: callID, function: request.function.reference)
         do throws(IsolatedError) {
             guard case .running = state else {
                 throw IsolatedError(code: .engineUnavailable, message: "the engine is not running; start it with run() before calling")
+            }
+            guard callers.count < configuration.maxNestingDepth else {
+                let path = (callers + [request.function.reference]).map { "\($0.name)()" }.joined(separator: " → ")
+                throw IsolatedError(
+                    code: .nestingTooDeep,
+                    message: "isolated calls nested \(callers.count + 1) deep (\(path)), past the limit of "
+                        + "\(configuration.maxNestingDepth): a cycle or runaway recursion? Raise EngineConfiguration.maxNestingDepth if it is intended"
+                )
             }
             guard request.keepAlive >= 0 else {
                 throw IsolatedError(code: .invalidRequirement, message: "keepAlive must be 0 or more seconds, not \(request.keepAlive)")
@@ -188,9 +201,13 @@ public actor Engine: Service {
             events(.phaseStarted(.run, detail: nil))
             let name = request.function.name
             let connection = runner.connection
+            let nestedCallers = callers + [request.function.reference]
             let outcome = await withTaskCancellationHandler {
                 await connection.invoke(id: callID, arguments: request.arguments) { stream, text in
                     events(.log(LogLine(callID: callID, function: name, stream: stream, text: text)))
+                } onNestedCall: { [weak self] id, bytes in
+                    guard let engine = self else { return }
+                    engine.enqueue { await engine.serveNestedCall(id, bytes, on: connection, callers: nestedCallers, events: events) }
                 }
             } onCancel: {
                 connection.kill()
@@ -207,6 +224,8 @@ public actor Engine: Service {
                 return InvocationResult(payload: payload, report: report)
             case .threw(let remote):
                 throw Self.error(for: remote, function: request.function.reference)
+            case .failed(let error):
+                throw error
             case .crashed(let termination, let tail):
                 if Task.isCancelled {
                     throw IsolatedError(code: .cancelled, message: "the call to \(request.function.reference) was cancelled; its runner was stopped")
@@ -228,6 +247,8 @@ public actor Engine: Service {
         } catch {
             var error = error
             error.function = error.function ?? request.function.reference
+            // A nested call's failure already carries its chain, from the outermost caller down.
+            if error.chain.isEmpty { error.chain = callers + [request.function.reference] }
             error.report = report
             logger.debug("call failed", metadata: Self.metadata(report).merging(["error": "\(error.code)"]) { $1 })
             throw error
@@ -239,7 +260,7 @@ public actor Engine: Service {
         report: inout CallReport,
         events: @escaping @Sendable (InvocationEvent) -> Void
     ) async throws(IsolatedError) -> String {
-        let key = VersionKey(function: request.function, requirements: request.requirements)
+        let key = request.template
         if let worker = versions[key] {
             report.phases.append(CallReport.Timing(phase: .environment, duration: .zero, outcome: "cached"))
             report.phases.append(CallReport.Timing(phase: .compile, duration: .zero, outcome: "cached"))
@@ -262,12 +283,37 @@ public actor Engine: Service {
 
         started = ContinuousClock.now
         events(.phaseStarted(.compile, detail: request.function.name))
-        let (worker, compiled) = try await store.worker(for: request.function, in: environment)
+        let (worker, compiled) = try await store.worker(for: request.template, in: environment)
         timing = CallReport.Timing(phase: .compile, duration: ContinuousClock.now - started, outcome: compiled ? "compiled" : "cached")
         report.phases.append(timing)
         events(.phaseFinished(timing))
         versions[key] = worker
         return worker
+    }
+
+    /// Runs a nested call a worker made and sends the outcome back on its channel.
+    private func serveNestedCall(
+        _ id: UInt64,
+        _ bytes: [UInt8],
+        on connection: RunnerConnection,
+        callers: [FunctionReference],
+        events: @escaping @Sendable (InvocationEvent) -> Void
+    ) async {
+        let reply: RunnerMessage
+        do throws(IsolatedError) {
+            let request: InvocationRequest
+            do {
+                request = try PayloadCoding.decode(InvocationRequest.self, from: bytes)
+            } catch {
+                throw IsolatedError(
+                    code: .codingFailed, message: "\(callers.last.map { "\($0)" } ?? "a worker") sent an unreadable nested call: \(error)")
+            }
+            let result = try await invoke(request, events: events, callers: callers)
+            reply = .callReturned(id: id, result: result.payload)
+        } catch {
+            reply = .callFailed(id: id, error: (try? PayloadCoding.encode(error)) ?? [])
+        }
+        connection.reply(reply)
     }
 
     private static func error(for remote: RemoteError, function: FunctionReference) -> IsolatedError {

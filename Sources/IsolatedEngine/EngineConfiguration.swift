@@ -18,6 +18,9 @@ public struct EngineConfiguration: Sendable {
     public var heartbeatTimeout: Duration
     /// How long a runner told to stop may take before it is killed.
     public var stopGracePeriod: Duration
+    /// How deep isolated calls may nest (a call made from inside a worker is one level deeper);
+    /// deeper calls fail, which stops cycles and runaway recursion.
+    public var maxNestingDepth: Int
 
     /// The build configuration of environments and compiled functions.
     public enum BuildConfiguration: String, Sendable, Codable {
@@ -35,7 +38,8 @@ public struct EngineConfiguration: Sendable {
         machineTypes: MachineTypeCatalog = .standard,
         heartbeatInterval: Duration = .seconds(1),
         heartbeatTimeout: Duration = .seconds(10),
-        stopGracePeriod: Duration = .seconds(5)
+        stopGracePeriod: Duration = .seconds(5),
+        maxNestingDepth: Int = 8
     ) {
         self.home = home ?? Self.defaultHome
         self.toolchainDirectory = toolchainDirectory
@@ -44,6 +48,7 @@ public struct EngineConfiguration: Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.heartbeatTimeout = heartbeatTimeout
         self.stopGracePeriod = stopGracePeriod
+        self.maxNestingDepth = maxNestingDepth
     }
 
     /// `ISOLATED_HOME`, or `~/.cache/isolated`.

@@ -92,11 +92,12 @@ package actor EnvironmentStore {
     }
 
     /// The worker executable for `function` in `environment`, compiling it if needed.
-    package func worker(for function: FunctionSource, in environment: Environment) async throws(IsolatedError) -> (path: String, compiled: Bool) {
+    package func worker(for template: CallTemplate, in environment: Environment) async throws(IsolatedError) -> (path: String, compiled: Bool) {
         let (runtimeKey, runtime) = try await runtime()
         let toolchain = try await toolchain()
         let configuration = self.configuration.buildConfiguration
-        let key = FunctionCompiler.key(function, environment: environment, runtimeKey: runtimeKey, configuration: configuration)
+        let source = try FunctionCompiler.workerSource(template, modules: environment.modules)
+        let key = FunctionCompiler.key(workerSource: source, environment: environment, runtimeKey: runtimeKey, configuration: configuration)
         let directory = "\(home)/functions/\(key)"
         let compiled = BuiltFlag()
         let path = try await attempt {
@@ -104,7 +105,8 @@ package actor EnvironmentStore {
                 if FileManager.default.isExecutableFile(atPath: "\(directory)/worker") { return "\(directory)/worker" }
                 compiled.set()
                 return try await FunctionCompiler.compile(
-                    function,
+                    template,
+                    source: source,
                     environment: environment,
                     runtime: runtime,
                     toolchain: toolchain,

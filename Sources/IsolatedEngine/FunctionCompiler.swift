@@ -4,33 +4,70 @@ package import IsolatedCore
 /// Compiles one function version into a worker executable with `swiftc`, against a built
 /// environment and the runner runtime.
 package enum FunctionCompiler {
-    /// The version's key: everything that changes the executable.
-    package static func key(
-        _ function: FunctionSource, environment: Environment, runtimeKey: String, configuration: EngineConfiguration.BuildConfiguration
-    ) -> String {
+    /// The version's key: the worker's source and everything else that changes the executable.
+    package static func key(workerSource: String, environment: Environment, runtimeKey: String, configuration: EngineConfiguration.BuildConfiguration)
+        -> String
+    {
         var hasher = SHA256()
-        for part in ["1", environment.key, runtimeKey, configuration.rawValue, function.file, String(function.line), function.source, function.entry]
-        {
+        for part in ["2", environment.key, runtimeKey, configuration.rawValue, workerSource] {
             hasher.update(part)
             hasher.update([0])
         }
         return hasher.finalize()
     }
 
-    /// The worker's full source: the shipped declaration under `#sourceLocation`, then the entry point.
-    package static func workerSource(_ function: FunctionSource, modules: [String]) -> String {
+    /// The worker's full source: every shipped declaration and the function itself, each under
+    /// `#sourceLocation` so diagnostics name the user's files, stubs for the isolated functions
+    /// it may call (itself included, so recursion is a nested call), and the entry point.
+    package static func workerSource(_ template: CallTemplate, modules: [String]) throws(IsolatedError) -> String {
+        let function = template.function
+        var seen: [String: ShippedSource] = [:]
+        var sections: [String] = []
+        var registrations: [(String, CallTemplate)] = []
+        for dependency in function.dependencies {
+            if let earlier = seen[dependency.name] {
+                guard earlier != dependency else { continue }
+                throw IsolatedError(
+                    code: .invalidShipment,
+                    message: "\(function.reference) ships two different declarations named '\(dependency.name)' "
+                        + "(\(earlier.file):\(earlier.line) and \(dependency.file):\(dependency.line)); rename one"
+                )
+            }
+            guard dependency.name != function.name else {
+                throw IsolatedError(
+                    code: .invalidShipment,
+                    message: "\(function.reference) ships a declaration with its own name, from \(dependency.file):\(dependency.line); rename one"
+                )
+            }
+            seen[dependency.name] = dependency
+            sections.append(located(dependency.source, file: dependency.file, line: dependency.line))
+            if let call = dependency.call { registrations.append((dependency.name, call)) }
+        }
+        sections.append(located(function.source, file: function.file, line: function.line))
+        if !function.stub.isEmpty {
+            sections.append(located(function.stub, file: function.file, line: function.line))
+            registrations.append((function.name, template))
+        }
+        var registerLines: [String] = []
+        for (name, call) in registrations {
+            let json: String
+            do {
+                json = String(decoding: try PayloadCoding.encode(call), as: UTF8.self)
+            } catch {
+                throw IsolatedError(code: .codingFailed, message: "cannot encode the call template of \(name): \(error)")
+            }
+            registerLines.append("NestedFunction.register(\(literal(name)), template: \(literal(json)))")
+        }
         let imports = (["Foundation", "IsolatedRunner"] + modules).map { "import \($0)" }.joined(separator: "\n")
-        let file = function.file.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         return """
             \(imports)
 
-            #sourceLocation(file: "\(file)", line: \(function.line))
-            \(function.source)
-            #sourceLocation()
+            \(sections.joined(separator: "\n\n"))
 
             @main
             enum IsolatedWorkerEntry {
                 static func main() async {
+                    \(registerLines.joined(separator: "\n        "))
                     await Runner.run { invocation in
                         \(function.entry.replacingOccurrences(of: "\n", with: "\n            "))
                     }
@@ -40,15 +77,25 @@ package enum FunctionCompiler {
             """
     }
 
+    private static func located(_ source: String, file: String, line: Int) -> String {
+        "#sourceLocation(file: \(literal(file)), line: \(line))\n\(source)\n#sourceLocation()"
+    }
+
+    private static func literal(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
     /// Compiles the worker into `directory/worker`, atomically.
     package static func compile(
-        _ function: FunctionSource,
+        _ template: CallTemplate,
+        source workerSource: String,
         environment: Environment,
         runtime: Runtime,
         toolchain: Toolchain,
         configuration: EngineConfiguration.BuildConfiguration,
         in directory: String
     ) async throws(IsolatedError) -> String {
+        let function = template.function
         let executable = "\(directory)/worker"
         if FileManager.default.isExecutableFile(atPath: executable) { return executable }
         // Named like the user's file, so the compiler's #fileID bookkeeping sees no conflict.
@@ -57,7 +104,7 @@ package enum FunctionCompiler {
         let temporary = "\(directory)/worker.\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max))"
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try workerSource(function, modules: environment.modules).write(toFile: sourcePath, atomically: true, encoding: .utf8)
+            try workerSource.write(toFile: sourcePath, atomically: true, encoding: .utf8)
         } catch {
             throw IsolatedError(code: .storageFailed, message: "cannot write the function's source in \(directory): \(error)", underlying: error)
         }

@@ -20,6 +20,8 @@ package final class RunnerConnection: Sendable {
         case returned([UInt8])
         /// The function (or argument decoding, or result encoding) failed in the worker.
         case threw(RemoteError)
+        /// The function threw an ``IsolatedError``, usually from a nested call it made.
+        case failed(IsolatedError)
         /// The runner process ended during the call.
         case crashed(ChildProcess.Termination, tail: [String])
     }
@@ -34,6 +36,7 @@ package final class RunnerConnection: Sendable {
         var id: UInt64
         var continuation: CheckedContinuation<Outcome, Never>
         var onLog: @Sendable (LogLine.Stream, String) -> Void
+        var onNestedCall: @Sendable (_ id: UInt64, _ request: [UInt8]) -> Void
         var outcome: Outcome?
         var markersSeen = 0
     }
@@ -85,13 +88,19 @@ package final class RunnerConnection: Sendable {
         }
     }
 
-    /// Runs one call; `onLog` receives each line the function prints, on the I/O thread.
-    package func invoke(id: UInt64, arguments: [[UInt8]], onLog: @escaping @Sendable (LogLine.Stream, String) -> Void) async -> Outcome {
+    /// Runs one call; `onLog` receives each line the function prints and `onNestedCall` each
+    /// nested isolated call it makes, on the I/O thread. Answer nested calls with ``reply(_:)``.
+    package func invoke(
+        id: UInt64,
+        arguments: [[UInt8]],
+        onLog: @escaping @Sendable (LogLine.Stream, String) -> Void,
+        onNestedCall: @escaping @Sendable (_ id: UInt64, _ request: [UInt8]) -> Void
+    ) async -> Outcome {
         await withCheckedContinuation { continuation in
             let crashed: Outcome? = state.withLock { state in
                 if let termination = state.termination { return .crashed(termination, tail: state.tail) }
                 precondition(state.call == nil, "a runner serves one call at a time")
-                state.call = PendingCall(id: id, continuation: continuation, onLog: onLog)
+                state.call = PendingCall(id: id, continuation: continuation, onLog: onLog, onNestedCall: onNestedCall)
                 return nil
             }
             if let crashed {
@@ -102,6 +111,9 @@ package final class RunnerConnection: Sendable {
             send(.invoke(id: id, arguments: arguments))
         }
     }
+
+    /// Answers a nested call with `.callReturned` or `.callFailed`.
+    package func reply(_ message: RunnerMessage) { send(message) }
 
     /// Sends a heartbeat probe.
     package func ping(_ sequence: UInt64) { send(.ping(sequence)) }
@@ -243,9 +255,22 @@ package final class RunnerConnection: Sendable {
             settle(id: id, .returned(result))
         case .threw(let id, let error):
             settle(id: id, .threw(error))
+        case .failed(let id, let error):
+            let decoded =
+                (try? PayloadCoding.decode(IsolatedError.self, from: error))
+                ?? IsolatedError(code: .codingFailed, message: "the runner sent an unreadable error")
+            settle(id: id, .failed(decoded))
+        case .call(let id, let parent, let request):
+            let handler = state.withLock { $0.call?.id == parent ? $0.call?.onNestedCall : nil }
+            if let handler {
+                handler(id, request)
+            } else {
+                let error = IsolatedError(code: .invalidShipment, message: "a nested call arrived outside the call that made it")
+                reply(.callFailed(id: id, error: (try? PayloadCoding.encode(error)) ?? []))
+            }
         case .pong(let sequence):
             state.withLock { $0.lastPong = max($0.lastPong, sequence) }
-        case .invoke, .ping, .stop:
+        case .invoke, .ping, .stop, .callReturned, .callFailed:
             kill()
         }
     }

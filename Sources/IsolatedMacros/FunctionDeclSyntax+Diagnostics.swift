@@ -5,33 +5,36 @@ extension FunctionDeclSyntax {
     /// The function's name as the user reads it (without backticks).
     var displayName: String { name.identifier?.name ?? name.text }
 
-    /// Every reason this function cannot be shipped to a worker, each with a fix-it where the fix is mechanical.
-    func isolatedDiagnostics(lexicalContext: [Syntax]) -> [Diagnostic] {
-        var diagnostics = placementDiagnostics(lexicalContext: lexicalContext)
+    /// Whether this is a `static` or `class` member.
+    var isStatic: Bool { modifiers.contains { [.keyword(.static), .keyword(.class)].contains($0.name.tokenKind) } }
+
+    /// Every reason this function cannot carry `attribute` (`@Isolated` or `@Cached`, which ship it to a worker),
+    /// each with a fix-it where the fix is mechanical.
+    func shapeDiagnostics(attribute: String, lexicalContext: [Syntax]) -> [Diagnostic] {
+        var diagnostics = placementDiagnostics(attribute: attribute, lexicalContext: lexicalContext)
         if body == nil {
-            diagnostics.append(Diagnostic(node: name, message: IsolatedDiagnostic.missingBody(function: displayName)))
+            diagnostics.append(Diagnostic(node: name, message: IsolatedDiagnostic.missingBody(attribute: attribute, function: displayName)))
         }
-        diagnostics += effectDiagnostics()
+        diagnostics += effectDiagnostics(attribute: attribute)
         if let generic = genericNode() {
-            diagnostics.append(Diagnostic(node: generic, message: IsolatedDiagnostic.generic(function: displayName)))
+            diagnostics.append(Diagnostic(node: generic, message: IsolatedDiagnostic.generic(attribute: attribute, function: displayName)))
         }
         for (index, parameter) in signature.parameterClause.parameters.enumerated() {
-            diagnostics += parameterDiagnostics(parameter, index: index)
+            diagnostics += parameterDiagnostics(parameter, index: index, attribute: attribute)
         }
         return diagnostics
     }
 
     /// The worker compiles the function at top level, so it cannot depend on an enclosing function or instance.
-    private func placementDiagnostics(lexicalContext: [Syntax]) -> [Diagnostic] {
+    private func placementDiagnostics(attribute: String, lexicalContext: [Syntax]) -> [Diagnostic] {
         let isNested = lexicalContext.contains {
             $0.isProtocol((any WithOptionalCodeBlockSyntax).self) || $0.is(ClosureExprSyntax.self)
                 || $0.is(SubscriptDeclSyntax.self) || $0.is(PatternBindingSyntax.self)
         }
         if isNested {
-            return [Diagnostic(node: name, message: IsolatedDiagnostic.nested(function: displayName))]
+            return [Diagnostic(node: name, message: IsolatedDiagnostic.nested(attribute: attribute, function: displayName))]
         }
         let isInType = lexicalContext.first?.isProtocol((any DeclGroupSyntax).self) ?? false
-        let isStatic = modifiers.contains { [.keyword(.static), .keyword(.class)].contains($0.name.tokenKind) }
         guard isInType, !isStatic else {
             return []
         }
@@ -46,13 +49,13 @@ extension FunctionDeclSyntax {
         return [
             Diagnostic(
                 node: funcKeyword,
-                message: IsolatedDiagnostic.instanceMethod(function: displayName),
+                message: IsolatedDiagnostic.instanceMethod(attribute: attribute, function: displayName),
                 fixIt: FixIt(message: IsolatedFixIt(message: "make '\(displayName)' static"), changes: changes)
             )
         ]
     }
 
-    private func effectDiagnostics() -> [Diagnostic] {
+    private func effectDiagnostics(attribute: String) -> [Diagnostic] {
         let effects = signature.effectSpecifiers
         let isAsync = effects?.asyncSpecifier?.tokenKind == .keyword(.async)
         let isThrowing = effects?.throwsClause?.throwsSpecifier.tokenKind == .keyword(.throws)
@@ -95,8 +98,8 @@ extension FunctionDeclSyntax {
             Diagnostic(
                 node: effects.map(Syntax.init) ?? Syntax(name),
                 message: isAsync && isThrowing
-                    ? IsolatedDiagnostic.typedThrows(function: displayName, errorType: typedError ?? "")
-                    : IsolatedDiagnostic.notAsyncThrows(function: displayName),
+                    ? IsolatedDiagnostic.typedThrows(attribute: attribute, function: displayName, errorType: typedError ?? "")
+                    : IsolatedDiagnostic.notAsyncThrows(attribute: attribute, function: displayName),
                 fixIt: fixIt
             )
         ]
@@ -119,14 +122,19 @@ extension FunctionDeclSyntax {
         return nil
     }
 
-    private func parameterDiagnostics(_ parameter: FunctionParameterSyntax, index: Int) -> [Diagnostic] {
+    private func parameterDiagnostics(_ parameter: FunctionParameterSyntax, index: Int, attribute: String) -> [Diagnostic] {
         let internalName = parameter.secondName ?? parameter.firstName
         let isUnnamed = internalName.tokenKind == .wildcard
         let reference = isUnnamed ? "parameter #\(index + 1)" : "parameter '\(internalName.identifier?.name ?? internalName.text)'"
         var diagnostics: [Diagnostic] = []
         if isUnnamed {
             let suggestion = "\(parameter.firstName.text) value: \(parameter.type.trimmedDescription)"
-            let message = IsolatedDiagnostic.unnamedParameter(parameter: reference, function: displayName, suggestion: suggestion)
+            let message = IsolatedDiagnostic.unnamedParameter(
+                attribute: attribute,
+                parameter: reference,
+                function: displayName,
+                suggestion: suggestion
+            )
             diagnostics.append(Diagnostic(node: internalName, message: message))
         }
         if let attributed = parameter.type.as(AttributedTypeSyntax.self), let specifier = attributed.inoutSpecifier {
@@ -135,11 +143,11 @@ extension FunctionDeclSyntax {
                 oldNode: attributed,
                 newNode: attributed.removing(specifier)
             )
-            let message = IsolatedDiagnostic.inoutParameter(parameter: reference, function: displayName)
+            let message = IsolatedDiagnostic.inoutParameter(attribute: attribute, parameter: reference, function: displayName)
             diagnostics.append(Diagnostic(node: specifier, message: message, fixIt: fixIt))
         }
         if let closure = parameter.type.firstNode(of: FunctionTypeSyntax.self) {
-            let message = IsolatedDiagnostic.closureParameter(parameter: reference, function: displayName)
+            let message = IsolatedDiagnostic.closureParameter(attribute: attribute, parameter: reference, function: displayName)
             diagnostics.append(Diagnostic(node: closure, message: message))
         }
         if let ellipsis = parameter.ellipsis {
@@ -152,7 +160,12 @@ extension FunctionDeclSyntax {
                 oldNode: parameter,
                 newNode: fixed
             )
-            let message = IsolatedDiagnostic.variadicParameter(parameter: reference, function: displayName, arrayType: arrayType)
+            let message = IsolatedDiagnostic.variadicParameter(
+                attribute: attribute,
+                parameter: reference,
+                function: displayName,
+                arrayType: arrayType
+            )
             diagnostics.append(Diagnostic(node: ellipsis, message: message, fixIt: fixIt))
         }
         return diagnostics

@@ -1,6 +1,6 @@
 import SwiftDiagnostics
 
-/// The edit a fix-it for an `@Isolated` diagnostic makes, as shown to the user.
+/// The edit a fix-it for an `IsolatedDiagnostic` makes, as shown to the user.
 struct IsolatedFixIt: FixItMessage {
     let message: String
 

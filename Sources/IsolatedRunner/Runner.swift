@@ -26,6 +26,7 @@ public enum Runner {
         }
         _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
         let channel = RunnerChannel(descriptor: descriptor)
+        RunnerChannel.current = channel
         let (invocations, continuation) = AsyncStream.makeStream(of: Invocation.self)
         channel.send(.ready(processID: getpid()))
         let reader = Thread { channel.readLoop(invocations: continuation) }
@@ -33,9 +34,13 @@ public enum Runner {
         reader.start()
 
         for await invocation in invocations {
+            channel.currentInvocation = invocation.id
             let reply: RunnerMessage
             do {
                 reply = .returned(id: invocation.id, result: try await handler(invocation))
+            } catch let error as IsolatedError {
+                // Usually a nested call's failure: it travels whole, so the caller sees the chain.
+                reply = .failed(id: invocation.id, error: (try? PayloadCoding.encode(error)) ?? [])
             } catch let error as StageError {
                 reply = .threw(id: invocation.id, error: error.error)
             } catch {
@@ -61,10 +66,47 @@ public enum Runner {
 
 /// The runner's end of the socket to the engine.
 final class RunnerChannel: Sendable {
+    private static let shared = Mutex<RunnerChannel?>(nil)
+
+    /// The channel of this worker, once ``Runner/run(_:)`` has started.
+    static var current: RunnerChannel? {
+        get { shared.withLock { $0 } }
+        set { shared.withLock { $0 = newValue } }
+    }
+
+    private struct Calls {
+        var nextID: UInt64 = 1
+        var pending: [UInt64: CheckedContinuation<Result<[UInt8], IsolatedError>, Never>] = [:]
+        var invocation: UInt64 = 0
+    }
+
     private let descriptor: Int32
     private let writeLock = Mutex(())
+    private let calls = Mutex(Calls())
 
     init(descriptor: Int32) { self.descriptor = descriptor }
+
+    /// The invocation being served, which nested calls are made on behalf of.
+    var currentInvocation: UInt64 {
+        get { calls.withLock { $0.invocation } }
+        set { calls.withLock { $0.invocation = newValue } }
+    }
+
+    /// Makes a nested isolated call through the engine and waits for its outcome.
+    func call(_ request: [UInt8]) async -> Result<[UInt8], IsolatedError> {
+        await withCheckedContinuation { continuation in
+            let (id, parent) = calls.withLock { calls in
+                defer { calls.nextID += 1 }
+                calls.pending[calls.nextID] = continuation
+                return (calls.nextID, calls.invocation)
+            }
+            send(.call(id: id, parent: parent, request: request))
+        }
+    }
+
+    private func complete(_ id: UInt64, _ result: Result<[UInt8], IsolatedError>) {
+        calls.withLock { $0.pending.removeValue(forKey: id) }?.resume(returning: result)
+    }
 
     func send(_ message: RunnerMessage) {
         let bytes = message.frame.bytes
@@ -93,7 +135,14 @@ final class RunnerChannel: Sendable {
                     case .stop:
                         continuation.finish()
                         return
-                    case .ready, .returned, .threw, .pong:
+                    case .callReturned(let id, let result):
+                        complete(id, .success(result))
+                    case .callFailed(let id, let error):
+                        let decoded =
+                            (try? PayloadCoding.decode(IsolatedError.self, from: error))
+                            ?? IsolatedError(code: .codingFailed, message: "the engine sent an unreadable error for a nested call")
+                        complete(id, .failure(decoded))
+                    case .ready, .returned, .threw, .pong, .failed, .call:
                         RunnerChannel.writeAll(STDERR_FILENO, Array("isolated runner: unexpected message from the engine\n".utf8))
                         _exit(3)
                     }

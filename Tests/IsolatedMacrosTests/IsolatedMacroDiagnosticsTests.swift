@@ -31,18 +31,22 @@ struct IsolatedMacroDiagnosticsTests {
             }
             """
         } expansion: {
-            #"""
+            ##"""
             func square(_ value: Int) async throws -> Int {
-                try await IsolatedFunction(
+                try await _isolatedShipped(square: ()).call(value, returning: Int.self)
+            }
+
+            func _isolatedShipped(square _: Void) -> IsolatedFunction {
+                IsolatedFunction(
                     name: "square",
-                    source: "func square(_ value: Int) async throws -> Int {\n    value * value\n}",
-                    entry: "return try await invocation.result(square(invocation.argument(0, as: Int.self)))",
+                    source: "func _isolatedBody_square(_ value: Int) async throws -> Int {\n    value * value\n}",
+                    entry: "return try await invocation.result(_isolatedBody_square(invocation.argument(0, as: Int.self)))",
+                    stub: #"func square(_ value: Int) async throws -> Int {\#n    try await NestedFunction.named("square").call(value, returning: Int.self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
-                .call(value, returning: Int.self)
             }
-            """#
+            """##
         }
     }
 
@@ -73,18 +77,22 @@ struct IsolatedMacroDiagnosticsTests {
             }
             """
         } expansion: {
-            #"""
+            ##"""
             func square(_ value: Int) async throws -> Int {
-                try await IsolatedFunction(
+                try await _isolatedShipped(square: ()).call(value, returning: Int.self)
+            }
+
+            func _isolatedShipped(square _: Void) -> IsolatedFunction {
+                IsolatedFunction(
                     name: "square",
-                    source: "func square(_ value: Int) async throws -> Int {\n    value * value\n}",
-                    entry: "return try await invocation.result(square(invocation.argument(0, as: Int.self)))",
+                    source: "func _isolatedBody_square(_ value: Int) async throws -> Int {\n    value * value\n}",
+                    entry: "return try await invocation.result(_isolatedBody_square(invocation.argument(0, as: Int.self)))",
+                    stub: #"func square(_ value: Int) async throws -> Int {\#n    try await NestedFunction.named("square").call(value, returning: Int.self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
-                .call(value, returning: Int.self)
             }
-            """#
+            """##
         }
     }
 
@@ -115,18 +123,22 @@ struct IsolatedMacroDiagnosticsTests {
             }
             """
         } expansion: {
-            #"""
+            ##"""
             func square(_ value: Int) async throws -> Int {
-                try await IsolatedFunction(
+                try await _isolatedShipped(square: ()).call(value, returning: Int.self)
+            }
+
+            func _isolatedShipped(square _: Void) -> IsolatedFunction {
+                IsolatedFunction(
                     name: "square",
-                    source: "func square(_ value: Int) async throws -> Int {\n    value * value\n}",
-                    entry: "return try await invocation.result(square(invocation.argument(0, as: Int.self)))",
+                    source: "func _isolatedBody_square(_ value: Int) async throws -> Int {\n    value * value\n}",
+                    entry: "return try await invocation.result(_isolatedBody_square(invocation.argument(0, as: Int.self)))",
+                    stub: #"func square(_ value: Int) async throws -> Int {\#n    try await NestedFunction.named("square").call(value, returning: Int.self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
-                .call(value, returning: Int.self)
             }
-            """#
+            """##
         }
     }
 
@@ -157,18 +169,22 @@ struct IsolatedMacroDiagnosticsTests {
             }
             """
         } expansion: {
-            #"""
+            ##"""
             func parse(_ text: String) async throws -> Int {
-                try await IsolatedFunction(
+                try await _isolatedShipped(parse: ()).call(text, returning: Int.self)
+            }
+
+            func _isolatedShipped(parse _: Void) -> IsolatedFunction {
+                IsolatedFunction(
                     name: "parse",
-                    source: "func parse(_ text: String) async throws -> Int {\n    text.count\n}",
-                    entry: "return try await invocation.result(parse(invocation.argument(0, as: String.self)))",
+                    source: "func _isolatedBody_parse(_ text: String) async throws -> Int {\n    text.count\n}",
+                    entry: "return try await invocation.result(_isolatedBody_parse(invocation.argument(0, as: String.self)))",
+                    stub: #"func parse(_ text: String) async throws -> Int {\#n    try await NestedFunction.named("parse").call(text, returning: Int.self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
-                .call(text, returning: Int.self)
             }
-            """#
+            """##
         }
     }
 
@@ -201,14 +217,18 @@ struct IsolatedMacroDiagnosticsTests {
         } expansion: {
             ##"""
             func run() async throws {
-                try await IsolatedFunction(
+                try await _isolatedShipped(run: ()).call()
+            }
+
+            func _isolatedShipped(run _: Void) -> IsolatedFunction {
+                IsolatedFunction(
                     name: "run",
-                    source: #"func run() async throws {\#n    print("run")\#n}"#,
-                    entry: "try await run()\nreturn invocation.void()",
+                    source: #"func _isolatedBody_run() async throws {\#n    print("run")\#n}"#,
+                    entry: "try await _isolatedBody_run()\nreturn invocation.void()",
+                    stub: #"func run() async throws {\#n    try await NestedFunction.named("run").call()\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
-                .call()
             }
             """##
         }
@@ -298,18 +318,22 @@ struct IsolatedMacroDiagnosticsTests {
             }
             """
         } expansion: {
-            #"""
+            ##"""
             func bump(_ counter: Int, by step: Int) async throws {
-                try await IsolatedFunction(
+                try await _isolatedShipped(bump: ()).call(counter, step)
+            }
+
+            func _isolatedShipped(bump _: Void) -> IsolatedFunction {
+                IsolatedFunction(
                     name: "bump",
-                    source: "func bump(_ counter: Int, by step: Int) async throws {\n    counter += step\n}",
-                    entry: "try await bump(invocation.argument(0, as: Int.self), by: invocation.argument(1, as: Int.self))\nreturn invocation.void()",
+                    source: "func _isolatedBody_bump(_ counter: Int, by step: Int) async throws {\n    counter += step\n}",
+                    entry: "try await _isolatedBody_bump(invocation.argument(0, as: Int.self), by: invocation.argument(1, as: Int.self))\nreturn invocation.void()",
+                    stub: #"func bump(_ counter: Int, by step: Int) async throws {\#n    try await NestedFunction.named("bump").call(counter, step)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
-                .call(counter, step)
             }
-            """#
+            """##
         }
     }
 
@@ -371,18 +395,22 @@ struct IsolatedMacroDiagnosticsTests {
             }
             """
         } expansion: {
-            #"""
+            ##"""
             func total(_ values: [Int], scale: Double) async throws -> Double {
-                try await IsolatedFunction(
+                try await _isolatedShipped(total: ()).call(values, scale, returning: Double.self)
+            }
+
+            func _isolatedShipped(total _: Void) -> IsolatedFunction {
+                IsolatedFunction(
                     name: "total",
-                    source: "func total(_ values: [Int], scale: Double) async throws -> Double {\n    Double(values.reduce(0, +)) * scale\n}",
-                    entry: "return try await invocation.result(total(invocation.argument(0, as: [Int].self), scale: invocation.argument(1, as: Double.self)))",
+                    source: "func _isolatedBody_total(_ values: [Int], scale: Double) async throws -> Double {\n    Double(values.reduce(0, +)) * scale\n}",
+                    entry: "return try await invocation.result(_isolatedBody_total(invocation.argument(0, as: [Int].self), scale: invocation.argument(1, as: Double.self)))",
+                    stub: #"func total(_ values: [Int], scale: Double) async throws -> Double {\#n    try await NestedFunction.named("total").call(values, scale, returning: Double.self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
-                .call(values, scale, returning: Double.self)
             }
-            """#
+            """##
         }
     }
 
@@ -484,40 +512,52 @@ struct IsolatedMacroDiagnosticsTests {
             ##"""
             struct Jobs {
                 static func count() async throws -> Int {
-                    try await IsolatedFunction(
+                    try await _isolatedShipped(count: ()).call(returning: Int.self)
+                }
+
+                static func _isolatedShipped(count _: Void) -> IsolatedFunction {
+                    IsolatedFunction(
                         name: "count",
-                        source: "func count() async throws -> Int {\n        0\n    }",
-                        entry: "return try await invocation.result(count())",
+                        source: "func _isolatedBody_count() async throws -> Int {\n        0\n    }",
+                        entry: "return try await invocation.result(_isolatedBody_count())",
+                        stub: #"func count() async throws -> Int {\#n    try await NestedFunction.named("count").call(returning: Int.self)\#n}"#,
                         file: "Test.swift",
                         line: 3
                     )
-                    .call(returning: Int.self)
                 }
             }
 
             extension Jobs {
                 public static func name() async throws -> String {
-                    try await IsolatedFunction(
+                    try await _isolatedShipped(name: ()).call(returning: String.self)
+                }
+
+                public static func _isolatedShipped(name _: Void) -> IsolatedFunction {
+                    IsolatedFunction(
                         name: "name",
-                        source: #"public func name() async throws -> String {\#n        ""\#n    }"#,
-                        entry: "return try await invocation.result(name())",
+                        source: #"public func _isolatedBody_name() async throws -> String {\#n        ""\#n    }"#,
+                        entry: "return try await invocation.result(_isolatedBody_name())",
+                        stub: #"public func name() async throws -> String {\#n    try await NestedFunction.named("name").call(returning: String.self)\#n}"#,
                         file: "Test.swift",
                         line: 10
                     )
-                    .call(returning: String.self)
                 }
             }
 
             actor Worker {
                 static func ping() async throws {
-                    try await IsolatedFunction(
+                    try await _isolatedShipped(ping: ()).call()
+                }
+
+                static func _isolatedShipped(ping _: Void) -> IsolatedFunction {
+                    IsolatedFunction(
                         name: "ping",
-                        source: "func ping() async throws {}",
-                        entry: "try await ping()\nreturn invocation.void()",
+                        source: "func _isolatedBody_ping() async throws {}",
+                        entry: "try await _isolatedBody_ping()\nreturn invocation.void()",
+                        stub: #"func ping() async throws {\#n    try await NestedFunction.named("ping").call()\#n}"#,
                         file: "Test.swift",
                         line: 16
                     )
-                    .call()
                 }
             }
             """##
@@ -659,6 +699,255 @@ struct IsolatedMacroDiagnosticsTests {
                 change(state)
             }
             """
+        }
+    }
+
+    @Test("A 'uses:' entry must name a declaration")
+    func badUsesEntries() {
+        assertMacro {
+            """
+            @Isolated(uses: [helper(), "Model", { helper }, helper(_:), Box<Int>.self, .shared, Self.self, 1])
+            func run() async throws {}
+            """
+        } diagnostics: {
+            """
+            @Isolated(uses: [helper(), "Model", { helper }, helper(_:), Box<Int>.self, .shared, Self.self, 1])
+                                                                                                           ┬
+                             │         │        │           │           │              │        │          ╰─ 🛑 a 'uses:' entry names a declaration: a function ('helper'), a static function ('Type.helper') or a type ('Model.self')
+                                                                                                ┬────────
+                             │         │        │           │           │              │        ╰─ 🛑 a 'uses:' entry names a declaration: a function ('helper'), a static function ('Type.helper') or a type ('Model.self')
+                                                                                       ┬──────
+                             │         │        │           │           │              ╰─ 🛑 a 'uses:' entry names a declaration: a function ('helper'), a static function ('Type.helper') or a type ('Model.self')
+                                                                        ┬────────────
+                             │         │        │           │           ╰─ 🛑 a 'uses:' entry names a declaration: a function ('helper'), a static function ('Type.helper') or a type ('Model.self')
+                                                            ┬─────────
+                             │         │        │           ╰─ 🛑 a 'uses:' entry names a declaration: a function ('helper'), a static function ('Type.helper') or a type ('Model.self')
+                                                ┬─────────
+                             │         │        ╰─ 🛑 a 'uses:' entry names a declaration: a function ('helper'), a static function ('Type.helper') or a type ('Model.self')
+                                       ┬──────
+                             │         ╰─ 🛑 a 'uses:' entry names a declaration: a function ('helper'), a static function ('Type.helper') or a type ('Model.self')
+                             ┬───────
+                             ╰─ 🛑 a 'uses:' entry names a declaration: a function ('helper'), a static function ('Type.helper') or a type ('Model.self')
+            func run() async throws {}
+            """
+        }
+    }
+
+    @Test("'uses:' must be an array literal")
+    func usesNotArrayLiteral() {
+        assertMacro {
+            """
+            @Isolated(uses: sharedDeclarations)
+            func run() async throws {}
+
+            @Isolated(uses: [helper] + common)
+            func walk() async throws {}
+            """
+        } diagnostics: {
+            """
+            @Isolated(uses: sharedDeclarations)
+                            ┬─────────────────
+                            ╰─ 🛑 'uses:' must be an array literal of declaration names
+            func run() async throws {}
+
+            @Isolated(uses: [helper] + common)
+                            ┬────────────────
+                            ╰─ 🛑 'uses:' must be an array literal of declaration names
+            func walk() async throws {}
+            """
+        }
+    }
+
+    @Test("A function cannot list itself; the fix-it removes the entry")
+    func usesItself() {
+        assertMacro {
+            """
+            @Isolated(uses: [helper, fibonacci])
+            func fibonacci(_ n: Int) async throws -> Int {
+                n < 2 ? n : try await fibonacci(n - 1) + fibonacci(n - 2)
+            }
+            """
+        } diagnostics: {
+            """
+            @Isolated(uses: [helper, fibonacci])
+                                     ┬────────
+                                     ╰─ 🛑 'fibonacci' cannot list itself in 'uses:'; it can call itself without being listed
+                                        ✏️ remove 'fibonacci' from 'uses:'
+            func fibonacci(_ n: Int) async throws -> Int {
+                n < 2 ? n : try await fibonacci(n - 1) + fibonacci(n - 2)
+            }
+            """
+        } fixes: {
+            """
+            @Isolated(uses: [helper])
+            func fibonacci(_ n: Int) async throws -> Int {
+                n < 2 ? n : try await fibonacci(n - 1) + fibonacci(n - 2)
+            }
+            """
+        } expansion: {
+            ##"""
+            func fibonacci(_ n: Int) async throws -> Int {
+                try await _isolatedShipped(fibonacci: ()).call(n, returning: Int.self)
+            }
+
+            func _isolatedShipped(fibonacci _: Void) -> IsolatedFunction {
+                IsolatedFunction(
+                    name: "fibonacci",
+                    source: "func _isolatedBody_fibonacci(_ n: Int) async throws -> Int {\n    n < 2 ? n : try await fibonacci(n - 1) + fibonacci(n - 2)\n}",
+                    entry: "return try await invocation.result(_isolatedBody_fibonacci(invocation.argument(0, as: Int.self)))",
+                    stub: #"func fibonacci(_ n: Int) async throws -> Int {\#n    try await NestedFunction.named("fibonacci").call(n, returning: Int.self)\#n}"#,
+                    file: "Test.swift",
+                    line: 2,
+                    uses: [Shipping.declaration(_isolatedShipped(helper: ()))]
+                )
+            }
+            """##
+        }
+    }
+
+    @Test("A static function cannot list itself through its type either")
+    func staticUsesItself() {
+        assertMacro {
+            """
+            enum Jobs {
+                @Isolated(uses: [
+                    Self.sum,
+                    helper,
+                ])
+                static func sum(_ values: [Int]) async throws -> Int {
+                    values.reduce(0, +)
+                }
+            }
+
+            extension Jobs {
+                @Isolated(uses: [Jobs.count])
+                static func count() async throws -> Int {
+                    0
+                }
+            }
+            """
+        } diagnostics: {
+            """
+            enum Jobs {
+                @Isolated(uses: [
+                    Self.sum,
+                    ┬───────
+                    ╰─ 🛑 'sum' cannot list itself in 'uses:'; it can call itself without being listed
+                       ✏️ remove 'Self.sum' from 'uses:'
+                    helper,
+                ])
+                static func sum(_ values: [Int]) async throws -> Int {
+                    values.reduce(0, +)
+                }
+            }
+
+            extension Jobs {
+                @Isolated(uses: [Jobs.count])
+                                 ┬─────────
+                                 ╰─ 🛑 'count' cannot list itself in 'uses:'; it can call itself without being listed
+                                    ✏️ remove 'Jobs.count' from 'uses:'
+                static func count() async throws -> Int {
+                    0
+                }
+            }
+            """
+        } fixes: {
+            """
+            enum Jobs {
+                @Isolated(uses: [
+                    helper,
+                ])
+                static func sum(_ values: [Int]) async throws -> Int {
+                    values.reduce(0, +)
+                }
+            }
+
+            extension Jobs {
+                @Isolated(uses: [])
+                static func count() async throws -> Int {
+                    0
+                }
+            }
+            """
+        } expansion: {
+            ##"""
+            enum Jobs {
+                static func sum(_ values: [Int]) async throws -> Int {
+                    try await _isolatedShipped(sum: ()).call(values, returning: Int.self)
+                }
+
+                static func _isolatedShipped(sum _: Void) -> IsolatedFunction {
+                    IsolatedFunction(
+                        name: "sum",
+                        source: "func _isolatedBody_sum(_ values: [Int]) async throws -> Int {\n        values.reduce(0, +)\n    }",
+                        entry: "return try await invocation.result(_isolatedBody_sum(invocation.argument(0, as: [Int].self)))",
+                        stub: #"func sum(_ values: [Int]) async throws -> Int {\#n    try await NestedFunction.named("sum").call(values, returning: Int.self)\#n}"#,
+                        file: "Test.swift",
+                        line: 5,
+                        uses: [Shipping.declaration(_isolatedShipped(helper: ()))]
+                    )
+                }
+            }
+
+            extension Jobs {
+                static func count() async throws -> Int {
+                    try await _isolatedShipped(count: ()).call(returning: Int.self)
+                }
+
+                static func _isolatedShipped(count _: Void) -> IsolatedFunction {
+                    IsolatedFunction(
+                        name: "count",
+                        source: "func _isolatedBody_count() async throws -> Int {\n        0\n    }",
+                        entry: "return try await invocation.result(_isolatedBody_count())",
+                        stub: #"func count() async throws -> Int {\#n    try await NestedFunction.named("count").call(returning: Int.self)\#n}"#,
+                        file: "Test.swift",
+                        line: 12,
+                        uses: []
+                    )
+                }
+            }
+            """##
+        }
+    }
+
+    @Test("An entry listed twice is an error; the fix-it removes the repeat")
+    func usesDuplicate() {
+        assertMacro {
+            """
+            @Isolated(uses: [helper, Model.self, `helper`])
+            func run() async throws {}
+            """
+        } diagnostics: {
+            """
+            @Isolated(uses: [helper, Model.self, `helper`])
+                                                 ┬───────
+                                                 ╰─ 🛑 'helper' is listed more than once in 'uses:'
+                                                    ✏️ remove the repeated 'helper'
+            func run() async throws {}
+            """
+        } fixes: {
+            """
+            @Isolated(uses: [helper, Model.self])
+            func run() async throws {}
+            """
+        } expansion: {
+            ##"""
+            func run() async throws {
+                try await _isolatedShipped(run: ()).call()
+            }
+
+            func _isolatedShipped(run _: Void) -> IsolatedFunction {
+                IsolatedFunction(
+                    name: "run",
+                    source: "func _isolatedBody_run() async throws {}",
+                    entry: "try await _isolatedBody_run()\nreturn invocation.void()",
+                    stub: #"func run() async throws {\#n    try await NestedFunction.named("run").call()\#n}"#,
+                    file: "Test.swift",
+                    line: 2,
+                    uses: [Shipping.declaration(_isolatedShipped(helper: ())), Shipping.declaration(_isolatedShipped(Model: ()))]
+                )
+            }
+            """##
         }
     }
 }

@@ -15,7 +15,10 @@ struct ExternalPackageTests {
             name: "Consumer",
             platforms: [.macOS(.v15)],
             dependencies: [.package(path: "\(repository.path)")],
-            targets: [.executableTarget(name: "Consumer", dependencies: [.product(name: "Isolated", package: "\(repository.lastPathComponent.lowercased())")])]
+            targets: [
+                .executableTarget(name: "Consumer", dependencies: [.product(name: "Isolated", package: "\(repository.lastPathComponent.lowercased())")]),
+                .executableTarget(name: "Unshippable", dependencies: [.product(name: "Isolated", package: "\(repository.lastPathComponent.lowercased())")]),
+            ]
         )
         """
 
@@ -45,14 +48,33 @@ struct ExternalPackageTests {
         }
         """
 
+    /// Lists a helper that is not marked, which must not compile.
+    static let unshippable = """
+        import Isolated
+
+        func helper() -> Int { 1 }
+
+        @Isolated(uses: [helper])
+        func usesUnmarkedHelper() async throws -> Int {
+            helper()
+        }
+
+        print(try await usesUnmarkedHelper())
+        """
+
+    static let root = repository.appendingPathComponent(".build/consumer-package")
+
     /// Builds the consumer once per test run, in a build directory kept across runs.
     static let executable: Result<String, any Error> = {
         do {
-            let root = repository.appendingPathComponent(".build/consumer-package")
-            try FileManager.default.createDirectory(at: root.appendingPathComponent("Sources/Consumer"), withIntermediateDirectories: true)
+            for target in ["Consumer", "Unshippable"] {
+                try FileManager.default.createDirectory(at: root.appendingPathComponent("Sources/\(target)"), withIntermediateDirectories: true)
+            }
             try manifest.write(to: root.appendingPathComponent("Package.swift"), atomically: true, encoding: .utf8)
             try source.write(to: root.appendingPathComponent("Sources/Consumer/main.swift"), atomically: true, encoding: .utf8)
-            let (status, output) = try run("/usr/bin/env", ["swift", "build", "--package-path", root.path], environment: [:])
+            try unshippable.write(to: root.appendingPathComponent("Sources/Unshippable/main.swift"), atomically: true, encoding: .utf8)
+            let (status, output) = try run(
+                "/usr/bin/env", ["swift", "build", "--package-path", root.path, "--product", "Consumer"], environment: [:])
             guard status == 0 else { throw BuildFailure(output: output) }
             return .success(root.appendingPathComponent(".build/debug/Consumer").path)
         } catch {
@@ -88,6 +110,19 @@ struct ExternalPackageTests {
         let manifest = try String(
             contentsOfFile: Self.repository.appendingPathComponent(".build/consumer-package/Package.swift").path, encoding: .utf8)
         #expect(!manifest.contains("swift-algorithms"))
+    }
+
+    @Test("a 'uses:' entry that is not marked fails to compile, with a message that says how to mark it")
+    func unmarkedUsesEntryDoesNotCompile() throws {
+        _ = try Self.executable.get()
+        let (status, output) = try Self.run(
+            "/usr/bin/env",
+            ["swift", "build", "--package-path", Self.root.path, "--product", "Unshippable"],
+            environment: [:]
+        )
+        #expect(status != 0)
+        #expect(output.contains("Sources/Unshippable/main.swift:"), "\(output.suffix(2000))")
+        #expect(output.contains("this 'uses:' entry cannot be shipped: mark the function or type with @Shippable"))
     }
 
     @Test("killing the calling process with SIGKILL leaves no worker behind")
