@@ -62,7 +62,9 @@ extension FunctionDeclSyntax {
         // A call can fail in the engine (a crash, a compile error), so only errors that admit
         // IsolatedError may be typed.
         let typedError = effects?.throwsClause?.type?.trimmedDescription
-        let typedErrorFits = typedError.map { ["IsolatedError", "Isolated.IsolatedError", "any Error", "Error"].contains($0) } ?? true
+        // A cached body's errors pass through the memo untyped, so @Cached takes no typed throws at all.
+        let admissible = attribute == "@Cached" ? ["any Error", "Error"] : ["IsolatedError", "Isolated.IsolatedError", "any Error", "Error"]
+        let typedErrorFits = typedError.map { admissible.contains($0) } ?? true
         if isAsync && isThrowing && typedErrorFits {
             return []
         }

@@ -31,25 +31,34 @@ enum IsolatedDiagnostic: DiagnosticMessage {
         case .missingBody(let attribute, let function):
             "\(attribute) function '\(function)' needs a body to ship"
         case .notAsyncThrows(let attribute, let function):
-            "\(attribute) function '\(function)' must be 'async throws': every call crosses a process boundary and can fail"
+            "\(attribute) function '\(function)' must be 'async throws': "
+                + (attribute == "@Cached"
+                    ? "its first call computes the value, which takes time and can fail" : "every call crosses a process boundary and can fail")
         case .typedThrows(let attribute, let function, let errorType):
-            "\(attribute) function '\(function)' cannot throw only '\(errorType)': a call can also fail in the engine "
-                + "(a crash, a compile error), so it throws IsolatedError; the function's own error arrives inside it"
+            attribute == "@Cached"
+                ? "@Cached function '\(function)' cannot throw only '\(errorType)': its errors pass through the memo untyped; write 'async throws'"
+                : "\(attribute) function '\(function)' cannot throw only '\(errorType)': a call can also fail in the engine "
+                    + "(a crash, a compile error), so it throws IsolatedError; the function's own error arrives inside it"
         case .generic(let attribute, let function):
-            "\(attribute) function '\(function)' cannot be generic: its parameter and result types must be concrete "
-                + "Codable & Sendable types the worker can decode"
+            "\(attribute) function '\(function)' cannot be generic: "
+                + (attribute == "@Cached"
+                    ? "its memo keeps one concrete result type, keyed by concrete Hashable arguments"
+                    : "its parameter and result types must be concrete Codable & Sendable types the worker can decode")
         case .unnamedParameter(let attribute, let parameter, let function, let suggestion):
             "\(parameter) of \(attribute) function '\(function)' has no name; give it one, as in '\(suggestion)', "
                 + "so its argument can be forwarded"
         case .inoutParameter(let attribute, let parameter, let function):
-            "\(parameter) of \(attribute) function '\(function)' cannot be 'inout': arguments are copied to another process; "
-                + "return the new value instead"
+            "\(parameter) of \(attribute) function '\(function)' cannot be 'inout': "
+                + (attribute == "@Cached" ? "arguments are the memo's key" : "arguments are copied to another process")
+                + "; return the new value instead"
         case .closureParameter(let attribute, let parameter, let function):
-            "\(parameter) of \(attribute) function '\(function)' is a closure, which cannot be sent to another process; "
-                + "pass Codable data instead"
+            attribute == "@Cached"
+                ? "\(parameter) of @Cached function '\(function)' is a closure, which cannot key the memo; pass Hashable data instead"
+                : "\(parameter) of \(attribute) function '\(function)' is a closure, which cannot be sent to another process; "
+                    + "pass Codable data instead"
         case .variadicParameter(let attribute, let parameter, let function, let arrayType):
-            "\(parameter) of \(attribute) function '\(function)' cannot be variadic: its arguments are sent as one array; "
-                + "take '\(arrayType)' instead"
+            "\(parameter) of \(attribute) function '\(function)' cannot be variadic: its arguments "
+                + (attribute == "@Cached" ? "key the memo" : "are sent") + " as one array; take '\(arrayType)' instead"
         case .usesNotArrayLiteral:
             "'uses:' must be an array literal of declaration names"
         case .usesEntry:

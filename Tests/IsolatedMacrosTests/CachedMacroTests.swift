@@ -152,7 +152,7 @@ struct CachedMacroTests {
             @Cached
             func loadModel() -> Model {
                  ┬────────
-                 ╰─ 🛑 @Cached function 'loadModel' must be 'async throws': every call crosses a process boundary and can fail
+                 ╰─ 🛑 @Cached function 'loadModel' must be 'async throws': its first call computes the value, which takes time and can fail
                     ✏️ add 'async throws'
                 Model()
             }
@@ -202,10 +202,10 @@ struct CachedMacroTests {
                 @Cached
                 func lookup<Key: Hashable>(_ key: inout Key) async throws -> Int {
                                                   ┬────
-                │          │                      ╰─ 🛑 parameter 'key' of @Cached function 'lookup' cannot be 'inout': arguments are copied to another process; return the new value instead
+                │          │                      ╰─ 🛑 parameter 'key' of @Cached function 'lookup' cannot be 'inout': arguments are the memo's key; return the new value instead
                 │          │                         ✏️ remove 'inout'
                            ┬──────────────
-                │          ╰─ 🛑 @Cached function 'lookup' cannot be generic: its parameter and result types must be concrete Codable & Sendable types the worker can decode
+                │          ╰─ 🛑 @Cached function 'lookup' cannot be generic: its memo keeps one concrete result type, keyed by concrete Hashable arguments
                 ┬───
                 ╰─ 🛑 @Cached can only be applied to top-level or static functions; 'lookup' is an instance method
                    ✏️ make 'lookup' static
@@ -218,6 +218,50 @@ struct CachedMacroTests {
                 init() {}
             }
             """
+        }
+    }
+
+    @Test("@Cached takes no typed throws, not even IsolatedError: its errors pass through the memo untyped")
+    func typedThrows() {
+        assertMacro {
+            """
+            @Cached
+            func lookup(_ key: String) async throws(IsolatedError) -> Int {
+                key.count
+            }
+            """
+        } diagnostics: {
+            """
+            @Cached
+            func lookup(_ key: String) async throws(IsolatedError) -> Int {
+                                       ┬──────────────────────────
+                                       ╰─ 🛑 @Cached function 'lookup' cannot throw only 'IsolatedError': its errors pass through the memo untyped; write 'async throws'
+                                          ✏️ replace 'async throws(IsolatedError)' with 'async throws'
+                key.count
+            }
+            """
+        } fixes: {
+            """
+            @Cached
+            func lookup(_ key: String) async throws -> Int {
+                key.count
+            }
+            """
+        } expansion: {
+            ##"""
+            func lookup(_ key: String) async throws -> Int {
+                throw Shipping.cachedOutsideWorker("lookup")
+            }
+
+            func _isolatedShipped(lookup _: Void) -> ShippedDeclaration {
+                .cached(
+                    name: "lookup",
+                    source: #"func lookup(_ key: String) async throws -> Int { try await CachedFunctions.value(of: "lookup", arguments: [key], as: Int.self) {\#n    key.count\#n} }"#,
+                    file: "Test.swift",
+                    line: 2
+                )
+            }
+            """##
         }
     }
 }
