@@ -29,15 +29,19 @@ struct Doctor: AsyncParsableCommand {
             checks.append(Check(name: "toolchain", status: "error", detail: "\(error)"))
         }
         checks.append(homeCheck(configuration.home))
-        checks.append(cgroupCheck())
+        let resources = ResourceControl.detect(engineID: "isolated-doctor-\(ProcessInfo.processInfo.processIdentifier)")
+        resources.removeEngineGroups()
+        checks.append(
+            Check(name: "machine-type limits", status: resources.isEnforcing ? "enforced" : "not enforced", detail: resources.summary)
+        )
         checks.append(namespaceCheck())
         checks.append(gpuCheck())
         checks.append(
             Check(
-                name: "enforcement",
+                name: "sandbox",
                 status: "none",
-                detail: "runners run as child processes of the engine with a scrubbed environment and their own directory; "
-                    + "machine-type limits, sandboxing and capacity are not enforced yet"
+                detail: "runners have their own process group, working directory and a scrubbed environment, but share the engine's "
+                    + "user, file system and network; namespaces are not used yet"
             )
         )
         if options.json {
@@ -60,23 +64,11 @@ struct Doctor: AsyncParsableCommand {
         }
     }
 
-    private func cgroupCheck() -> Check {
-        if FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers") {
-            let controllers = (try? String(contentsOfFile: "/sys/fs/cgroup/cgroup.controllers", encoding: .utf8)) ?? ""
-            return Check(
-                name: "cgroups", status: "available", detail: "v2 (\(controllers.trimmingCharacters(in: .whitespacesAndNewlines))); not used yet")
-        }
-        let controllers = ["memory", "cpu", "pids"].filter { FileManager.default.isWritableFile(atPath: "/sys/fs/cgroup/\($0)") }
-        if !controllers.isEmpty {
-            return Check(name: "cgroups", status: "available", detail: "v1 (\(controllers.joined(separator: ", ")) writable); not used yet")
-        }
-        return Check(name: "cgroups", status: "unavailable", detail: "no writable cgroup hierarchy")
-    }
-
     private func namespaceCheck() -> Check {
         let kinds = ["mnt", "pid", "ipc", "uts", "net", "user"].filter { FileManager.default.fileExists(atPath: "/proc/self/ns/\($0)") }
         return Check(
-            name: "namespaces", status: kinds.isEmpty ? "unavailable" : "available", detail: "\(kinds.joined(separator: ", ")); not used yet")
+            name: "namespaces", status: kinds.isEmpty ? "unavailable" : "available",
+            detail: "\(kinds.joined(separator: ", ")) available; not used yet")
     }
 
     private func gpuCheck() -> Check {

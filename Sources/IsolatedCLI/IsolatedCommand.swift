@@ -6,7 +6,7 @@ struct IsolatedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "isolated",
         abstract: "Serverless isolated functions for Swift: inspect the machine and the environment cache.",
-        subcommands: [Doctor.self, Environments.self]
+        subcommands: [Doctor.self, Environments.self, MachineTypes.self]
     )
 }
 

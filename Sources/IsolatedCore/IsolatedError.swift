@@ -23,6 +23,8 @@ public struct IsolatedError: Error, Sendable, Codable, CustomStringConvertible {
         public static let functionThrew = Code(rawValue: "functionThrew")
         /// The runner process died during the call.
         public static let runnerCrashed = Code(rawValue: "runnerCrashed")
+        /// The function used more memory than its machine type allows and was killed.
+        public static let outOfMemory = Code(rawValue: "outOfMemory")
         /// The runner stopped answering heartbeats and was killed.
         public static let runnerUnresponsive = Code(rawValue: "runnerUnresponsive")
         /// The runner could not be started.

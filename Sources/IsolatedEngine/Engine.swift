@@ -16,6 +16,7 @@ public actor Engine: Service {
     let clock: EngineClock
     let store: EnvironmentStore
     let launcher: any Launcher
+    let resources: ResourceControl
     private nonisolated let jobs = Mutex<AsyncStream<Job>.Continuation?>(nil)
 
     typealias Job = @Sendable () async -> Void
@@ -72,7 +73,8 @@ public actor Engine: Service {
         self.clock = EngineClock(clock)
         self.logger = logger
         self.store = EnvironmentStore(configuration: configuration, logger: logger)
-        self.launcher = LocalLauncher(home: configuration.home)
+        self.resources = configuration.enforceLimits ? ResourceControl.detect() : ResourceControl(mode: .unavailable("disabled by configuration"))
+        self.launcher = LocalLauncher(home: configuration.home, resources: resources)
     }
 
     /// Serves calls until cancelled or shut down gracefully; then stops every runner.
@@ -217,6 +219,7 @@ public actor Engine: Service {
             events(.phaseFinished(timing))
 
             let unresponsive = runners[runnerID]?.unresponsive ?? false
+            let outOfMemory = connection.confinement?.outOfMemory ?? false
             release(runnerID, keepAlive: request.keepAlive)
             switch outcome {
             case .returned(let payload):
@@ -229,6 +232,9 @@ public actor Engine: Service {
             case .crashed(let termination, let tail):
                 if Task.isCancelled {
                     throw IsolatedError(code: .cancelled, message: "the call to \(request.function.reference) was cancelled; its runner was stopped")
+                }
+                if outOfMemory {
+                    throw outOfMemoryError(request, machine: machine, tail: tail)
                 }
                 if unresponsive {
                     throw IsolatedError(
@@ -314,6 +320,22 @@ public actor Engine: Service {
             reply = .callFailed(id: id, error: (try? PayloadCoding.encode(error)) ?? [])
         }
         connection.reply(reply)
+    }
+
+    private func outOfMemoryError(_ request: InvocationRequest, machine: MachineTypeSpec, tail: [String]) -> IsolatedError {
+        let larger = configuration.machineTypes.types.filter { $0.memory > machine.memory && $0.gpus == 0 }
+            .map { "\($0.name) (\(Self.bytes($0.memory)))" }
+        return IsolatedError(
+            code: .outOfMemory,
+            message: "\(request.function.reference) used more than the \(Self.bytes(machine.memory)) of memory machine type "
+                + "\(machine.name) allows and was killed"
+                + (larger.isEmpty ? "" : "; choose a larger machine type: \(larger.joined(separator: ", "))"),
+            logTail: tail
+        )
+    }
+
+    private static func bytes(_ count: Int) -> String {
+        count >= 1 << 30 && count % (1 << 30) == 0 ? "\(count >> 30) GiB" : "\(count >> 20) MiB"
     }
 
     private static func error(for remote: RemoteError, function: FunctionReference) -> IsolatedError {
@@ -511,5 +533,6 @@ public actor Engine: Service {
         for runner in runners.values where !runner.connection.hasExited { runner.connection.kill() }
         runners.removeAll()
         idle.removeAll()
+        resources.removeEngineGroups()
     }
 }

@@ -18,6 +18,9 @@ public struct EngineConfiguration: Sendable {
     public var heartbeatTimeout: Duration
     /// How long a runner told to stop may take before it is killed.
     public var stopGracePeriod: Duration
+    /// Whether runners are confined to their machine type's limits with cgroups, where the
+    /// machine allows it (`isolated doctor` says whether it does).
+    public var enforceLimits: Bool
     /// How deep isolated calls may nest (a call made from inside a worker is one level deeper);
     /// deeper calls fail, which stops cycles and runaway recursion.
     public var maxNestingDepth: Int
@@ -39,7 +42,8 @@ public struct EngineConfiguration: Sendable {
         heartbeatInterval: Duration = .seconds(1),
         heartbeatTimeout: Duration = .seconds(10),
         stopGracePeriod: Duration = .seconds(5),
-        maxNestingDepth: Int = 8
+        maxNestingDepth: Int = 8,
+        enforceLimits: Bool = true
     ) {
         self.home = home ?? Self.defaultHome
         self.toolchainDirectory = toolchainDirectory
@@ -49,6 +53,7 @@ public struct EngineConfiguration: Sendable {
         self.heartbeatTimeout = heartbeatTimeout
         self.stopGracePeriod = stopGracePeriod
         self.maxNestingDepth = maxNestingDepth
+        self.enforceLimits = enforceLimits
     }
 
     /// `ISOLATED_HOME`, or `~/.cache/isolated`.

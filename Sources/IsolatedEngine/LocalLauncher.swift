@@ -1,13 +1,19 @@
 import Foundation
 package import IsolatedCore
 
-/// Runs each runner as a child process of the engine, in its own process group and working
-/// directory, with a scrubbed environment.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs each runner as a child process of the engine, in its own process group, working
+/// directory and cgroups (its machine type's limits), with a scrubbed environment.
 package struct LocalLauncher: Launcher {
     private let runnersDirectory: String
+    private let resources: ResourceControl
 
-    package init(home: String) {
+    package init(home: String, resources: ResourceControl) {
         runnersDirectory = "\(home)/runners"
+        self.resources = resources
     }
 
     package func launch(_ request: LaunchRequest) async throws(IsolatedError) -> RunnerConnection {
@@ -44,8 +50,17 @@ package struct LocalLauncher: Launcher {
         } catch {
             throw IsolatedError(code: .runnerStartFailed, message: "cannot start a runner for \(request.function): \(error)")
         }
+        // Before the runner says it is ready, and so before any of the user's code runs.
+        let confinement: Confinement?
+        do {
+            confinement = try resources.confine(processID: process.processID, runnerID: request.runnerID, spec: request.machineType)
+        } catch {
+            process.signalGroup(SIGKILL)
+            _ = process.waitForTermination()
+            throw error
+        }
         let onExit = request.onExit
-        return RunnerConnection(process: process, onIdleLog: request.onIdleLog) { termination in
+        return RunnerConnection(process: process, confinement: confinement, onIdleLog: request.onIdleLog) { termination in
             try? FileManager.default.removeItem(atPath: directory)
             onExit(termination)
         }

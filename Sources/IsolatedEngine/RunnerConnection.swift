@@ -54,6 +54,8 @@ package final class RunnerConnection: Sendable {
     private static let tailLength = 20
 
     package let process: ChildProcess
+    /// The runner's cgroups, where limits are enforced.
+    package let confinement: Confinement?
     private let state = Mutex(State())
     private let writeLock = Mutex(())
     private let onIdleLog: @Sendable (LogLine.Stream, String) -> Void
@@ -62,10 +64,12 @@ package final class RunnerConnection: Sendable {
     /// Starts serving the process's descriptors; `onExit` runs once, on the I/O thread, when it ends.
     package init(
         process: ChildProcess,
+        confinement: Confinement? = nil,
         onIdleLog: @escaping @Sendable (LogLine.Stream, String) -> Void,
         onExit: @escaping @Sendable (ChildProcess.Termination) -> Void
     ) {
         self.process = process
+        self.confinement = confinement
         self.onIdleLog = onIdleLog
         self.onExit = onExit
         let thread = Thread { [self] in serve() }
@@ -292,6 +296,8 @@ package final class RunnerConnection: Sendable {
     }
 
     private func finish(_ termination: ChildProcess.Termination) {
+        // Read the out-of-memory count and clear the cgroups before anyone learns of the end.
+        confinement?.release()
         let (ready, call, tail) = state.withLock { state in
             state.termination = termination
             defer {

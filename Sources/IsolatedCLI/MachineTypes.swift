@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import IsolatedCore
+import IsolatedEngine
+
+/// `isolated machine-types`: what each machine type provides, and whether its limits are enforced here.
+struct MachineTypes: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "machine-types", abstract: "List the machine types and their limits.")
+
+    @OptionGroup var options: HomeOptions
+
+    func run() async throws {
+        let catalog = EngineConfiguration(home: options.home).machineTypes
+        if options.json {
+            try printJSON(catalog.types)
+            return
+        }
+        let rows = catalog.types.map { type in
+            [
+                type.name, String(format: "%g", type.cpus), ByteCountFormatter.string(fromByteCount: Int64(type.memory), countStyle: .memory),
+                "\(type.processes)", "\(type.gpus)",
+            ]
+        }
+        printTable(["NAME", "CPUS", "MEMORY", "PROCESSES", "GPUS"], rows)
+        let resources = ResourceControl.detect(engineID: "isolated-doctor-\(ProcessInfo.processInfo.processIdentifier)")
+        resources.removeEngineGroups()
+        print("\nLimits: \(resources.summary)")
+    }
+}
