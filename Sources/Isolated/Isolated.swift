@@ -23,6 +23,8 @@
 ///   - uses: Declarations shipped with the function: other `@Isolated` functions (called as
 ///     nested isolated calls, each on its own machine), `@Cached` functions, and functions and
 ///     types marked `@Shippable`. List them by name: `[loadModel, Model.self]`.
+///   - maxConcurrency: The most runners the function may have at once; calls beyond it wait,
+///     as the `queue` phase, for the next free runner. No limit when nil.
 @attached(body)
 @attached(peer, names: named(_isolatedShipped))
 public macro Isolated(
@@ -31,7 +33,8 @@ public macro Isolated(
     keepAlive: Int = 10,
     // Never evaluated: the expansion turns each entry into its shipped declaration, so any
     // function or type may be written here, and an unmarked one fails there, with a message.
-    uses: [Any] = []
+    uses: [Any] = [],
+    maxConcurrency: Int? = nil
 ) = #externalMacro(module: "IsolatedMacros", type: "IsolatedMacro")
 
 /// Memoizes the function inside each worker: its body runs once per distinct arguments for as

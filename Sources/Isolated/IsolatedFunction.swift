@@ -13,6 +13,8 @@ public struct IsolatedFunction: Sendable {
     public var machineType: MachineType
     /// Seconds its runner stays warm after each call.
     public var keepAlive: Int
+    /// The most runners it may have at once.
+    public var maxConcurrency: Int?
 
     /// Describes a function; the macro fills every argument from the declaration.
     public init(
@@ -25,7 +27,8 @@ public struct IsolatedFunction: Sendable {
         requirements: [Requirement] = [],
         machineType: MachineType = "XS",
         keepAlive: Int = 10,
-        uses: [ShippedDeclaration] = []
+        uses: [ShippedDeclaration] = [],
+        maxConcurrency: Int? = nil
     ) {
         self.source = FunctionSource(
             name: name,
@@ -39,6 +42,7 @@ public struct IsolatedFunction: Sendable {
         self.requirements = requirements
         self.machineType = machineType
         self.keepAlive = keepAlive
+        self.maxConcurrency = maxConcurrency
     }
 
     /// Calls the function with `arguments` and decodes its result.
@@ -90,6 +94,7 @@ public struct IsolatedFunction: Sendable {
             requirements: requirements,
             machineType: machineType,
             keepAlive: keepAlive,
+            maxConcurrency: maxConcurrency,
             arguments: arguments
         )
         let engine = await Isolation.currentEngine()

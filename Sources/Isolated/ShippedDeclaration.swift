@@ -24,7 +24,8 @@ public struct ShippedDeclaration: Sendable, Hashable {
             function: function.source,
             requirements: function.requirements,
             machineType: function.machineType,
-            keepAlive: function.keepAlive
+            keepAlive: function.keepAlive,
+            maxConcurrency: function.maxConcurrency
         )
         return ShippedDeclaration(
             source: ShippedSource(

@@ -43,18 +43,28 @@ public struct CallTemplate: Sendable, Hashable, Codable {
     public var machineType: MachineType
     /// Seconds the runner stays warm after the call.
     public var keepAlive: Int
+    /// The most runners this function may have at once; nil for no limit.
+    public var maxConcurrency: Int?
 
     /// Creates a template.
-    public init(function: FunctionSource, requirements: [Requirement], machineType: MachineType, keepAlive: Int) {
+    public init(function: FunctionSource, requirements: [Requirement], machineType: MachineType, keepAlive: Int, maxConcurrency: Int? = nil) {
         self.function = function
         self.requirements = requirements
         self.machineType = machineType
         self.keepAlive = keepAlive
+        self.maxConcurrency = maxConcurrency
     }
 
     /// The call with these arguments.
     public func request(arguments: [[UInt8]]) -> InvocationRequest {
-        InvocationRequest(function: function, requirements: requirements, machineType: machineType, keepAlive: keepAlive, arguments: arguments)
+        InvocationRequest(
+            function: function,
+            requirements: requirements,
+            machineType: machineType,
+            keepAlive: keepAlive,
+            maxConcurrency: maxConcurrency,
+            arguments: arguments
+        )
     }
 }
 
@@ -104,20 +114,30 @@ public struct InvocationRequest: Sendable, Hashable, Codable {
     public var machineType: MachineType
     /// Seconds the runner stays warm after the call.
     public var keepAlive: Int
+    /// The most runners this function may have at once; nil for no limit.
+    public var maxConcurrency: Int?
     /// Each argument, encoded with ``PayloadCoding``.
     public var arguments: [[UInt8]]
 
     /// The call without its arguments.
     public var template: CallTemplate {
-        CallTemplate(function: function, requirements: requirements, machineType: machineType, keepAlive: keepAlive)
+        CallTemplate(function: function, requirements: requirements, machineType: machineType, keepAlive: keepAlive, maxConcurrency: maxConcurrency)
     }
 
     /// Creates a request.
-    public init(function: FunctionSource, requirements: [Requirement], machineType: MachineType, keepAlive: Int, arguments: [[UInt8]]) {
+    public init(
+        function: FunctionSource,
+        requirements: [Requirement],
+        machineType: MachineType,
+        keepAlive: Int,
+        maxConcurrency: Int? = nil,
+        arguments: [[UInt8]]
+    ) {
         self.function = function
         self.requirements = requirements
         self.machineType = machineType
         self.keepAlive = keepAlive
+        self.maxConcurrency = maxConcurrency
         self.arguments = arguments
     }
 }

@@ -17,6 +17,9 @@ public actor Engine: Service {
     let store: EnvironmentStore
     let launcher: any Launcher
     let resources: ResourceControl
+    let capacity = HostCapacity.detect()
+    /// Calls waiting for a runner to come free; resumed whenever a runner is released or ends.
+    private nonisolated let runnerWaiters = Mutex<[UInt64: CheckedContinuation<Void, Never>]>([:])
     private nonisolated let jobs = Mutex<AsyncStream<Job>.Continuation?>(nil)
 
     typealias Job = @Sendable () async -> Void
@@ -60,8 +63,10 @@ public actor Engine: Service {
     private var versions: [CallTemplate: String] = [:]
     private var runners: [String: Runner] = [:]
     private var idle: [PoolKey: [String]] = [:]
+    private var starting: [PoolKey: Int] = [:]
     private var nextCallID: UInt64 = 1
     private var nextRunnerNumber = 1
+    private var nextWaiterID: UInt64 = 0
 
     /// Creates an engine; `clock` drives keep-alive and heartbeats.
     public init(
@@ -178,21 +183,20 @@ public actor Engine: Service {
                 throw IsolatedError(code: .invalidRequirement, message: "keepAlive must be 0 or more seconds, not \(request.keepAlive)")
             }
             let machine = try configuration.machineTypes.spec(for: request.machineType)
+            if let shortfall = capacity.shortfall(of: machine) {
+                let usable = configuration.machineTypes.types.filter { capacity.shortfall(of: $0) == nil }.map(\.name)
+                throw IsolatedError(
+                    code: .machineTypeUnavailable,
+                    message: "machine type \(machine.name) needs \(shortfall), so it can never run here; "
+                        + "types this machine can run: \(usable.joined(separator: ", "))"
+                )
+            }
+            if let limit = request.maxConcurrency, limit < 1 {
+                throw IsolatedError(code: .invalidRequirement, message: "maxConcurrency must be 1 or more, not \(limit)")
+            }
             let worker = try await workerExecutable(for: request, report: &report, events: events)
             let pool = PoolKey(worker: worker, machineType: machine.name)
-
-            let runnerID: String
-            if let warm = takeIdleRunner(in: pool) {
-                runnerID = warm
-                report.warm = true
-            } else {
-                let started = ContinuousClock.now
-                events(.phaseStarted(.start, detail: "starting a runner on machine type \(machine.name)"))
-                runnerID = try await startRunner(for: request, machine: machine, pool: pool)
-                let timing = CallReport.Timing(phase: .start, duration: ContinuousClock.now - started, outcome: "cold")
-                report.phases.append(timing)
-                events(.phaseFinished(timing))
-            }
+            let runnerID = try await acquireRunner(for: request, machine: machine, pool: pool, report: &report, events: events)
             guard let runner = runners[runnerID] else {
                 throw IsolatedError(code: .runnerCrashed, message: "the runner for \(request.function.reference) exited before the call began")
             }
@@ -259,6 +263,84 @@ public actor Engine: Service {
             logger.debug("call failed", metadata: Self.metadata(report).merging(["error": "\(error.code)"]) { $1 })
             throw error
         }
+    }
+
+    /// A warm runner of `pool`, or a new one, waiting while the function has `maxConcurrency` runners.
+    private func acquireRunner(
+        for request: InvocationRequest,
+        machine: MachineTypeSpec,
+        pool: PoolKey,
+        report: inout CallReport,
+        events: @escaping @Sendable (InvocationEvent) -> Void
+    ) async throws(IsolatedError) -> String {
+        var waitStarted: ContinuousClock.Instant?
+        defer {
+            if let waitStarted {
+                let timing = CallReport.Timing(phase: .queue, duration: ContinuousClock.now - waitStarted)
+                report.phases.append(timing)
+                events(.phaseFinished(timing))
+            }
+        }
+        while true {
+            guard case .running = state else {
+                throw IsolatedError(code: .engineUnavailable, message: "the engine stopped while the call waited for a runner")
+            }
+            if let warm = takeIdleRunner(in: pool) {
+                report.warm = true
+                return warm
+            }
+            let active =
+                starting[pool, default: 0]
+                + runners.values.count { runner in
+                    guard runner.pool == pool else { return false }
+                    if case .stopping = runner.phase { return false }
+                    return true
+                }
+            if let limit = request.maxConcurrency, active >= limit {
+                if waitStarted == nil {
+                    waitStarted = ContinuousClock.now
+                    events(.phaseStarted(.queue, detail: "waiting for one of the \(limit) runners of \(request.function.name)() (maxConcurrency)"))
+                }
+                await runnerChange()
+                if Task.isCancelled { throw IsolatedError(code: .cancelled, message: "the call was cancelled while it waited for a runner") }
+                continue
+            }
+            let started = ContinuousClock.now
+            events(.phaseStarted(.start, detail: "starting a runner on machine type \(machine.name)"))
+            // Counted before the launch suspends, so concurrent calls see the runner coming.
+            starting[pool, default: 0] += 1
+            defer {
+                starting[pool, default: 0] -= 1
+                notifyRunnerChange()
+            }
+            let id = try await startRunner(for: request, machine: machine, pool: pool)
+            let timing = CallReport.Timing(phase: .start, duration: ContinuousClock.now - started, outcome: "cold")
+            report.phases.append(timing)
+            events(.phaseFinished(timing))
+            return id
+        }
+    }
+
+    /// Returns after the next runner release or exit, or when the task is cancelled.
+    private func runnerChange() async {
+        let id = nextWaiterID
+        nextWaiterID += 1
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                runnerWaiters.withLock { $0[id] = continuation }
+                if Task.isCancelled { runnerWaiters.withLock { $0.removeValue(forKey: id) }?.resume() }
+            }
+        } onCancel: {
+            runnerWaiters.withLock { $0.removeValue(forKey: id) }?.resume()
+        }
+    }
+
+    private nonisolated func notifyRunnerChange() {
+        let waiters = runnerWaiters.withLock { waiters in
+            defer { waiters.removeAll() }
+            return Array(waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     private func workerExecutable(
@@ -436,6 +518,7 @@ public actor Engine: Service {
         runner.monitored = true
         runners[id] = runner
         idle[runner.pool, default: []].append(id)
+        notifyRunnerChange()
         if needsMonitor { enqueue { await self.monitorKeepAlive(id) } }
     }
 
@@ -475,6 +558,7 @@ public actor Engine: Service {
         if idle[runner.pool]?.isEmpty == true { idle[runner.pool] = nil }
         runner.phase = .stopping
         runners[id] = runner
+        notifyRunnerChange()
         let connection = runner.connection
         connection.stop()
         let grace = configuration.stopGracePeriod
@@ -490,6 +574,7 @@ public actor Engine: Service {
         idle[runner.pool]?.removeAll { $0 == id }
         if idle[runner.pool]?.isEmpty == true { idle[runner.pool] = nil }
         logger.debug("runner exited", metadata: ["runner": "\(id)", "termination": "\(termination)"])
+        notifyRunnerChange()
     }
 
     private func heartbeats() async {
@@ -522,6 +607,7 @@ public actor Engine: Service {
 
     private func stopAll() async {
         state = .stopped
+        notifyRunnerChange()
         for (id, runner) in runners {
             if case .busy = runner.phase { runner.connection.kill() } else { stop(id) }
         }

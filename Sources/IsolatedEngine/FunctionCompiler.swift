@@ -52,7 +52,10 @@ package enum FunctionCompiler {
         for (name, call) in registrations {
             let json: String
             do {
-                json = String(decoding: try PayloadCoding.encode(call), as: UTF8.self)
+                // Canonical: the template is part of the source, whose hash is the version's key.
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                json = String(decoding: try encoder.encode(call), as: UTF8.self)
             } catch {
                 throw IsolatedError(code: .codingFailed, message: "cannot encode the call template of \(name): \(error)")
             }

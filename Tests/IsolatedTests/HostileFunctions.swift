@@ -37,3 +37,14 @@ func cpuSecondsSpinningForOneSecond() async throws -> Double {
 func healthy() async throws -> String {
     "still serving"
 }
+
+@Isolated(machineType: "GPU")
+func needsAGPU() async throws -> Int {
+    1
+}
+
+@Isolated(keepAlive: 10, maxConcurrency: 4)
+func boundedProcessID(_ index: Int) async throws -> Int32 {
+    try await Task.sleep(for: .milliseconds(150))
+    return ProcessInfo.processInfo.processIdentifier
+}

@@ -135,6 +135,13 @@ struct IsolatedFunctionTests {
         }
     }
 
+    @Test("a function version compiled by one engine is found on disk by the next, not compiled again")
+    func compiledVersionsAreReused() async throws {
+        _ = try await TestEngine.with { _ in try await warmProcessID() }
+        let (_, reports) = try await TestEngine.with { _ in try await Isolation.withCallReports { try await warmProcessID() } }
+        #expect(reports.first?.phases.first { $0.phase == .compile }?.outcome == "cached")
+    }
+
     @Test("a function without a result can be called")
     func voidFunction() async throws {
         try await TestEngine.with { _ in try await noResult("hello from a void function") }
