@@ -11,7 +11,7 @@ public struct CallReport: Sendable, Hashable, Codable {
         public static let environment = Phase(rawValue: "environment")
         /// Finding the compiled function version, or compiling it.
         public static let compile = Phase(rawValue: "compile")
-        /// Waiting for a runner: the function's `maxConcurrency` was reached (absent when no wait).
+        /// Waiting for a runner: for the machine's capacity, or the function's `maxConcurrency` (absent when no wait).
         public static let queue = Phase(rawValue: "queue")
         /// Starting a runner (absent when a warm runner was reused).
         public static let start = Phase(rawValue: "start")

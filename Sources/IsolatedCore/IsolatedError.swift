@@ -27,6 +27,8 @@ public struct IsolatedError: Error, Sendable, Codable, CustomStringConvertible {
         public static let runnerCrashed = Code(rawValue: "runnerCrashed")
         /// The function used more memory than its machine type allows and was killed.
         public static let outOfMemory = Code(rawValue: "outOfMemory")
+        /// The call waited longer than the engine's queue timeout for a runner.
+        public static let queueTimedOut = Code(rawValue: "queueTimedOut")
         /// The runner stopped answering heartbeats and was killed.
         public static let runnerUnresponsive = Code(rawValue: "runnerUnresponsive")
         /// The runner could not be started.

@@ -45,6 +45,9 @@ public actor Engine: Service {
 
         var id: String
         var pool: PoolKey
+        var machine: MachineTypeSpec
+        /// Nested calls it is waiting for; meanwhile it needs no CPU, so it reserves none.
+        var nestedCalls = 0
         var function: FunctionReference
         var connection: RunnerConnection
         var processID: Int32?
@@ -64,6 +67,8 @@ public actor Engine: Service {
     private var runners: [String: Runner] = [:]
     private var idle: [PoolKey: [String]] = [:]
     private var starting: [PoolKey: Int] = [:]
+    /// Machine types of runners being started, which already hold their share of capacity.
+    private var startingMachines: [UInt64: MachineTypeSpec] = [:]
     private var nextCallID: UInt64 = 1
     private var nextRunnerNumber = 1
     private var nextWaiterID: UInt64 = 0
@@ -213,7 +218,9 @@ public actor Engine: Service {
                     events(.log(LogLine(callID: callID, function: name, stream: stream, text: text)))
                 } onNestedCall: { [weak self] id, bytes in
                     guard let engine = self else { return }
-                    engine.enqueue { await engine.serveNestedCall(id, bytes, on: connection, callers: nestedCallers, events: events) }
+                    engine.enqueue {
+                        await engine.serveNestedCall(id, bytes, on: connection, runner: runnerID, callers: nestedCallers, events: events)
+                    }
                 }
             } onCancel: {
                 connection.kill()
@@ -274,6 +281,7 @@ public actor Engine: Service {
         events: @escaping @Sendable (InvocationEvent) -> Void
     ) async throws(IsolatedError) -> String {
         var waitStarted: ContinuousClock.Instant?
+        var queueDeadline = Duration.zero
         defer {
             if let waitStarted {
                 let timing = CallReport.Timing(phase: .queue, duration: ContinuousClock.now - waitStarted)
@@ -296,10 +304,23 @@ public actor Engine: Service {
                     if case .stopping = runner.phase { return false }
                     return true
                 }
-            if let limit = request.maxConcurrency, active >= limit {
+            let limited = request.maxConcurrency.map { active >= $0 } ?? false
+            if limited || !makeRoom(for: machine) {
                 if waitStarted == nil {
                     waitStarted = ContinuousClock.now
-                    events(.phaseStarted(.queue, detail: "waiting for one of the \(limit) runners of \(request.function.name)() (maxConcurrency)"))
+                    queueDeadline = clock.now() + configuration.queueTimeout
+                    let detail =
+                        limited
+                        ? "waiting for one of the \(request.maxConcurrency ?? 0) runners of \(request.function.name)() (maxConcurrency)"
+                        : "waiting for a machine of type \(machine.name)"
+                    events(.phaseStarted(.queue, detail: detail))
+                    let (clock, deadline) = (self.clock, queueDeadline)
+                    enqueue { [weak self] in
+                        try? await clock.sleep(deadline)
+                        self?.notifyRunnerChange()
+                    }
+                } else if clock.now() >= queueDeadline {
+                    throw queueTimeout(machine: machine, limited: limited, maxConcurrency: request.maxConcurrency)
                 }
                 await runnerChange()
                 if Task.isCancelled { throw IsolatedError(code: .cancelled, message: "the call was cancelled while it waited for a runner") }
@@ -309,8 +330,12 @@ public actor Engine: Service {
             events(.phaseStarted(.start, detail: "starting a runner on machine type \(machine.name)"))
             // Counted before the launch suspends, so concurrent calls see the runner coming.
             starting[pool, default: 0] += 1
+            let reservation = nextWaiterID
+            nextWaiterID += 1
+            startingMachines[reservation] = machine
             defer {
                 starting[pool, default: 0] -= 1
+                startingMachines[reservation] = nil
                 notifyRunnerChange()
             }
             let id = try await startRunner(for: request, machine: machine, pool: pool)
@@ -319,6 +344,55 @@ public actor Engine: Service {
             events(.phaseFinished(timing))
             return id
         }
+    }
+
+    /// Whether a runner of `machine` fits in what the machine has left, stopping idle runners
+    /// (least recently used first) to make room when it would not.
+    private func makeRoom(for machine: MachineTypeSpec) -> Bool {
+        while true {
+            var cpus = 0.0
+            var memory = 0
+            var gpus = 0
+            for runner in runners.values {
+                if case .stopping = runner.phase { continue }
+                if runner.nestedCalls == 0 { cpus += runner.machine.cpus }
+                memory += runner.machine.memory
+                gpus += runner.machine.gpus
+            }
+            for reserved in startingMachines.values {
+                cpus += reserved.cpus
+                memory += reserved.memory
+                gpus += reserved.gpus
+            }
+            if cpus + machine.cpus <= capacity.cpus + 0.001, memory + machine.memory <= capacity.memory, gpus + machine.gpus <= capacity.gpus {
+                return true
+            }
+            let idleRunners = runners.values.compactMap { runner -> (String, Duration)? in
+                if case .idle(let since) = runner.phase { return (runner.id, since) }
+                return nil
+            }
+            guard let oldest = idleRunners.min(by: { $0.1 < $1.1 }) else { return false }
+            logger.debug("stopping an idle runner to make room", metadata: ["runner": "\(oldest.0)", "for": "\(machine.name)"])
+            stop(oldest.0)
+        }
+    }
+
+    private func queueTimeout(machine: MachineTypeSpec, limited: Bool, maxConcurrency: Int?) -> IsolatedError {
+        let waited = "waited \(configuration.queueTimeout) for "
+        if limited {
+            return IsolatedError(
+                code: .queueTimedOut,
+                message: waited + "one of the \(maxConcurrency ?? 0) runners its maxConcurrency allows; they were all busy. "
+                    + "Raise maxConcurrency or EngineConfiguration.queueTimeout"
+            )
+        }
+        let busy = runners.values.filter { if case .stopping = $0.phase { false } else { true } }
+        return IsolatedError(
+            code: .queueTimedOut,
+            message: waited + "a machine of type \(machine.name); this machine's capacity "
+                + String(format: "(%g CPUs, %d MiB, %d GPUs)", capacity.cpus, capacity.memory >> 20, capacity.gpus)
+                + " was taken by \(busy.count) busy runners. Choose a smaller machine type or raise EngineConfiguration.queueTimeout"
+        )
     }
 
     /// Returns after the next runner release or exit, or when the task is cancelled.
@@ -384,9 +458,15 @@ public actor Engine: Service {
         _ id: UInt64,
         _ bytes: [UInt8],
         on connection: RunnerConnection,
+        runner: String,
         callers: [FunctionReference],
         events: @escaping @Sendable (InvocationEvent) -> Void
     ) async {
+        runners[runner]?.nestedCalls += 1
+        notifyRunnerChange()
+        defer {
+            runners[runner]?.nestedCalls -= 1
+        }
         let reply: RunnerMessage
         do throws(IsolatedError) {
             let request: InvocationRequest
@@ -470,6 +550,7 @@ public actor Engine: Service {
         runners[id] = Runner(
             id: id,
             pool: pool,
+            machine: machine,
             function: request.function.reference,
             connection: connection,
             phase: .starting,

@@ -18,6 +18,9 @@ public struct EngineConfiguration: Sendable {
     public var heartbeatTimeout: Duration
     /// How long a runner told to stop may take before it is killed.
     public var stopGracePeriod: Duration
+    /// How long a call may wait for a runner (for the machine's capacity, or its function's
+    /// `maxConcurrency`) before it fails with `queueTimedOut`.
+    public var queueTimeout: Duration
     /// Whether runners are confined to their machine type's limits with cgroups, where the
     /// machine allows it (`isolated doctor` says whether it does).
     public var enforceLimits: Bool
@@ -43,6 +46,7 @@ public struct EngineConfiguration: Sendable {
         heartbeatTimeout: Duration = .seconds(10),
         stopGracePeriod: Duration = .seconds(5),
         maxNestingDepth: Int = 8,
+        queueTimeout: Duration = .seconds(120),
         enforceLimits: Bool = true
     ) {
         self.home = home ?? Self.defaultHome
@@ -53,6 +57,7 @@ public struct EngineConfiguration: Sendable {
         self.heartbeatTimeout = heartbeatTimeout
         self.stopGracePeriod = stopGracePeriod
         self.maxNestingDepth = maxNestingDepth
+        self.queueTimeout = queueTimeout
         self.enforceLimits = enforceLimits
     }
 

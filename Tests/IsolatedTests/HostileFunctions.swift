@@ -48,3 +48,10 @@ func boundedProcessID(_ index: Int) async throws -> Int32 {
     try await Task.sleep(for: .milliseconds(150))
     return ProcessInfo.processInfo.processIdentifier
 }
+
+/// Runs on "HALF", a machine type the scheduling tests define as half of this machine's CPUs.
+@Isolated(machineType: "HALF", keepAlive: 0)
+func occupiesHalfTheMachine(milliseconds: Int) async throws -> Int32 {
+    try await Task.sleep(for: .milliseconds(milliseconds))
+    return ProcessInfo.processInfo.processIdentifier
+}

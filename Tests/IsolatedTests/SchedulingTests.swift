@@ -34,4 +34,56 @@ struct SchedulingTests {
         #expect(Set(results).count <= 4)
         #expect(reports.contains { $0.phases.contains { $0.phase == .queue } })
     }
+
+    /// The standard catalog plus "HALF": half of this machine's CPUs, so two fill it.
+    static func halfMachine(_ configuration: inout EngineConfiguration) {
+        let half = MachineTypeSpec(name: "HALF", cpus: HostCapacity.detect().cpus / 2, memory: 256 << 20, processes: 64)
+        configuration.machineTypes = MachineTypeCatalog(types: MachineTypeCatalog.standard.types + [half])
+    }
+
+    @Test("calls beyond the machine's capacity wait, shown as the queue phase, and all complete")
+    func capacityQueue() async throws {
+        let (results, reports) = try await TestEngine.with(configure: Self.halfMachine) { _ in
+            try await Isolation.withCallReports {
+                try await withThrowingTaskGroup(of: Int32.self) { group in
+                    for _ in 0..<3 { group.addTask { try await occupiesHalfTheMachine(milliseconds: 600) } }
+                    var results: [Int32] = []
+                    for try await result in group { results.append(result) }
+                    return results
+                }
+            }
+        }
+        #expect(results.count == 3)
+        #expect(reports.contains { $0.phases.contains { $0.phase == .queue } })
+    }
+
+    @Test("a call that waits for capacity longer than the queue timeout fails with a clear error")
+    func queueTimeout() async throws {
+        let outcomes = try await TestEngine.with(configure: {
+            Self.halfMachine(&$0)
+            $0.queueTimeout = .milliseconds(300)
+        }) { _ in
+            await withTaskGroup(of: Result<Int32, IsolatedError>.self) { group in
+                for _ in 0..<3 {
+                    group.addTask {
+                        do {
+                            return .success(try await occupiesHalfTheMachine(milliseconds: 2000))
+                        } catch {
+                            return .failure(error as! IsolatedError)
+                        }
+                    }
+                }
+                var outcomes: [Result<Int32, IsolatedError>] = []
+                for await outcome in group { outcomes.append(outcome) }
+                return outcomes
+            }
+        }
+        let failures = outcomes.compactMap { outcome -> IsolatedError? in
+            if case .failure(let error) = outcome { return error }
+            return nil
+        }
+        #expect(failures.count == 1)
+        #expect(failures.first?.code == .queueTimedOut)
+        #expect(failures.first?.message.contains("a machine of type HALF") == true)
+    }
 }
