@@ -50,42 +50,23 @@ public struct IsolatedFunction: Sendable {
         _ argument: repeat each Argument,
         returning: Result.Type
     ) async throws(IsolatedError) -> Result {
-        let result = try await invoke(encode(repeat each argument))
+        let result = try await invoke(PayloadCoding.arguments(repeat each argument, for: source.reference))
         let started = ContinuousClock.now
         do {
-            let value = try PayloadCoding.decode(Result.self, from: result.payload)
+            let value = try PayloadCoding.result(Result.self, from: result.payload, of: source.reference)
             Isolation.record(result.report, transfer: ContinuousClock.now - started)
             return value
         } catch {
-            throw IsolatedError(
-                code: .codingFailed,
-                message: "\(source.reference) returned a value that is not a valid \(Result.self): \(error)",
-                function: source.reference,
-                report: result.report
-            )
+            var error = error
+            error.report = result.report
+            throw error
         }
     }
 
     /// Calls a function that returns nothing.
     public func call<each Argument: Encodable & Sendable>(_ argument: repeat each Argument) async throws(IsolatedError) {
-        let result = try await invoke(encode(repeat each argument))
+        let result = try await invoke(PayloadCoding.arguments(repeat each argument, for: source.reference))
         Isolation.record(result.report, transfer: .zero)
-    }
-
-    private func encode<each Argument: Encodable & Sendable>(_ argument: repeat each Argument) throws(IsolatedError) -> [[UInt8]] {
-        var arguments: [[UInt8]] = []
-        for argument in repeat each argument {
-            do {
-                arguments.append(try PayloadCoding.encode(argument))
-            } catch {
-                throw IsolatedError(
-                    code: .codingFailed,
-                    message: "argument \(arguments.count) of \(source.reference) cannot be encoded: \(error)",
-                    function: source.reference
-                )
-            }
-        }
-        return arguments
     }
 
     private func invoke(_ arguments: [[UInt8]]) async throws(IsolatedError) -> InvocationResult {

@@ -14,4 +14,39 @@ public enum PayloadCoding {
     public static func decode<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8]) throws -> Value {
         try JSONDecoder().decode(type, from: Data(bytes))
     }
+
+    /// Encodes a call's arguments, one payload each; a failure names the argument and the function.
+    public static func arguments<each Argument: Encodable>(
+        _ argument: repeat each Argument,
+        for function: FunctionReference
+    ) throws(IsolatedError) -> [[UInt8]] {
+        var arguments: [[UInt8]] = []
+        for argument in repeat each argument {
+            do {
+                arguments.append(try encode(argument))
+            } catch {
+                throw IsolatedError(
+                    code: .codingFailed,
+                    message: "argument \(arguments.count) of \(function) cannot be encoded: \(error)",
+                    function: function
+                )
+            }
+        }
+        return arguments
+    }
+
+    /// Decodes what a function returned; a failure names the function and the expected type.
+    public static func result<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8], of function: FunctionReference) throws(IsolatedError)
+        -> Value
+    {
+        do {
+            return try decode(type, from: bytes)
+        } catch {
+            throw IsolatedError(
+                code: .codingFailed,
+                message: "\(function) returned a value that is not a valid \(Value.self): \(error)",
+                function: function
+            )
+        }
+    }
 }

@@ -34,37 +34,13 @@ public struct NestedFunction: Sendable {
         _ argument: repeat each Argument,
         returning: Result.Type
     ) async throws(IsolatedError) -> Result {
-        let payload = try await invoke(encode(repeat each argument))
-        do {
-            return try PayloadCoding.decode(Result.self, from: payload)
-        } catch {
-            throw IsolatedError(
-                code: .codingFailed,
-                message: "\(template.function.reference) returned a value that is not a valid \(Result.self): \(error)",
-                function: template.function.reference
-            )
-        }
+        let payload = try await invoke(PayloadCoding.arguments(repeat each argument, for: template.function.reference))
+        return try PayloadCoding.result(Result.self, from: payload, of: template.function.reference)
     }
 
     /// Calls a function that returns nothing.
     public func call<each Argument: Encodable & Sendable>(_ argument: repeat each Argument) async throws(IsolatedError) {
-        _ = try await invoke(encode(repeat each argument))
-    }
-
-    private func encode<each Argument: Encodable & Sendable>(_ argument: repeat each Argument) throws(IsolatedError) -> [[UInt8]] {
-        var arguments: [[UInt8]] = []
-        for argument in repeat each argument {
-            do {
-                arguments.append(try PayloadCoding.encode(argument))
-            } catch {
-                throw IsolatedError(
-                    code: .codingFailed,
-                    message: "argument \(arguments.count) of \(template.function.reference) cannot be encoded: \(error)",
-                    function: template.function.reference
-                )
-            }
-        }
-        return arguments
+        _ = try await invoke(PayloadCoding.arguments(repeat each argument, for: template.function.reference))
     }
 
     private func invoke(_ arguments: [[UInt8]]) async throws(IsolatedError) -> [UInt8] {
