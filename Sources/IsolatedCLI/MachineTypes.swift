@@ -9,8 +9,18 @@ struct MachineTypes: AsyncParsableCommand {
 
     @OptionGroup var options: HomeOptions
 
+    @Option(help: "A catalog file to check and show instead of the standard types (JSON; see the README).")
+    var file: String?
+
     func run() async throws {
-        let catalog = EngineConfiguration(home: options.home).machineTypes
+        var catalog = EngineConfiguration(home: options.home).machineTypes
+        if let file {
+            do {
+                catalog = try MachineTypeCatalog(contentsOf: file)
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
         if options.json {
             try printJSON(catalog.types)
             return

@@ -15,6 +15,8 @@ public struct IsolatedError: Error, Sendable, Codable, CustomStringConvertible {
         public static let invalidRequirement = Code(rawValue: "invalidRequirement")
         /// The machine type is not in the catalog.
         public static let noSuchMachineType = Code(rawValue: "noSuchMachineType")
+        /// A machine-type catalog file is malformed.
+        public static let invalidMachineTypes = Code(rawValue: "invalidMachineTypes")
         /// The machine type needs more than this machine has (a GPU on a machine without one).
         public static let machineTypeUnavailable = Code(rawValue: "machineTypeUnavailable")
         /// The environment's packages could not be resolved or built.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The kind of machine a function runs on, by name: `XS`, `S`, `M`, `L`, `XL`, `GPU` by default.
 ///
 /// What each name provides comes from the engine's ``MachineTypeCatalog``; an unknown name is an
@@ -81,6 +83,50 @@ public struct MachineTypeCatalog: Sendable, Hashable, Codable {
         MachineTypeSpec(name: "GPU", cpus: 4, memory: 16 << 30, processes: 512, gpus: 1),
     ])
 
+    /// Reads a catalog from JSON: `{"types": [{"name": "XS", "cpus": 0.5, "memory": "512 MiB", "processes": 64, "gpus": 0}]}`.
+    ///
+    /// `memory` is a number of bytes or a string with a unit (`KiB`, `MiB`, `GiB`, `TiB`); `gpus`
+    /// may be omitted. A malformed file is an error naming the file, the entry and what is wrong.
+    public init(contentsOf path: String) throws(IsolatedError) {
+        struct Entry: Decodable {
+            var name: String
+            var cpus: Double
+            var memory: Memory
+            var processes: Int
+            var gpus: Int?
+        }
+        struct File: Decodable {
+            var types: [Entry]
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw IsolatedError(code: .invalidMachineTypes, message: "cannot read the machine-type catalog \(path)")
+        }
+        let file: File
+        do {
+            file = try JSONDecoder().decode(File.self, from: data)
+        } catch {
+            throw IsolatedError(code: .invalidMachineTypes, message: "the machine-type catalog \(path) is not valid: \(error)")
+        }
+        var types: [MachineTypeSpec] = []
+        for entry in file.types {
+            let problem: String? =
+                if entry.name.isEmpty { "a type has no name" } else if types.contains(where: { $0.name == entry.name }) {
+                    "\"\(entry.name)\" is listed twice"
+                } else if !(entry.cpus > 0) { "\"\(entry.name)\" needs cpus above 0" } else if entry.memory.bytes < 16 << 20 {
+                    "\"\(entry.name)\" needs at least 16 MiB of memory"
+                } else if entry.processes < 8 {
+                    "\"\(entry.name)\" needs at least 8 processes (a runner uses several threads)"
+                } else if (entry.gpus ?? 0) < 0 { "\"\(entry.name)\" has a negative GPU count" } else { nil }
+            if let problem { throw IsolatedError(code: .invalidMachineTypes, message: "the machine-type catalog \(path) is not valid: \(problem)") }
+            types.append(
+                MachineTypeSpec(name: entry.name, cpus: entry.cpus, memory: entry.memory.bytes, processes: entry.processes, gpus: entry.gpus ?? 0))
+        }
+        guard !types.isEmpty else {
+            throw IsolatedError(code: .invalidMachineTypes, message: "the machine-type catalog \(path) lists no types")
+        }
+        self.init(types: types)
+    }
+
     /// The spec for a machine type, or an error listing the available ones.
     public func spec(for type: MachineType) throws(IsolatedError) -> MachineTypeSpec {
         if let spec = types.first(where: { $0.name == type.name }) { return spec }
@@ -88,5 +134,24 @@ public struct MachineTypeCatalog: Sendable, Hashable, Codable {
             code: .noSuchMachineType,
             message: "no machine type named \"\(type.name)\"; available: \(types.map(\.name).joined(separator: ", "))"
         )
+    }
+}
+
+/// An amount of memory as a catalog file writes it: bytes, or a string such as "512 MiB".
+private struct Memory: Decodable {
+    var bytes: Int
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let bytes = try? container.decode(Int.self) {
+            self.bytes = bytes
+            return
+        }
+        let text = try container.decode(String.self).replacingOccurrences(of: " ", with: "")
+        let units: [(String, Int)] = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)]
+        guard let (unit, scale) = units.first(where: { text.hasSuffix($0.0) }), let value = Double(text.dropLast(unit.count)), value > 0 else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an amount of memory like \"512 MiB\"")
+        }
+        bytes = Int(value * Double(scale))
     }
 }
