@@ -44,9 +44,4 @@ package actor SingleFlight<Key: Hashable & Sendable, Value: Sendable> {
             return try result.get()
         }
     }
-
-    /// Forgets a ready value, so the next call builds again.
-    package func forget(_ key: Key) {
-        if case .done = entries[key] { entries[key] = nil }
-    }
 }
