@@ -25,11 +25,11 @@ do {
     print("\n== Keep-alive: two calls to getTwo() within its 300 s window")
     let (first, firstReports) = try await Isolation.withCallReports { try await getTwo() }
     let (second, secondReports) = try await Isolation.withCallReports { try await getTwo() }
-    print("first call:  worker pid \(first), \(milliseconds(firstReports[0].total)) in all")
+    print("first call:  runner \(first), \(milliseconds(firstReports[0].total)) in all")
     print("  \(describe(firstReports[0]))")
-    print("second call: worker pid \(second), \(milliseconds(secondReports[0].total)) in all")
+    print("second call: runner \(second), \(milliseconds(secondReports[0].total)) in all")
     print("  \(describe(secondReports[0]))")
-    print(first == second ? "the second call reused the warm worker (same process)" : "the second call got a new worker")
+    print(first == second ? "the second call reused the warm worker (same runner)" : "the second call got a new worker")
 
     print("\n== Nested isolated calls: tellJokes() (machine type XS) calls isolatedJoke() (machine type S) twice")
     let (jokes, jokeTellingReports) = try await Isolation.withCallReports { try await tellJokes() }

@@ -25,6 +25,9 @@
 ///     types marked `@Shippable`. List them by name: `[loadModel, Model.self]`.
 ///   - maxConcurrency: The most runners the function may have at once; calls beyond it wait,
 ///     as the `queue` phase, for the next free runner. No limit when nil.
+///   - network: `.disabled` runs the function without network access: its runner gets a
+///     network namespace with only loopback. Needs the sandbox; `isolated doctor` says whether
+///     this machine has it.
 @attached(body)
 @attached(peer, names: named(_isolatedShipped))
 public macro Isolated(
@@ -34,7 +37,8 @@ public macro Isolated(
     // Never evaluated: the expansion turns each entry into its shipped declaration, so any
     // function or type may be written here, and an unmarked one fails there, with a message.
     uses: [Any] = [],
-    maxConcurrency: Int? = nil
+    maxConcurrency: Int? = nil,
+    network: NetworkAccess = .enabled
 ) = #externalMacro(module: "IsolatedMacros", type: "IsolatedMacro")
 
 /// Memoizes the function inside each worker: its body runs once per distinct arguments for as

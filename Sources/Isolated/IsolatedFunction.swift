@@ -15,6 +15,8 @@ public struct IsolatedFunction: Sendable {
     public var keepAlive: Int
     /// The most runners it may have at once.
     public var maxConcurrency: Int?
+    /// Whether its runners can reach the network.
+    public var network: NetworkAccess
 
     /// Describes a function; the macro fills every argument from the declaration.
     public init(
@@ -28,7 +30,8 @@ public struct IsolatedFunction: Sendable {
         machineType: MachineType = "XS",
         keepAlive: Int = 10,
         uses: [ShippedDeclaration] = [],
-        maxConcurrency: Int? = nil
+        maxConcurrency: Int? = nil,
+        network: NetworkAccess = .enabled
     ) {
         self.source = FunctionSource(
             name: name,
@@ -43,6 +46,7 @@ public struct IsolatedFunction: Sendable {
         self.machineType = machineType
         self.keepAlive = keepAlive
         self.maxConcurrency = maxConcurrency
+        self.network = network
     }
 
     /// Calls the function with `arguments` and decodes its result.
@@ -76,6 +80,7 @@ public struct IsolatedFunction: Sendable {
             machineType: machineType,
             keepAlive: keepAlive,
             maxConcurrency: maxConcurrency,
+            network: network,
             arguments: arguments
         )
         let engine = await Isolation.currentEngine()

@@ -11,6 +11,7 @@ import Synchronization
 public enum Isolation {
     @TaskLocal private static var engine: Engine?
     @TaskLocal private static var collector: ReportCollector?
+    @TaskLocal private static var handler: (@Sendable (InvocationEvent) -> Void)?
 
     private static let embedded: Engine = {
         let engine = Engine(logger: Logger(label: "isolated"))
@@ -44,14 +45,24 @@ public enum Isolation {
         return (value, collector.reports)
     }
 
+    /// Runs `operation` with the events of every isolated call in it (phases, build progress,
+    /// the function's output) going to `handler` instead of the terminal.
+    public static func withEventHandler<Value>(
+        _ handler: @escaping @Sendable (InvocationEvent) -> Void,
+        isolation: isolated (any Actor)? = #isolation,
+        operation: () async throws -> Value
+    ) async rethrows -> Value {
+        try await $handler.withValue(handler, operation: operation, isolation: isolation)
+    }
+
     static func record(_ report: CallReport, transfer: Duration?) {
         var report = report
         if let transfer { report.phases.append(CallReport.Timing(phase: .transfer, duration: transfer)) }
         collector?.append(report)
     }
 
-    static let eventHandler: @Sendable (InvocationEvent) -> Void = { event in
-        TerminalProgress.shared.handle(event)
+    static var eventHandler: @Sendable (InvocationEvent) -> Void {
+        handler ?? { TerminalProgress.shared.handle($0) }
     }
 }
 

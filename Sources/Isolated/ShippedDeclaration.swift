@@ -25,7 +25,8 @@ public struct ShippedDeclaration: Sendable, Hashable {
             requirements: function.requirements,
             machineType: function.machineType,
             keepAlive: function.keepAlive,
-            maxConcurrency: function.maxConcurrency
+            maxConcurrency: function.maxConcurrency,
+            network: function.network
         )
         return ShippedDeclaration(
             source: ShippedSource(

@@ -19,12 +19,15 @@ struct Doctor: AsyncParsableCommand {
         let configuration = EngineConfiguration(home: options.home)
         var checks: [Check] = []
         let store = EnvironmentStore(configuration: configuration, logger: Logger(label: "isolated.doctor"))
+        var sandbox = Sandbox(mode: .unavailable("the runner runtime is not built"), home: configuration.home, configuration: configuration.sandbox)
         do {
             let toolchain = try await store.toolchain()
             checks.append(Check(name: "toolchain", status: "ok", detail: "\(toolchain.version) (\(toolchain.swiftc))"))
             let started = ContinuousClock.now
             let (_, runtime) = try await store.runtime()
             checks.append(Check(name: "runner runtime", status: "ok", detail: "\(runtime.directory) (ready in \(ContinuousClock.now - started))"))
+            // The same probe the engine runs before its first runner.
+            sandbox = await Sandbox.detect(helper: runtime.sandbox, home: configuration.home, configuration: configuration.sandbox)
         } catch {
             checks.append(Check(name: "toolchain", status: "error", detail: "\(error)"))
         }
@@ -36,12 +39,13 @@ struct Doctor: AsyncParsableCommand {
         )
         checks.append(namespaceCheck())
         checks.append(gpuCheck())
+        checks.append(Check(name: "sandbox", status: sandbox.isActive ? "enforced" : "not enforced", detail: sandbox.summary))
         checks.append(
             Check(
-                name: "sandbox",
-                status: "none",
-                detail: "runners have their own process group, working directory and a scrubbed environment, but share the engine's "
-                    + "user, file system and network; namespaces are not used yet"
+                name: "environment",
+                status: "scrubbed",
+                detail: "functions see only PATH, HOME, TMPDIR, LANG, LC_ALL, TZ, SWIFT_BACKTRACE and ISOLATED_RUNNER_ID, "
+                    + "ISOLATED_FUNCTION, ISOLATED_MACHINE_TYPE, ISOLATED_RUNNER_FD"
             )
         )
         if options.json {
@@ -68,7 +72,7 @@ struct Doctor: AsyncParsableCommand {
         let kinds = ["mnt", "pid", "ipc", "uts", "net", "user"].filter { FileManager.default.fileExists(atPath: "/proc/self/ns/\($0)") }
         return Check(
             name: "namespaces", status: kinds.isEmpty ? "unavailable" : "available",
-            detail: "\(kinds.joined(separator: ", ")) available; not used yet")
+            detail: "\(kinds.joined(separator: ", ")) exist in this kernel; the sandbox check says which runners get")
     }
 
     private func gpuCheck() -> Check {

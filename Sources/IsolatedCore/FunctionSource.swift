@@ -45,14 +45,24 @@ public struct CallTemplate: Sendable, Hashable, Codable {
     public var keepAlive: Int
     /// The most runners this function may have at once; nil for no limit.
     public var maxConcurrency: Int?
+    /// Whether its runners can reach the network.
+    public var network: NetworkAccess
 
     /// Creates a template.
-    public init(function: FunctionSource, requirements: [Requirement], machineType: MachineType, keepAlive: Int, maxConcurrency: Int? = nil) {
+    public init(
+        function: FunctionSource,
+        requirements: [Requirement],
+        machineType: MachineType,
+        keepAlive: Int,
+        maxConcurrency: Int? = nil,
+        network: NetworkAccess = .enabled
+    ) {
         self.function = function
         self.requirements = requirements
         self.machineType = machineType
         self.keepAlive = keepAlive
         self.maxConcurrency = maxConcurrency
+        self.network = network
     }
 
     /// The call with these arguments.
@@ -63,6 +73,7 @@ public struct CallTemplate: Sendable, Hashable, Codable {
             machineType: machineType,
             keepAlive: keepAlive,
             maxConcurrency: maxConcurrency,
+            network: network,
             arguments: arguments
         )
     }
@@ -116,12 +127,21 @@ public struct InvocationRequest: Sendable, Hashable, Codable {
     public var keepAlive: Int
     /// The most runners this function may have at once; nil for no limit.
     public var maxConcurrency: Int?
+    /// Whether its runners can reach the network.
+    public var network: NetworkAccess
     /// Each argument, encoded with ``PayloadCoding``.
     public var arguments: [[UInt8]]
 
     /// The call without its arguments.
     public var template: CallTemplate {
-        CallTemplate(function: function, requirements: requirements, machineType: machineType, keepAlive: keepAlive, maxConcurrency: maxConcurrency)
+        CallTemplate(
+            function: function,
+            requirements: requirements,
+            machineType: machineType,
+            keepAlive: keepAlive,
+            maxConcurrency: maxConcurrency,
+            network: network
+        )
     }
 
     /// Creates a request.
@@ -131,6 +151,7 @@ public struct InvocationRequest: Sendable, Hashable, Codable {
         machineType: MachineType,
         keepAlive: Int,
         maxConcurrency: Int? = nil,
+        network: NetworkAccess = .enabled,
         arguments: [[UInt8]]
     ) {
         self.function = function
@@ -138,6 +159,7 @@ public struct InvocationRequest: Sendable, Hashable, Codable {
         self.machineType = machineType
         self.keepAlive = keepAlive
         self.maxConcurrency = maxConcurrency
+        self.network = network
         self.arguments = arguments
     }
 }

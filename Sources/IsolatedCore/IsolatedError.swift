@@ -47,6 +47,10 @@ public struct IsolatedError: Error, Sendable, Codable, CustomStringConvertible {
         public static let nestingTooDeep = Code(rawValue: "nestingTooDeep")
         /// A declaration that only exists inside workers was called outside one.
         public static let notInWorker = Code(rawValue: "notInWorker")
+        /// The function printed more than the engine allows in one call, and was stopped.
+        public static let outputLimitExceeded = Code(rawValue: "outputLimitExceeded")
+        /// The function needs the runner sandbox (for `network: .disabled`) and the engine has none.
+        public static let sandboxUnavailable = Code(rawValue: "sandboxUnavailable")
         /// The declarations shipped with a function do not fit together.
         public static let invalidShipment = Code(rawValue: "invalidShipment")
 

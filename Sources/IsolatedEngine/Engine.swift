@@ -31,8 +31,9 @@ public actor Engine: Service {
     }
 
     private struct PoolKey: Hashable {
-        var worker: String
+        var worker: WorkerExecutable
         var machineType: String
+        var network: NetworkAccess
     }
 
     private struct Runner {
@@ -63,7 +64,7 @@ public actor Engine: Service {
     private var runningWaiters: [CheckedContinuation<Void, Never>] = []
     /// Compiled workers by call template (its own template is compiled into a worker, for
     /// recursion), so the warm path finds its executable without touching the disk.
-    private var versions: [CallTemplate: String] = [:]
+    private var versions: [CallTemplate: WorkerExecutable] = [:]
     private var runners: [String: Runner] = [:]
     private var idle: [PoolKey: [String]] = [:]
     private var starting: [PoolKey: Int] = [:]
@@ -84,7 +85,22 @@ public actor Engine: Service {
         self.logger = logger
         self.store = EnvironmentStore(configuration: configuration, logger: logger)
         self.resources = configuration.enforceLimits ? ResourceControl.detect() : ResourceControl(mode: .unavailable("disabled by configuration"))
-        self.launcher = LocalLauncher(home: configuration.home, resources: resources)
+        let store = self.store
+        let sandboxes = SingleFlight<String, Sandbox>()
+        self.launcher = LocalLauncher(
+            home: configuration.home,
+            resources: resources,
+            maxOutputBytesPerCall: configuration.maxOutputBytesPerCall
+        ) {
+            do {
+                let helper = try await store.runtime().runtime.sandbox
+                return try await sandboxes.value(for: helper) {
+                    await Sandbox.detect(helper: helper, home: configuration.home, configuration: configuration.sandbox)
+                }
+            } catch {
+                return Sandbox(mode: .unavailable("\(error)"), home: configuration.home, configuration: configuration.sandbox)
+            }
+        }
     }
 
     /// Serves calls until cancelled or shut down gracefully; then stops every runner.
@@ -200,7 +216,7 @@ public actor Engine: Service {
                 throw IsolatedError(code: .invalidRequirement, message: "maxConcurrency must be 1 or more, not \(limit)")
             }
             let worker = try await workerExecutable(for: request, report: &report, events: events)
-            let pool = PoolKey(worker: worker, machineType: machine.name)
+            let pool = PoolKey(worker: worker, machineType: machine.name, network: request.network)
             let runnerID = try await acquireRunner(for: request, machine: machine, pool: pool, report: &report, events: events)
             guard let runner = runners[runnerID] else {
                 throw IsolatedError(code: .runnerCrashed, message: "the runner for \(request.function.reference) exited before the call began")
@@ -240,6 +256,14 @@ public actor Engine: Service {
                 throw Self.error(for: remote, function: request.function.reference)
             case .failed(let error):
                 throw error
+            case .printedTooMuch(let limit, let tail):
+                throw IsolatedError(
+                    code: .outputLimitExceeded,
+                    message: "\(request.function.reference) printed more than \(Self.bytes(limit)) in one call, "
+                        + "the engine's limit (EngineConfiguration.maxOutputBytesPerCall), and was stopped; "
+                        + "return large data as the result or write it to a file instead",
+                    logTail: tail
+                )
             case .crashed(let termination, let tail):
                 if Task.isCancelled {
                     throw IsolatedError(code: .cancelled, message: "the call to \(request.function.reference) was cancelled; its runner was stopped")
@@ -421,7 +445,7 @@ public actor Engine: Service {
         for request: InvocationRequest,
         report: inout CallReport,
         events: @escaping @Sendable (InvocationEvent) -> Void
-    ) async throws(IsolatedError) -> String {
+    ) async throws(IsolatedError) -> WorkerExecutable {
         let key = request.template
         if let worker = versions[key] {
             report.phases.append(CallReport.Timing(phase: .environment, duration: .zero, outcome: "cached"))
@@ -535,9 +559,10 @@ public actor Engine: Service {
         let connection = try await launcher.launch(
             LaunchRequest(
                 runnerID: id,
-                executable: pool.worker,
+                worker: pool.worker,
                 function: function,
                 machineType: machine,
+                network: pool.network,
                 onIdleLog: { stream, text in
                     logger.debug("runner output between calls", metadata: ["runner": "\(id)", "function": "\(function)", "\(stream)": "\(text)"])
                 },

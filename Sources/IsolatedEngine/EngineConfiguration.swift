@@ -27,6 +27,29 @@ public struct EngineConfiguration: Sendable {
     /// How deep isolated calls may nest (a call made from inside a worker is one level deeper);
     /// deeper calls fail, which stops cycles and runaway recursion.
     public var maxNestingDepth: Int
+    /// How runners are sandboxed (`isolated doctor` says what this machine allows).
+    public var sandbox: SandboxConfiguration
+    /// The most a function may print (standard output and error together) in one call; a
+    /// function that prints more is stopped and the call fails with `outputLimitExceeded`.
+    public var maxOutputBytesPerCall: Int
+
+    /// How runners are sandboxed.
+    public struct SandboxConfiguration: Sendable {
+        /// Whether runners get their own namespaces, file-system view and user, where the
+        /// machine allows it (the engine runs as root).
+        public var enabled: Bool
+        /// The user id runners run as when the engine runs as root; `nobody` by default.
+        public var userID: UInt32
+        /// The group id runners run as; `nogroup` by default.
+        public var groupID: UInt32
+
+        /// Creates a sandbox configuration; every value has a default.
+        public init(enabled: Bool = true, userID: UInt32 = 65534, groupID: UInt32 = 65534) {
+            self.enabled = enabled
+            self.userID = userID
+            self.groupID = groupID
+        }
+    }
 
     /// The build configuration of environments and compiled functions.
     public enum BuildConfiguration: String, Sendable, Codable {
@@ -47,7 +70,9 @@ public struct EngineConfiguration: Sendable {
         stopGracePeriod: Duration = .seconds(5),
         maxNestingDepth: Int = 8,
         queueTimeout: Duration = .seconds(120),
-        enforceLimits: Bool = true
+        enforceLimits: Bool = true,
+        sandbox: SandboxConfiguration = SandboxConfiguration(),
+        maxOutputBytesPerCall: Int = 64 << 20
     ) {
         self.home = home ?? Self.defaultHome
         self.toolchainDirectory = toolchainDirectory
@@ -59,6 +84,8 @@ public struct EngineConfiguration: Sendable {
         self.maxNestingDepth = maxNestingDepth
         self.queueTimeout = queueTimeout
         self.enforceLimits = enforceLimits
+        self.sandbox = sandbox
+        self.maxOutputBytesPerCall = maxOutputBytesPerCall
     }
 
     /// `ISOLATED_HOME`, or `~/.cache/isolated`.

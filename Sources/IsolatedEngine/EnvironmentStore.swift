@@ -15,7 +15,7 @@ package actor EnvironmentStore {
     private let toolchains = SingleFlight<String, Toolchain>()
     private let runtimes = SingleFlight<String, (key: String, runtime: Runtime)>()
     private let environments = SingleFlight<String, Environment>()
-    private let workers = SingleFlight<String, String>()
+    private let workers = SingleFlight<String, WorkerExecutable>()
 
     package init(configuration: EngineConfiguration, builder: any EnvironmentBuilder = SwiftPMEnvironmentBuilder(), logger: Logger) {
         self.home = configuration.home
@@ -92,7 +92,9 @@ package actor EnvironmentStore {
     }
 
     /// The worker executable for `function` in `environment`, compiling it if needed.
-    package func worker(for template: CallTemplate, in environment: Environment) async throws(IsolatedError) -> (path: String, compiled: Bool) {
+    package func worker(for template: CallTemplate, in environment: Environment) async throws(IsolatedError) -> (
+        worker: WorkerExecutable, compiled: Bool
+    ) {
         let (runtimeKey, runtime) = try await runtime()
         let toolchain = try await toolchain()
         let configuration = self.configuration.buildConfiguration
@@ -100,11 +102,14 @@ package actor EnvironmentStore {
         let key = FunctionCompiler.key(workerSource: source, environment: environment, runtimeKey: runtimeKey, configuration: configuration)
         let directory = "\(home)/functions/\(key)"
         let compiled = BuiltFlag()
-        let path = try await attempt {
+        let libraries = [directory, environment.directory, runtime.directory].filter { !$0.isEmpty }
+        let worker = try await attempt {
             try await self.workers.value(for: key) {
-                if FileManager.default.isExecutableFile(atPath: "\(directory)/worker") { return "\(directory)/worker" }
+                if FileManager.default.isExecutableFile(atPath: "\(directory)/worker") {
+                    return WorkerExecutable(path: "\(directory)/worker", libraryDirectories: libraries)
+                }
                 compiled.set()
-                return try await FunctionCompiler.compile(
+                let path = try await FunctionCompiler.compile(
                     template,
                     source: source,
                     environment: environment,
@@ -113,9 +118,10 @@ package actor EnvironmentStore {
                     configuration: configuration,
                     in: directory
                 )
+                return WorkerExecutable(path: path, libraryDirectories: libraries)
             }
         }
-        return (path, compiled.value)
+        return (worker, compiled.value)
     }
 
     private func attempt<Value>(_ body: () async throws -> Value) async throws(IsolatedError) -> Value {

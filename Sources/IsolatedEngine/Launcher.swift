@@ -10,9 +10,19 @@ package protocol Launcher: Sendable {
 /// What a launcher needs to start one runner.
 package struct LaunchRequest: Sendable {
     package var runnerID: String
-    package var executable: String
+    package var worker: WorkerExecutable
     package var function: String
     package var machineType: MachineTypeSpec
+    package var network: NetworkAccess
     package var onIdleLog: @Sendable (LogLine.Stream, String) -> Void
     package var onExit: @Sendable (ChildProcess.Termination) -> Void
+}
+
+/// A compiled function version, and the directories it loads libraries from at run time.
+package struct WorkerExecutable: Sendable, Hashable {
+    /// The executable.
+    package var path: String
+    /// Its own directory, its environment's and the runtime's: what a sandboxed runner may read
+    /// of the engine's home.
+    package var libraryDirectories: [String]
 }

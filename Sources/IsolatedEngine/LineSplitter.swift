@@ -1,5 +1,9 @@
 /// Turns chunks read from a pipe into lines, keeping a partial last line until it ends.
+///
+/// A line longer than ``maxLineLength`` is cut into pieces of that length, so output without
+/// newlines cannot grow the engine's memory.
 struct LineSplitter {
+    static let maxLineLength = 64 << 10
     private var partial: [UInt8] = []
 
     /// The complete lines in `chunk` (and what was pending), without their newlines.
@@ -13,6 +17,10 @@ struct LineSplitter {
             start = index + 1
         }
         partial.append(contentsOf: chunk[start..<chunk.endIndex])
+        while partial.count >= Self.maxLineLength {
+            lines.append(Substring(String(decoding: partial[0..<Self.maxLineLength], as: UTF8.self)))
+            partial.removeFirst(Self.maxLineLength)
+        }
         return lines
     }
 

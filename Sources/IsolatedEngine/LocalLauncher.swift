@@ -6,63 +6,132 @@ package import IsolatedCore
 #endif
 
 /// Runs each runner as a child process of the engine, in its own process group, working
-/// directory and cgroups (its machine type's limits), with a scrubbed environment.
+/// directory and cgroups (its machine type's limits), with a scrubbed environment and, where
+/// the machine allows it, in a ``Sandbox``.
 package struct LocalLauncher: Launcher {
     private let runnersDirectory: String
     private let resources: ResourceControl
+    private let maxOutputBytesPerCall: Int
+    private let sandbox: @Sendable () async -> Sandbox
 
-    package init(home: String, resources: ResourceControl) {
+    /// - Parameter sandbox: The sandbox, found once its helper is built (on the first launch).
+    package init(home: String, resources: ResourceControl, maxOutputBytesPerCall: Int, sandbox: @escaping @Sendable () async -> Sandbox) {
         runnersDirectory = "\(home)/runners"
         self.resources = resources
+        self.maxOutputBytesPerCall = maxOutputBytesPerCall
+        self.sandbox = sandbox
+    }
+
+    /// The only variables a function sees, besides `LANG`, `LC_ALL` and `TZ` when the engine has them.
+    package static func environment(runnerID: String, function: String, machineType: String, home: String, temporary: String) -> [String: String] {
+        [
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": home,
+            "TMPDIR": temporary,
+            "ISOLATED_RUNNER_FD": "3",
+            "ISOLATED_RUNNER_ID": runnerID,
+            "ISOLATED_FUNCTION": function,
+            "ISOLATED_MACHINE_TYPE": machineType,
+            // The runtime's backtracer would bury the crash message under registers and images;
+            // the message already names the user's file and line.
+            "SWIFT_BACKTRACE": "enable=no",
+        ]
     }
 
     package func launch(_ request: LaunchRequest) async throws(IsolatedError) -> RunnerConnection {
+        let sandbox = await sandbox()
+        if request.network == .disabled, case .unavailable(let reason) = sandbox.mode {
+            throw IsolatedError(
+                code: .sandboxUnavailable,
+                message: "\(request.function)() asks for network: .disabled, which needs the runner sandbox, and this engine has none: "
+                    + "\(reason). Run the engine as root, or remove network: .disabled"
+            )
+        }
         let directory = "\(runnersDirectory)/\(request.runnerID)"
         do {
             try FileManager.default.createDirectory(atPath: "\(directory)/tmp", withIntermediateDirectories: true)
         } catch {
             throw IsolatedError(code: .runnerStartFailed, message: "cannot create the runner's directory \(directory): \(error)")
         }
-        var environment = [
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": directory,
-            "TMPDIR": "\(directory)/tmp",
-            "ISOLATED_RUNNER_FD": "3",
-            "ISOLATED_RUNNER_ID": request.runnerID,
-            "ISOLATED_FUNCTION": request.function,
-            "ISOLATED_MACHINE_TYPE": request.machineType.name,
-            // The runtime's backtracer would bury the crash message under registers and images;
-            // the message already names the user's file and line.
-            "SWIFT_BACKTRACE": "enable=no",
-        ]
+        var environment = Self.environment(
+            runnerID: request.runnerID,
+            function: request.function,
+            machineType: request.machineType.name,
+            home: directory,
+            temporary: sandbox.isActive ? "/tmp" : "\(directory)/tmp"
+        )
         for name in ["LANG", "LC_ALL", "TZ"] {
             if let value = ProcessInfo.processInfo.environment[name] { environment[name] = value }
         }
+        // Before the runner starts, so no user code ever runs outside its limits.
+        let confinement = try resources.prepare(runnerID: request.runnerID, spec: request.machineType)
         let process: ChildProcess
         do {
-            process = try ChildProcess.spawn(
-                executable: request.executable,
-                arguments: [],
-                environment: environment,
-                workingDirectory: directory,
-                withChannel: true
-            )
+            switch sandbox.mode {
+            case .namespaces(let helper):
+                try Self.hand(directory, to: sandbox)
+                let arguments = sandbox.arguments(
+                    runnerID: request.runnerID,
+                    directory: directory,
+                    readable: request.worker.libraryDirectories,
+                    network: request.network,
+                    memory: request.machineType.memory,
+                    processFiles: confinement?.processFiles ?? []
+                )
+                process = try ChildProcess.spawn(
+                    executable: helper,
+                    arguments: arguments + [request.worker.path],
+                    environment: environment,
+                    workingDirectory: directory,
+                    withChannel: true
+                )
+            case .unavailable:
+                process = try ChildProcess.spawn(
+                    executable: request.worker.path,
+                    arguments: [],
+                    environment: environment,
+                    workingDirectory: directory,
+                    withChannel: true
+                )
+                do {
+                    try confinement?.join(processID: process.processID)
+                } catch {
+                    process.signalGroup(SIGKILL)
+                    _ = process.waitForTermination()
+                    throw error
+                }
+            }
+        } catch let error as IsolatedError {
+            confinement?.release()
+            throw error
         } catch {
+            confinement?.release()
             throw IsolatedError(code: .runnerStartFailed, message: "cannot start a runner for \(request.function): \(error)")
         }
-        // Before the runner says it is ready, and so before any of the user's code runs.
-        let confinement: Confinement?
-        do {
-            confinement = try resources.confine(processID: process.processID, runnerID: request.runnerID, spec: request.machineType)
-        } catch {
-            process.signalGroup(SIGKILL)
-            _ = process.waitForTermination()
-            throw error
-        }
         let onExit = request.onExit
-        return RunnerConnection(process: process, confinement: confinement, onIdleLog: request.onIdleLog) { termination in
+        let sandboxID = process.processID
+        var resolve: (@Sendable (Int32) -> Int32?)?
+        if sandbox.isActive {
+            resolve = { (_: Int32) -> Int32? in Sandbox.runnerProcessID(sandbox: sandboxID) }
+        }
+        return RunnerConnection(
+            process: process,
+            confinement: confinement,
+            resolveProcessID: resolve,
+            maxOutputBytesPerCall: maxOutputBytesPerCall,
+            onIdleLog: request.onIdleLog
+        ) { termination in
             try? FileManager.default.removeItem(atPath: directory)
             onExit(termination)
+        }
+    }
+
+    // The runner's user owns its directory, and only that.
+    private static func hand(_ directory: String, to sandbox: Sandbox) throws(IsolatedError) {
+        let (user, group) = sandbox.user
+        for path in [directory, "\(directory)/tmp"] where chown(path, user, group) != 0 {
+            throw IsolatedError(
+                code: .runnerStartFailed, message: "cannot give \(path) to the runner's user \(user): \(String(cString: strerror(errno)))")
         }
     }
 }

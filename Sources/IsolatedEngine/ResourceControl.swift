@@ -76,8 +76,9 @@ package struct ResourceControl: Sendable {
         return ResourceControl(mode: .unavailable("this machine has no cgroup hierarchy"))
     }
 
-    /// Puts a freshly started runner into its own group with `spec`'s limits.
-    package func confine(processID: Int32, runnerID: String, spec: MachineTypeSpec) throws(IsolatedError) -> Confinement? {
+    /// Creates a runner's groups with `spec`'s limits; the runner joins them with ``Confinement/join(processID:)``
+    /// or, sandboxed, by writing itself into ``Confinement/processFiles`` before it starts.
+    package func prepare(runnerID: String, spec: MachineTypeSpec) throws(IsolatedError) -> Confinement? {
         let quota = Int(spec.cpus * 100_000)
         let settings: [(String, String)]
         let groups: [String]
@@ -102,7 +103,7 @@ package struct ResourceControl: Sendable {
                 ("\(groups[0])/pids.max", "\(spec.processes)"),
             ]
         }
-        let confinement = Confinement(mode: mode, groups: groups)
+        let confinement = Confinement(mode: mode, runnerID: runnerID, groups: groups)
         for group in groups {
             guard (try? FileManager.default.createDirectory(atPath: group, withIntermediateDirectories: true)) != nil else {
                 confinement.release()
@@ -115,10 +116,6 @@ package struct ResourceControl: Sendable {
                 confinement.release()
                 throw IsolatedError(code: .runnerStartFailed, message: "cannot set \(file) to \(value) for runner \(runnerID)")
             }
-        }
-        for group in groups where !Self.write("\(processID)", to: "\(group)/cgroup.procs") {
-            confinement.release()
-            throw IsolatedError(code: .runnerStartFailed, message: "cannot move runner \(runnerID) into \(group)")
         }
         return confinement
     }
@@ -161,12 +158,24 @@ package struct ResourceControl: Sendable {
 /// One runner's cgroups: whether it ran out of memory, and their removal once it has exited.
 package final class Confinement: Sendable {
     private let mode: ResourceControl.Mode
+    private let runnerID: String
     private let groups: [String]
     private let memoryKills = Mutex<Int?>(nil)
 
-    init(mode: ResourceControl.Mode, groups: [String]) {
+    init(mode: ResourceControl.Mode, runnerID: String, groups: [String]) {
         self.mode = mode
+        self.runnerID = runnerID
         self.groups = groups
+    }
+
+    /// The `cgroup.procs` file of each group: writing a process id there moves it in.
+    package var processFiles: [String] { groups.map { "\($0)/cgroup.procs" } }
+
+    /// Moves a started process into the groups; it must not have run any of the user's code yet.
+    package func join(processID: Int32) throws(IsolatedError) {
+        for file in processFiles where !ResourceControl.write("\(processID)", to: file) {
+            throw IsolatedError(code: .runnerStartFailed, message: "cannot move runner \(runnerID) into \(file)")
+        }
     }
 
     /// Whether the kernel killed something in the group for exceeding its memory limit; known after ``release()``.

@@ -24,6 +24,8 @@ package final class RunnerConnection: Sendable {
         case failed(IsolatedError)
         /// The runner process ended during the call.
         case crashed(ChildProcess.Termination, tail: [String])
+        /// The function printed more than `limit` bytes; the runner was killed.
+        case printedTooMuch(limit: Int, tail: [String])
     }
 
     /// The runner ended before it was ready.
@@ -39,6 +41,7 @@ package final class RunnerConnection: Sendable {
         var onNestedCall: @Sendable (_ id: UInt64, _ request: [UInt8]) -> Void
         var outcome: Outcome?
         var markersSeen = 0
+        var printed = 0
     }
 
     private struct State {
@@ -58,18 +61,27 @@ package final class RunnerConnection: Sendable {
     package let confinement: Confinement?
     private let state = Mutex(State())
     private let writeLock = Mutex(())
+    private let resolveProcessID: (@Sendable (Int32) -> Int32?)?
+    private let maxOutputBytesPerCall: Int
     private let onIdleLog: @Sendable (LogLine.Stream, String) -> Void
     private let onExit: @Sendable (ChildProcess.Termination) -> Void
 
     /// Starts serving the process's descriptors; `onExit` runs once, on the I/O thread, when it ends.
+    ///
+    /// - Parameter resolveProcessID: Turns the process id the runner reports (its own, in its
+    ///   PID namespace) into the engine's view of it.
     package init(
         process: ChildProcess,
         confinement: Confinement? = nil,
+        resolveProcessID: (@Sendable (Int32) -> Int32?)? = nil,
+        maxOutputBytesPerCall: Int = .max,
         onIdleLog: @escaping @Sendable (LogLine.Stream, String) -> Void,
         onExit: @escaping @Sendable (ChildProcess.Termination) -> Void
     ) {
         self.process = process
         self.confinement = confinement
+        self.resolveProcessID = resolveProcessID
+        self.maxOutputBytesPerCall = maxOutputBytesPerCall
         self.onIdleLog = onIdleLog
         self.onExit = onExit
         let thread = Thread { [self] in serve() }
@@ -217,10 +229,13 @@ package final class RunnerConnection: Sendable {
 
     private func receive(line: Substring, from index: Int) {
         let stream: LogLine.Stream = index == 1 ? .stdout : .stderr
-        let (handler, text, completed) = state.withLock { state in
-            let handler = state.call?.onLog
+        let limit = maxOutputBytesPerCall
+        var handler: (@Sendable (LogLine.Stream, String) -> Void)?
+        var completed: (CheckedContinuation<Outcome, Never>, Outcome)?
+        var overLimit = false
+        let text: String? = state.withLock { state in
+            handler = state.call?.onLog
             var text: Substring? = line
-            var completed: (CheckedContinuation<Outcome, Never>, Outcome)?
             if let (before, id) = LogMarker.parse(line) {
                 text = before.isEmpty ? nil : before
                 if state.call?.id == id {
@@ -228,12 +243,24 @@ package final class RunnerConnection: Sendable {
                     completed = Self.completion(&state)
                 }
             }
+            if let printed = text?.utf8.count, state.call != nil {
+                state.call!.printed += printed + 1
+                if state.call!.printed > limit {
+                    // What is over the limit goes nowhere; the runner is killed below.
+                    if state.call!.outcome == nil {
+                        state.call!.outcome = .printedTooMuch(limit: limit, tail: state.tail)
+                        overLimit = true
+                    }
+                    return nil
+                }
+            }
             if let text {
                 state.tail.append(String(text))
                 if state.tail.count > Self.tailLength { state.tail.removeFirst() }
             }
-            return (handler, text.map(String.init), completed)
+            return text.map(String.init)
         }
+        if overLimit { kill() }
         if let text { (handler ?? onIdleLog)(stream, text) }
         if let (continuation, outcome) = completed { continuation.resume(returning: outcome) }
     }
@@ -248,7 +275,8 @@ package final class RunnerConnection: Sendable {
 
     private func receive(_ message: RunnerMessage) {
         switch message {
-        case .ready(let processID):
+        case .ready(let reported):
+            let processID = resolveProcessID.map { $0(reported) ?? process.processID } ?? reported
             let ready = state.withLock { state in
                 state.readyProcessID = processID
                 defer { state.ready = nil }

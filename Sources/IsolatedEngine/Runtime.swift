@@ -2,10 +2,12 @@ import Foundation
 package import IsolatedCore
 
 /// The runner loop and the wire types, compiled once per toolchain into two dynamic libraries
-/// every worker links. Workers compile them from this package's own sources, so the engine and
-/// its workers always speak the same protocol version.
+/// every worker links, and the sandbox every runner starts in. Workers compile them from this
+/// package's own sources, so the engine and its workers always speak the same protocol version.
 package struct Runtime: Sendable, Hashable {
     package var directory: String
+    /// The `isolated-sandbox` executable (from `Sources/IsolatedSandbox/main.c`).
+    package var sandbox: String { "\(directory)/isolated-sandbox" }
     package var compileFlags: [String] { ["-I", directory] }
     package var linkFlags: [String] {
         ["-L", directory, "-lIsolatedRunner", "-lIsolatedCore", "-Xlinker", "-rpath", "-Xlinker", directory]
@@ -29,6 +31,7 @@ package struct Runtime: Sendable, Hashable {
                 if let data = FileManager.default.contents(atPath: file) { hasher.update(data) }
             }
         }
+        if let data = FileManager.default.contents(atPath: sandboxSource) { hasher.update(data) }
         return hasher.finalize()
     }
 
@@ -53,8 +56,19 @@ package struct Runtime: Sendable, Hashable {
                 )
             }
         }
-        return Runtime(directory: directory)
+        let runtime = Runtime(directory: directory)
+        let result = try await toolchain.compileC(["-O2", "-Wall", "-o", runtime.sandbox, sandboxSource])
+        guard result.succeeded else {
+            throw IsolatedError(
+                code: .engineUnavailable,
+                message: "the runner sandbox (\(sandboxSource)) does not compile",
+                details: SwiftPMEnvironmentBuilder.relevantLines(result.output)
+            )
+        }
+        return runtime
     }
+
+    private static var sandboxSource: String { "\(sourcesDirectory)/IsolatedSandbox/main.c" }
 
     private static func sources(of module: String) throws(IsolatedError) -> [String] {
         let directory = "\(sourcesDirectory)/\(module)"

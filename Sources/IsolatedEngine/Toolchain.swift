@@ -36,6 +36,17 @@ package struct Toolchain: Sendable, Hashable {
         return Toolchain(swift: "\(bin)/swift", swiftc: "\(bin)/swiftc", version: version, target: target ?? "unknown")
     }
 
+    /// Runs the toolchain's `clang` (or the system's `cc`) with `arguments`.
+    package func compileC(_ arguments: [String]) async throws(IsolatedError) -> Command.Result {
+        let directory = (swiftc as NSString).deletingLastPathComponent
+        let clang = FileManager.default.isExecutableFile(atPath: "\(directory)/clang") ? "\(directory)/clang" : "/usr/bin/cc"
+        do {
+            return try await Command.run(clang, arguments)
+        } catch {
+            throw IsolatedError(code: .engineUnavailable, message: "cannot run \(clang), which compiles the runner sandbox: \(error)")
+        }
+    }
+
     /// Runs `swiftc` with `arguments`; failing to start it at all means the engine cannot work.
     package func compile(_ arguments: [String]) async throws(IsolatedError) -> Command.Result {
         do {

@@ -32,14 +32,13 @@ struct ExternalPackageTests {
         }
 
         @Isolated(keepAlive: 60)
-        func workerProcessID() async throws -> Int32 {
-            ProcessInfo.processInfo.processIdentifier
-        }
+        func warmUp() async throws {}
 
         let arguments = CommandLine.arguments
         if arguments.count > 2, arguments[1] == "hold" {
             // Start a warm worker, say where it is, then wait to be killed.
-            let worker = try await workerProcessID()
+            let (_, reports) = try await Isolation.withCallReports { try await warmUp() }
+            let worker = reports.first?.processID ?? 0
             try "\\(worker)".write(toFile: arguments[2], atomically: true, encoding: .utf8)
             try await Task.sleep(for: .seconds(600))
         } else {

@@ -9,20 +9,23 @@ func chunked(_ values: [Int], size: Int) async throws -> [[Int]] {
     values.chunks(ofCount: size).map(Array.init)
 }
 
+// Inside the sandbox every runner is process 2 of its own PID namespace, so functions tell
+// runners apart by the runner id the engine gives each one.
+
 @Isolated(keepAlive: 10)
-func warmProcessID() async throws -> Int32 {
-    ProcessInfo.processInfo.processIdentifier
+func warmRunnerID() async throws -> String {
+    ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "none"
 }
 
 @Isolated(keepAlive: 0)
-func oneShotProcessID() async throws -> Int32 {
-    ProcessInfo.processInfo.processIdentifier
+func oneShotRunnerID() async throws -> String {
+    ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "none"
 }
 
 @Isolated(keepAlive: 10)
-func sleepyProcessID(milliseconds: Int) async throws -> Int32 {
+func sleepyRunnerID(milliseconds: Int) async throws -> String {
     try await Task.sleep(for: .milliseconds(milliseconds))
-    return ProcessInfo.processInfo.processIdentifier
+    return ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "none"
 }
 
 let typeErrorLine = #line + 3
@@ -40,12 +43,12 @@ func rejects(_ input: String) async throws -> String {
 }
 
 @Isolated
-func crashes(_ crash: Bool) async throws -> Int32 {
+func crashes(_ crash: Bool) async throws -> String {
     if crash {
         print("about to crash")
         fatalError("deliberate crash")
     }
-    return ProcessInfo.processInfo.processIdentifier
+    return ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "none"
 }
 
 @Isolated

@@ -44,14 +44,14 @@ func needsAGPU() async throws -> Int {
 }
 
 @Isolated(keepAlive: 10, maxConcurrency: 4)
-func boundedProcessID(_ index: Int) async throws -> Int32 {
+func boundedRunnerID(_ index: Int) async throws -> String {
     try await Task.sleep(for: .milliseconds(150))
-    return ProcessInfo.processInfo.processIdentifier
+    return ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "none"
 }
 
 /// Runs on "HALF", a machine type the scheduling tests define as half of this machine's CPUs.
 @Isolated(machineType: "HALF", keepAlive: 0)
-func occupiesHalfTheMachine(milliseconds: Int) async throws -> Int32 {
+func occupiesHalfTheMachine(milliseconds: Int) async throws -> String {
     try await Task.sleep(for: .milliseconds(milliseconds))
-    return ProcessInfo.processInfo.processIdentifier
+    return ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "none"
 }

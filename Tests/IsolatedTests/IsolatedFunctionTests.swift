@@ -20,27 +20,29 @@ struct IsolatedFunctionTests {
     func keepAliveReusesTheWorker() async throws {
         let clock = ManualClock()
         try await TestEngine.with(clock: clock) { engine in
-            let first = try await warmProcessID()
-            #expect(try await warmProcessID() == first)
+            let (first, reports) = try await Isolation.withCallReports { try await warmRunnerID() }
+            let process = try #require(reports.first?.processID)
+            #expect(processExists(process))
+            #expect(try await warmRunnerID() == first)
             clock.advance(by: .seconds(6))
-            #expect(try await warmProcessID() == first)
+            #expect(try await warmRunnerID() == first)
             // Ten seconds after the first call, but only five after the last: still warm.
             clock.advance(by: .seconds(5))
-            #expect(try await warmProcessID() == first)
+            #expect(try await warmRunnerID() == first)
             clock.advance(by: .seconds(11))
             let runners = try await engine.waitForRunners { $0.isEmpty }
             #expect(runners.isEmpty)
-            #expect(!processExists(first))
-            #expect(try await warmProcessID() != first)
+            #expect(!processExists(process))
+            #expect(try await warmRunnerID() != first)
         }
     }
 
     @Test("with keepAlive: 0 every call gets a new worker, stopped right after")
     func keepAliveZero() async throws {
         try await TestEngine.with { engine in
-            var seen = Set<Int32>()
+            var seen = Set<String>()
             for _ in 0..<3 {
-                seen.insert(try await oneShotProcessID())
+                seen.insert(try await oneShotRunnerID())
                 #expect(try await engine.waitForRunners { $0.isEmpty }.isEmpty)
             }
             #expect(seen.count == 3)
@@ -50,9 +52,9 @@ struct IsolatedFunctionTests {
     @Test("concurrent calls to one function run on separate workers")
     func concurrentCallsStartMoreRunners() async throws {
         try await TestEngine.with { _ in
-            _ = try await sleepyProcessID(milliseconds: 0)
-            async let first = sleepyProcessID(milliseconds: 500)
-            async let second = sleepyProcessID(milliseconds: 500)
+            _ = try await sleepyRunnerID(milliseconds: 0)
+            async let first = sleepyRunnerID(milliseconds: 500)
+            async let second = sleepyRunnerID(milliseconds: 500)
             let (a, b) = try await (first, second)
             #expect(a != b)
         }
@@ -137,8 +139,8 @@ struct IsolatedFunctionTests {
 
     @Test("a function version compiled by one engine is found on disk by the next, not compiled again")
     func compiledVersionsAreReused() async throws {
-        _ = try await TestEngine.with { _ in try await warmProcessID() }
-        let (_, reports) = try await TestEngine.with { _ in try await Isolation.withCallReports { try await warmProcessID() } }
+        _ = try await TestEngine.with { _ in try await warmRunnerID() }
+        let (_, reports) = try await TestEngine.with { _ in try await Isolation.withCallReports { try await warmRunnerID() } }
         #expect(reports.first?.phases.first { $0.phase == .compile }?.outcome == "cached")
     }
 

@@ -11,19 +11,19 @@ struct NestedAndCachedTests {
         let clock = ManualClock()
         try await TestEngine.with(clock: clock) { engine in
             let first = try await cachedValue(7)
-            #expect(first[0] == 70 && first[1] == 1)
+            #expect(first[0] == "70" && first[1] == "1")
             let second = try await cachedValue(7)
             let third = try await cachedValue(7)
             #expect(second == first && third == first)
             // Other arguments are another entry of the same memo.
             let other = try await cachedValue(8)
-            #expect(other[0] == 80 && other[1] == 2 && other[2] == first[2])
+            #expect(other[0] == "80" && other[1] == "2" && other[2] == first[2])
 
             clock.advance(by: .seconds(31))
             _ = try await engine.waitForRunners { $0.isEmpty }
             let fresh = try await cachedValue(7)
             #expect(fresh[2] != first[2])
-            #expect(fresh[0] == 70 && fresh[1] == 1)
+            #expect(fresh[0] == "70" && fresh[1] == "1")
         }
     }
 
@@ -58,7 +58,7 @@ struct NestedAndCachedTests {
     func nestedCalls() async throws {
         try await TestEngine.with { engine in
             let lines = Mutex<[LogLine]>([])
-            let outer: IsolatedFunction = _isolatedShipped(outerAndInnerProcessIDs: ())
+            let outer: IsolatedFunction = _isolatedShipped(outerAndInnerRunnerIDs: ())
             let request = InvocationRequest(
                 function: outer.source,
                 requirements: outer.requirements,
@@ -69,14 +69,14 @@ struct NestedAndCachedTests {
             let result = try await engine.invoke(request) { event in
                 if case .log(let line) = event { lines.withLock { $0.append(line) } }
             }
-            let processIDs = try PayloadCoding.decode([Int32].self, from: result.payload)
-            #expect(processIDs[0] != processIDs[1])
-            #expect(processIDs[1] == processIDs[2])
+            let runnerIDs = try PayloadCoding.decode([String].self, from: result.payload)
+            #expect(runnerIDs[0] != runnerIDs[1])
+            #expect(runnerIDs[1] == runnerIDs[2])
             let runners = await engine.runnerSnapshots()
-            #expect(runners.first { $0.processID == processIDs[0] }?.machineType == "XS")
-            #expect(runners.first { $0.processID == processIDs[1] }?.machineType == "S")
+            #expect(runners.first { $0.id == runnerIDs[0] }?.machineType == "XS")
+            #expect(runners.first { $0.id == runnerIDs[1] }?.machineType == "S")
             // The inner calls' output reaches the top-level caller, attributed to the inner calls.
-            let inner = lines.withLock { $0 }.filter { $0.function == "innerProcessID" }
+            let inner = lines.withLock { $0 }.filter { $0.function == "innerRunnerID" }
             #expect(inner.map(\.text) == ["inner call one", "inner call two"])
             #expect(Set(inner.map(\.callID)).count == 2 && !inner.contains { $0.callID == result.report.callID })
         }

@@ -32,9 +32,9 @@ func expensiveValue(_ seed: Int) async throws -> Int {
 }
 
 @Isolated(keepAlive: 30, uses: [expensiveValue, LoadCounter.self])
-func cachedValue(_ seed: Int) async throws -> [Int] {
+func cachedValue(_ seed: Int) async throws -> [String] {
     let value = try await expensiveValue(seed)
-    return [value, LoadCounter.shared.count, Int(ProcessInfo.processInfo.processIdentifier)]
+    return ["\(value)", "\(LoadCounter.shared.count)", ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "none"]
 }
 
 @Isolated(keepAlive: 30, uses: [expensiveValue, LoadCounter.self])
@@ -76,14 +76,14 @@ func mirrorAndDouble(_ point: Point) async throws -> Point {
 }
 
 @Isolated(machineType: "S", keepAlive: 10)
-func innerProcessID(_ label: String) async throws -> Int32 {
+func innerRunnerID(_ label: String) async throws -> String {
     print("inner call \(label)")
-    return ProcessInfo.processInfo.processIdentifier
+    return ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "none"
 }
 
-@Isolated(machineType: "XS", keepAlive: 10, uses: [innerProcessID])
-func outerAndInnerProcessIDs() async throws -> [Int32] {
-    [ProcessInfo.processInfo.processIdentifier, try await innerProcessID("one"), try await innerProcessID("two")]
+@Isolated(machineType: "XS", keepAlive: 10, uses: [innerRunnerID])
+func outerAndInnerRunnerIDs() async throws -> [String] {
+    [ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "none", try await innerRunnerID("one"), try await innerRunnerID("two")]
 }
 
 @Isolated

@@ -22,9 +22,9 @@ struct SchedulingTests {
     func maxConcurrency() async throws {
         let (results, reports) = try await TestEngine.with { _ in
             try await Isolation.withCallReports {
-                try await withThrowingTaskGroup(of: Int32.self) { group in
-                    for index in 0..<20 { group.addTask { try await boundedProcessID(index) } }
-                    var results: [Int32] = []
+                try await withThrowingTaskGroup(of: String.self) { group in
+                    for index in 0..<20 { group.addTask { try await boundedRunnerID(index) } }
+                    var results: [String] = []
                     for try await result in group { results.append(result) }
                     return results
                 }
@@ -45,9 +45,9 @@ struct SchedulingTests {
     func capacityQueue() async throws {
         let (results, reports) = try await TestEngine.with(configure: Self.halfMachine) { _ in
             try await Isolation.withCallReports {
-                try await withThrowingTaskGroup(of: Int32.self) { group in
+                try await withThrowingTaskGroup(of: String.self) { group in
                     for _ in 0..<3 { group.addTask { try await occupiesHalfTheMachine(milliseconds: 600) } }
-                    var results: [Int32] = []
+                    var results: [String] = []
                     for try await result in group { results.append(result) }
                     return results
                 }
@@ -63,7 +63,7 @@ struct SchedulingTests {
             Self.halfMachine(&$0)
             $0.queueTimeout = .milliseconds(300)
         }) { _ in
-            await withTaskGroup(of: Result<Int32, IsolatedError>.self) { group in
+            await withTaskGroup(of: Result<String, IsolatedError>.self) { group in
                 for _ in 0..<3 {
                     group.addTask {
                         do {
@@ -73,7 +73,7 @@ struct SchedulingTests {
                         }
                     }
                 }
-                var outcomes: [Result<Int32, IsolatedError>] = []
+                var outcomes: [Result<String, IsolatedError>] = []
                 for await outcome in group { outcomes.append(outcome) }
                 return outcomes
             }

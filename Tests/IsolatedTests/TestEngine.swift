@@ -11,6 +11,17 @@ enum TestEngine {
         return root.appendingPathComponent(".build/isolated-test-home").path
     }()
 
+    /// Whether runners can be sandboxed here: the tests run as root where namespaces work.
+    static let canSandbox: Bool = {
+        guard geteuid() == 0 else { return false }
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        probe.arguments = ["--mount", "--pid", "--ipc", "--uts", "--net", "--fork", "/bin/true"]
+        guard (try? probe.run()) != nil else { return false }
+        probe.waitUntilExit()
+        return probe.terminationStatus == 0
+    }()
+
     /// Runs `body` with a running engine that every isolated call inside it uses; stops the
     /// engine and all its runners afterwards.
     static func with<Value: Sendable>(

@@ -1,0 +1,130 @@
+import Foundation
+package import IsolatedCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What each runner is shut in, beyond its cgroups: its own mount, PID, IPC and UTS namespaces
+/// (and network namespace when its function turns the network off), a read-only view of the
+/// machine in which the engine's home is hidden but for the runner's own files, private `/tmp`
+/// and `/dev/shm`, and an unprivileged user. `isolated-sandbox` (compiled with the runtime)
+/// sets it up before the runner's executable is loaded.
+package struct Sandbox: Sendable {
+    /// Whether runners are sandboxed on this machine.
+    package enum Mode: Sendable, Equatable {
+        /// Every runner starts through this `isolated-sandbox` executable.
+        case namespaces(helper: String)
+        /// Runners start unsandboxed, and why.
+        case unavailable(String)
+    }
+
+    package let mode: Mode
+    private let home: String
+    private let configuration: EngineConfiguration.SandboxConfiguration
+
+    package init(mode: Mode, home: String, configuration: EngineConfiguration.SandboxConfiguration) {
+        self.mode = mode
+        self.home = home
+        self.configuration = configuration
+    }
+
+    /// Whether runners are sandboxed.
+    package var isActive: Bool {
+        if case .namespaces = mode { return true }
+        return false
+    }
+
+    /// The user and group runners run as.
+    package var user: (user: UInt32, group: UInt32) { (configuration.userID, configuration.groupID) }
+
+    /// What is enforced, in a sentence, for `isolated doctor`.
+    package var summary: String {
+        switch mode {
+        case .namespaces:
+            "mount, PID, IPC and UTS namespaces per runner (network namespace for functions with network: .disabled); "
+                + "read-only file system with the engine's home hidden but for the runner's own files; private /tmp and /dev/shm; "
+                + "runs as uid \(configuration.userID), gid \(configuration.groupID), with no_new_privs"
+        case .unavailable(let reason):
+            "not sandboxed: \(reason)"
+        }
+    }
+
+    /// Tries the sandbox once with `helper`, as a runner would get it, and reports what works.
+    package static func detect(helper: String, home: String, configuration: EngineConfiguration.SandboxConfiguration) async -> Sandbox {
+        guard configuration.enabled else {
+            return Sandbox(mode: .unavailable("disabled by configuration"), home: home, configuration: configuration)
+        }
+        guard geteuid() == 0 else {
+            return Sandbox(
+                mode: .unavailable("the engine is not running as root, which creating namespaces and dropping to another user need"),
+                home: home,
+                configuration: configuration
+            )
+        }
+        let probe = Sandbox(mode: .namespaces(helper: helper), home: home, configuration: configuration)
+        let arguments =
+            ["--probe"]
+            + probe.arguments(runnerID: "probe", directory: nil, readable: [], network: .disabled, memory: 1 << 20, processFiles: [])
+        do {
+            let result = try await Command.run(helper, arguments, environment: [:])
+            guard result.succeeded else {
+                let reason = result.output.last { !$0.isEmpty } ?? "it \(result.termination)"
+                return Sandbox(mode: .unavailable("the sandbox cannot be set up here: \(reason)"), home: home, configuration: configuration)
+            }
+        } catch {
+            return Sandbox(mode: .unavailable("cannot run \(helper): \(error)"), home: home, configuration: configuration)
+        }
+        return probe
+    }
+
+    /// `isolated-sandbox`'s options for one runner, up to and including `--`.
+    ///
+    /// - Parameters:
+    ///   - directory: The runner's own directory: its working directory and `HOME`, the only
+    ///     writable place under the engine's home.
+    ///   - readable: Directories under the engine's home the runner needs, read-only: its
+    ///     executable's, its environment's and the runtime's.
+    package func arguments(
+        runnerID: String,
+        directory: String?,
+        readable: [String],
+        network: NetworkAccess,
+        memory: Int,
+        processFiles: [String]
+    ) -> [String] {
+        var arguments = ["--read-only", "--hostname", "isolated-\(runnerID)", "--user", "\(configuration.userID):\(configuration.groupID)"]
+        arguments += processFiles.flatMap { ["--cgroup", $0] }
+        arguments += ["--hide", hiddenDirectory]
+        arguments += readable.flatMap { ["--expose", $0] }
+        if let directory { arguments += ["--writable", directory, "--chdir", directory] }
+        arguments += ["--tmpfs", "/tmp:\(memory)", "--tmpfs", "/dev/shm:\(memory)"]
+        if network == .disabled { arguments.append("--no-network") }
+        return arguments + ["--"]
+    }
+
+    /// The directory covered with an empty one: the engine's home or, when the runner's user
+    /// could not even pass through one of its parents (`/root` is private), that parent, so the
+    /// runner can reach what is exposed again.
+    private var hiddenDirectory: String {
+        var path = ""
+        for component in home.split(separator: "/") {
+            path += "/\(component)"
+            var status = stat()
+            if stat(path, &status) == 0, status.st_mode & S_IXOTH == 0 { return path }
+        }
+        return home
+    }
+
+    /// The runner's process id as the engine sees it: `isolated-sandbox` starts the namespace's
+    /// init, which starts the runner; inside, the runner's own id is 2.
+    package static func runnerProcessID(sandbox: Int32) -> Int32? {
+        guard let initID = firstChild(of: sandbox) else { return nil }
+        return firstChild(of: initID)
+    }
+
+    private static func firstChild(of processID: Int32) -> Int32? {
+        guard let children = try? String(contentsOfFile: "/proc/\(processID)/task/\(processID)/children", encoding: .utf8) else { return nil }
+        return children.split(separator: " ").first.flatMap { Int32($0) }
+    }
+}

@@ -1,0 +1,320 @@
+// isolated-sandbox: starts one runner inside its own mount, PID, IPC and UTS namespaces (and,
+// on request, network namespace), in its cgroups, as an unprivileged user.
+//
+// The engine compiles this file once per toolchain (see Runtime.swift) and starts every
+// sandboxed runner through it, so the sandbox is in place before any of the user's code, or
+// any library it links, is loaded. It runs as root and keeps nothing of root in the runner.
+//
+//   isolated-sandbox [options] -- EXECUTABLE
+//     --cgroup FILE       join this cgroup (its cgroup.procs file) first; repeatable
+//     --hostname NAME     the UTS namespace's host name
+//     --no-network        a private network namespace with only loopback
+//     --read-only         remount every inherited mount read-only
+//     --hide PATH         cover PATH with an empty read-only directory; repeatable
+//     --expose PATH       after hiding, make PATH visible again, read-only; repeatable
+//     --writable PATH     after hiding, make PATH visible again, writable; repeatable
+//     --tmpfs PATH:BYTES  a private, empty tmpfs of at most BYTES at PATH; repeatable
+//     --chdir PATH        the runner's working directory
+//     --user UID:GID      the runner's user and group
+//     --probe             set everything up, then exit 0 instead of starting EXECUTABLE
+//
+// Process tree: this process (outside the namespaces, the engine's child and its process
+// group's leader) forks the namespace's init, which forks the runner. Init reaps everything
+// (a fork bomb's orphans included) and, when the runner ends, reports how through a pipe;
+// this process then ends the same way, so the engine sees the runner's own exit or signal.
+// When init exits, the kernel kills whatever is left in the PID namespace.
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_PATHS 64
+
+struct path_list {
+    const char *paths[MAX_PATHS];
+    int count;
+};
+
+struct options {
+    struct path_list cgroups, hides, exposes, writables, tmpfs;
+    const char *hostname;
+    const char *directory;
+    int network;
+    int read_only;
+    int probe;
+    uid_t uid;
+    gid_t gid;
+    int drop_user;
+    char **command;
+};
+
+// Errors go to standard error, which the engine reads as the runner's; the prefix lets it
+// tell a sandbox failure from the function's own output.
+__attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *format, ...) {
+    char message[1024];
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(message, sizeof message, format, arguments);
+    va_end(arguments);
+    dprintf(2, "isolated-sandbox: %s\n", message);
+    _exit(125);
+}
+
+static void add(struct path_list *list, const char *path) {
+    if (list->count == MAX_PATHS) fail("too many paths (at most %d of each kind)", MAX_PATHS);
+    list->paths[list->count++] = path;
+}
+
+static void parse(int argc, char **argv, struct options *options) {
+    memset(options, 0, sizeof *options);
+    options->network = 1;
+    for (int index = 1; index < argc; index++) {
+        const char *flag = argv[index];
+        if (strcmp(flag, "--") == 0) {
+            options->command = argv + index + 1;
+            break;
+        }
+        int takes_value = strcmp(flag, "--no-network") != 0 && strcmp(flag, "--read-only") != 0 && strcmp(flag, "--probe") != 0;
+        if (takes_value && index + 1 >= argc) fail("%s needs a value", flag);
+        const char *value = takes_value ? argv[++index] : NULL;
+        if (strcmp(flag, "--cgroup") == 0) add(&options->cgroups, value);
+        else if (strcmp(flag, "--hide") == 0) add(&options->hides, value);
+        else if (strcmp(flag, "--expose") == 0) add(&options->exposes, value);
+        else if (strcmp(flag, "--writable") == 0) add(&options->writables, value);
+        else if (strcmp(flag, "--tmpfs") == 0) add(&options->tmpfs, value);
+        else if (strcmp(flag, "--hostname") == 0) options->hostname = value;
+        else if (strcmp(flag, "--chdir") == 0) options->directory = value;
+        else if (strcmp(flag, "--no-network") == 0) options->network = 0;
+        else if (strcmp(flag, "--read-only") == 0) options->read_only = 1;
+        else if (strcmp(flag, "--probe") == 0) options->probe = 1;
+        else if (strcmp(flag, "--user") == 0) {
+            unsigned long uid, gid;
+            if (sscanf(value, "%lu:%lu", &uid, &gid) != 2) fail("--user takes UID:GID, not %s", value);
+            options->uid = (uid_t)uid;
+            options->gid = (gid_t)gid;
+            options->drop_user = 1;
+        } else fail("unknown option %s", flag);
+    }
+    if (!options->probe && (options->command == NULL || options->command[0] == NULL)) fail("no executable after --");
+}
+
+static void join_cgroups(const struct options *options) {
+    char pid[32];
+    int length = snprintf(pid, sizeof pid, "%d", getpid());
+    for (int index = 0; index < options->cgroups.count; index++) {
+        int file = open(options->cgroups.paths[index], O_WRONLY | O_CLOEXEC);
+        if (file < 0 || write(file, pid, length) != length) fail("cannot join the cgroup %s: %s", options->cgroups.paths[index], strerror(errno));
+        close(file);
+    }
+}
+
+static void make_directories(const char *path) {
+    char partial[PATH_MAX];
+    if (strlen(path) >= sizeof partial) fail("path too long: %s", path);
+    strcpy(partial, path);
+    for (char *slash = partial + 1; *slash; slash++) {
+        if (*slash != '/') continue;
+        *slash = 0;
+        mkdir(partial, 0755);
+        *slash = '/';
+    }
+    mkdir(partial, 0755);
+}
+
+// Every mount this namespace inherited, read-only: the runner writes only where it is given
+// a writable place. Mounts the kernel will not remount (some pseudo file systems) stay as
+// they are; none of them is writable by an unprivileged user.
+static void remount_read_only(void) {
+    FILE *mounts = fopen("/proc/self/mountinfo", "re");
+    if (mounts == NULL) fail("cannot read /proc/self/mountinfo: %s", strerror(errno));
+    char line[4096];
+    while (fgets(line, sizeof line, mounts)) {
+        char point[PATH_MAX], flags[256];
+        if (sscanf(line, "%*s %*s %*s %*s %4095s %255s", point, flags) != 2) continue;
+        unsigned long keep = MS_REMOUNT | MS_BIND | MS_RDONLY;
+        if (strstr(flags, "nosuid")) keep |= MS_NOSUID;
+        if (strstr(flags, "nodev")) keep |= MS_NODEV;
+        if (strstr(flags, "noexec")) keep |= MS_NOEXEC;
+        if (strstr(flags, "relatime")) keep |= MS_RELATIME;
+        // mountinfo escapes spaces and the like as octal; such mount points are skipped.
+        if (strchr(point, '\\')) continue;
+        mount(NULL, point, NULL, keep, NULL);
+    }
+    fclose(mounts);
+}
+
+static void set_up_mounts(const struct options *options) {
+    // Opened before anything is hidden, so they can be bound back after.
+    int exposed[MAX_PATHS], writable[MAX_PATHS];
+    for (int index = 0; index < options->exposes.count; index++) {
+        exposed[index] = open(options->exposes.paths[index], O_PATH | O_CLOEXEC);
+        if (exposed[index] < 0) fail("cannot open %s: %s", options->exposes.paths[index], strerror(errno));
+    }
+    for (int index = 0; index < options->writables.count; index++) {
+        writable[index] = open(options->writables.paths[index], O_PATH | O_CLOEXEC);
+        if (writable[index] < 0) fail("cannot open %s: %s", options->writables.paths[index], strerror(errno));
+    }
+    // Nothing done here may reach the engine's own view of the file system.
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) fail("cannot make the mounts private: %s", strerror(errno));
+    if (options->read_only) remount_read_only();
+    for (int index = 0; index < options->hides.count; index++) {
+        const char *path = options->hides.paths[index];
+        if (mount("none", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") != 0) fail("cannot hide %s: %s", path, strerror(errno));
+    }
+    char source[64];
+    for (int index = 0; index < options->exposes.count; index++) {
+        const char *path = options->exposes.paths[index];
+        make_directories(path);
+        snprintf(source, sizeof source, "/proc/self/fd/%d", exposed[index]);
+        if (mount(source, path, NULL, MS_BIND | MS_REC, NULL) != 0) fail("cannot expose %s: %s", path, strerror(errno));
+        if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0)
+            fail("cannot make %s read-only: %s", path, strerror(errno));
+        close(exposed[index]);
+    }
+    for (int index = 0; index < options->writables.count; index++) {
+        const char *path = options->writables.paths[index];
+        make_directories(path);
+        snprintf(source, sizeof source, "/proc/self/fd/%d", writable[index]);
+        if (mount(source, path, NULL, MS_BIND, NULL) != 0) fail("cannot expose %s: %s", path, strerror(errno));
+        if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, NULL) != 0) fail("cannot remount %s: %s", path, strerror(errno));
+        close(writable[index]);
+    }
+    for (int index = 0; index < options->tmpfs.count; index++) {
+        char path[PATH_MAX];
+        unsigned long long size;
+        const char *colon = strrchr(options->tmpfs.paths[index], ':');
+        if (colon == NULL || sscanf(colon + 1, "%llu", &size) != 1) fail("--tmpfs takes PATH:BYTES, not %s", options->tmpfs.paths[index]);
+        snprintf(path, sizeof path, "%.*s", (int)(colon - options->tmpfs.paths[index]), options->tmpfs.paths[index]);
+        char data[64];
+        snprintf(data, sizeof data, "size=%llu,mode=1777", size);
+        if (mount("none", path, "tmpfs", MS_NOSUID | MS_NODEV, data) != 0) fail("cannot mount a private %s: %s", path, strerror(errno));
+    }
+}
+
+static void bring_up_loopback(void) {
+    int control = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    strcpy(request.ifr_name, "lo");
+    if (control < 0 || ioctl(control, SIOCGIFFLAGS, &request) != 0) fail("cannot find the loopback interface: %s", strerror(errno));
+    request.ifr_flags |= IFF_UP;
+    if (ioctl(control, SIOCSIFFLAGS, &request) != 0) fail("cannot bring up the loopback interface: %s", strerror(errno));
+    close(control);
+}
+
+static void become_runner(const struct options *options) {
+    // Init ignores SIGPIPE; the runner starts with every signal at its default.
+    signal(SIGPIPE, SIG_DFL);
+    if (options->directory && chdir(options->directory) != 0) fail("cannot enter %s: %s", options->directory, strerror(errno));
+    if (options->drop_user) {
+        if (setgroups(0, NULL) != 0 || setgid(options->gid) != 0 || setuid(options->uid) != 0)
+            fail("cannot become user %u:%u: %s", (unsigned)options->uid, (unsigned)options->gid, strerror(errno));
+        if (setuid(0) == 0) fail("could regain root after dropping it");
+    }
+    // No set-user-ID program can give the runner back what it gave up.
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("cannot set no_new_privs: %s", strerror(errno));
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    extern char **environ;
+    execve(options->command[0], options->command, environ);
+    fail("cannot start %s: %s", options->command[0], strerror(errno));
+}
+
+// Init: mounts the namespace's /proc, starts the runner, reaps every process, and reports the
+// runner's wait status on `report` when it ends.
+static void run_init(const struct options *options, int report) {
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) fail("cannot mount /proc: %s", strerror(errno));
+    if (!options->network) bring_up_loopback();
+    if (options->probe) {
+        int status = 0;
+        if (write(report, &status, sizeof status) != sizeof status) _exit(125);
+        _exit(0);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    pid_t runner = fork();
+    if (runner < 0) fail("cannot start the runner: %s", strerror(errno));
+    if (runner == 0) {
+        close(report);
+        become_runner(options);
+    }
+    // Init keeps none of the runner's descriptors, so their other ends see the runner's end.
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int descriptor = 0; descriptor <= 3; descriptor++) dup2(null, descriptor);
+    for (;;) {
+        int status;
+        pid_t ended = wait(&status);
+        if (ended == runner) {
+            if (write(report, &status, sizeof status) != sizeof status) _exit(125);
+            _exit(0);
+        }
+        if (ended < 0 && errno == ECHILD) _exit(125);
+    }
+}
+
+int main(int argc, char **argv) {
+    struct options options;
+    parse(argc, argv, &options);
+    join_cgroups(&options);
+
+    // Above the descriptors the runner inherits (0 to 3), which both processes replace with /dev/null.
+    int pipe_ends[2], report[2];
+    if (pipe2(pipe_ends, O_CLOEXEC) != 0) fail("cannot create a pipe: %s", strerror(errno));
+    for (int end = 0; end < 2; end++) {
+        report[end] = fcntl(pipe_ends[end], F_DUPFD_CLOEXEC, 10);
+        if (report[end] < 0) fail("cannot move a pipe: %s", strerror(errno));
+        close(pipe_ends[end]);
+    }
+    int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (options.network ? 0 : CLONE_NEWNET);
+    if (unshare(flags) != 0) fail("cannot create namespaces: %s", strerror(errno));
+    set_up_mounts(&options);
+    if (options.hostname && sethostname(options.hostname, strlen(options.hostname)) != 0) fail("cannot set the host name: %s", strerror(errno));
+
+    pid_t init = fork();
+    if (init < 0) fail("cannot start the namespace's init: %s", strerror(errno));
+    if (init == 0) {
+        close(report[0]);
+        run_init(&options, report[1]);
+    }
+    close(report[1]);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int descriptor = 0; descriptor <= 3; descriptor++) dup2(null, descriptor);
+
+    int status = 0;
+    ssize_t length;
+    do length = read(report[0], &status, sizeof status);
+    while (length < 0 && errno == EINTR);
+    int init_status;
+    while (waitpid(init, &init_status, 0) < 0 && errno == EINTR) {}
+    if (length != sizeof status) {
+        // Init itself failed (its message is on standard error) or was killed.
+        if (WIFSIGNALED(init_status)) status = init_status;
+        else return WIFEXITED(init_status) ? WEXITSTATUS(init_status) : 125;
+    }
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    // End by the runner's own signal, without a core file.
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    signal(WTERMSIG(status), SIG_DFL);
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_UNBLOCK, &all, NULL);
+    raise(WTERMSIG(status));
+    return 128 + WTERMSIG(status);
+}
