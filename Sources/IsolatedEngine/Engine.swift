@@ -144,6 +144,17 @@ public actor Engine: Service {
         jobs.withLock { _ = $0?.yield(job) }
     }
 
+    /// The engine's environment cache, for listing and removing environments.
+    package nonisolated var environments: EnvironmentStore { store }
+
+    /// Stops a runner: at once when idle, after its current call when busy. Returns false when
+    /// there is no such runner.
+    package func stopRunner(_ id: String) -> Bool {
+        guard runners[id] != nil else { return false }
+        stop(id)
+        return true
+    }
+
     /// The runners alive now.
     public func runnerSnapshots() -> [RunnerSnapshot] {
         runners.values.map { runner in

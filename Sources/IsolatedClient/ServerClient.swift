@@ -1,0 +1,253 @@
+public import Foundation
+public import IsolatedCore
+import Synchronization
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Talks to an `isolated serve` server: calls, streamed as they run, and the management API.
+///
+/// Every request carries the key as `Authorization: Bearer …`; the key never appears in an
+/// error this client throws.
+public final class ServerClient: Sendable {
+    /// The server's base URL, like `http://127.0.0.1:8080`.
+    public let baseURL: URL
+    private let key: String?
+    private let session: URLSession
+    private let streams: StreamRouter
+
+    /// A client for the server at `baseURL`, authenticating with `key`.
+    public init(baseURL: URL, key: String?) {
+        self.baseURL = baseURL
+        self.key = key
+        let streams = StreamRouter()
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 24 * 60 * 60
+        configuration.timeoutIntervalForResource = 24 * 60 * 60
+        self.streams = streams
+        self.session = URLSession(configuration: configuration, delegate: streams, delegateQueue: nil)
+    }
+
+    deinit { session.invalidateAndCancel() }
+
+    /// A client for `ISOLATED_SERVER` with `ISOLATED_KEY`, or nil when `ISOLATED_SERVER` is not set.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(IsolatedError) -> ServerClient? {
+        guard let server = environment["ISOLATED_SERVER"], !server.isEmpty else { return nil }
+        guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+            throw IsolatedError(code: .engineUnavailable, message: "ISOLATED_SERVER is not an http(s) URL: '\(server)'")
+        }
+        return ServerClient(baseURL: url, key: environment["ISOLATED_KEY"].flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    /// Runs a call on the server; `events` receives its phases, progress and log lines as they stream.
+    public func invoke(
+        _ request: InvocationRequest,
+        events: @escaping @Sendable (InvocationEvent) -> Void
+    ) async throws(IsolatedError) -> (id: String?, payload: [UInt8], report: CallReport) {
+        let body: Data
+        do {
+            body = try JSONEncoder().encode(InvocationBody(request))
+        } catch {
+            throw IsolatedError(code: .codingFailed, message: "cannot encode the call to \(request.function.reference): \(error)")
+        }
+        var urlRequest = makeRequest("POST", "v1/invocations")
+        urlRequest.httpBody = body
+        urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        urlRequest.setValue("application/x-ndjson", forHTTPHeaderField: "Accept")
+
+        let (status, chunks) = try await stream(urlRequest)
+        guard status == 200 else {
+            let body = try await collect(chunks)
+            throw Self.failure(status: status, body: body, server: baseURL)
+        }
+        var invocationID: String?
+        var buffer = Data()
+        let decoder = JSONDecoder()
+        do {
+            for try await chunk in chunks {
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = buffer[buffer.startIndex..<newline]
+                    buffer = Data(buffer[(newline + 1)...])
+                    guard !line.isEmpty else { continue }
+                    let event: StreamEvent
+                    do {
+                        event = try decoder.decode(StreamEvent.self, from: line)
+                    } catch {
+                        throw IsolatedError(code: .codingFailed, message: "the server at \(baseURL) sent an unreadable event: \(error)")
+                    }
+                    switch event {
+                    case .invocation(let id): invocationID = id
+                    case .event(let event): events(event)
+                    case .result(let payload, let report): return (invocationID, Array(payload), report)
+                    case .error(let error): throw error
+                    }
+                }
+            }
+        } catch let error as IsolatedError {
+            throw error
+        } catch {
+            throw Self.connectionError(error, server: baseURL, during: "the call to \(request.function.reference)")
+        }
+        throw IsolatedError(
+            code: .engineUnavailable,
+            message: "the server at \(baseURL) closed the stream of \(request.function.reference) before its result; "
+                + "\(invocationID.map { "`isolated logs \($0)` shows what it recorded" } ?? "it may have stopped")"
+        )
+    }
+
+    /// `GET`s `path` and decodes the JSON response.
+    public func get<Value: Decodable>(_ path: String, as type: Value.Type = Value.self) async throws(IsolatedError) -> Value {
+        try await send(makeRequest("GET", path), as: type)
+    }
+
+    /// Sends `method` to `path` with an optional JSON body and decodes the JSON response.
+    public func send<Value: Decodable>(
+        _ method: String,
+        _ path: String,
+        body: (some Encodable)? = String?.none,
+        as type: Value.Type = Value.self
+    ) async throws(IsolatedError) -> Value {
+        var request = makeRequest(method, path)
+        if let body {
+            request.httpBody = try? JSONEncoder().encode(body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        return try await send(request, as: type)
+    }
+
+    /// `GET`s `path` and returns the body as text.
+    public func text(_ path: String) async throws(IsolatedError) -> String {
+        let (status, chunks) = try await stream(makeRequest("GET", path))
+        let body = try await collect(chunks)
+        guard status == 200 else { throw Self.failure(status: status, body: body, server: baseURL) }
+        return String(decoding: body, as: UTF8.self)
+    }
+
+    private func send<Value: Decodable>(_ request: URLRequest, as type: Value.Type) async throws(IsolatedError) -> Value {
+        let (status, chunks) = try await stream(request)
+        let body = try await collect(chunks)
+        guard (200..<300).contains(status) else { throw Self.failure(status: status, body: body, server: baseURL) }
+        do {
+            return try JSONDecoder.server.decode(Value.self, from: body)
+        } catch {
+            throw IsolatedError(code: .codingFailed, message: "the server at \(baseURL) sent an unreadable \(Value.self): \(error)")
+        }
+    }
+
+    private func makeRequest(_ method: String, _ path: String) -> URLRequest {
+        var request = URLRequest(url: URL(string: path, relativeTo: baseURL.appendingPathComponent("/"))!.absoluteURL)
+        request.httpMethod = method
+        if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        return request
+    }
+
+    private func stream(_ request: URLRequest) async throws(IsolatedError) -> (status: Int, chunks: AsyncThrowingStream<Data, any Error>) {
+        let (chunks, continuation) = AsyncThrowingStream.makeStream(of: Data.self)
+        let task = session.dataTask(with: request)
+        do {
+            let status = try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (response: CheckedContinuation<Int, any Error>) in
+                    streams.register(task.taskIdentifier, response: response, chunks: continuation)
+                    task.resume()
+                }
+            } onCancel: {
+                task.cancel()
+            }
+            return (status, chunks)
+        } catch {
+            throw Self.connectionError(error, server: baseURL, during: "\(request.httpMethod ?? "GET") \(request.url?.path ?? "")")
+        }
+    }
+
+    private func collect(_ chunks: AsyncThrowingStream<Data, any Error>) async throws(IsolatedError) -> Data {
+        var body = Data()
+        do {
+            for try await chunk in chunks { body.append(chunk) }
+        } catch {
+            throw Self.connectionError(error, server: baseURL, during: "reading a response")
+        }
+        return body
+    }
+
+    private static func connectionError(_ error: any Error, server: URL, during what: String) -> IsolatedError {
+        if error is CancellationError || (error as? URLError)?.code == .cancelled {
+            return IsolatedError(code: .cancelled, message: "\(what) was cancelled")
+        }
+        return IsolatedError(
+            code: .engineUnavailable,
+            message: "cannot reach the Isolated server at \(server) (ISOLATED_SERVER) for \(what): \(error.localizedDescription); "
+                + "is `isolated serve` running there?",
+            underlying: error
+        )
+    }
+
+    private static func failure(status: Int, body: Data, server: URL) -> IsolatedError {
+        if let response = try? JSONDecoder().decode(ErrorResponse.self, from: body) { return response.error }
+        let text = String(decoding: body.prefix(500), as: UTF8.self)
+        return IsolatedError(code: .engineUnavailable, message: "the server at \(server) answered \(status): \(text)")
+    }
+}
+
+/// The body of every error response: `{"error": {"code": …, "message": …}}`.
+public struct ErrorResponse: Sendable, Codable {
+    /// What went wrong.
+    public var error: IsolatedError
+
+    /// Creates a response.
+    public init(error: IsolatedError) { self.error = error }
+}
+
+extension JSONDecoder {
+    /// Dates as ISO 8601, as the server writes them.
+    package static var server: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
+
+/// Routes the session's delegate callbacks to the call that started each task.
+private final class StreamRouter: NSObject, URLSessionDataDelegate, Sendable {
+    private struct Stream {
+        var response: CheckedContinuation<Int, any Error>?
+        var chunks: AsyncThrowingStream<Data, any Error>.Continuation
+    }
+
+    private let streams = Mutex<[Int: Stream]>([:])
+
+    func register(_ task: Int, response: CheckedContinuation<Int, any Error>, chunks: AsyncThrowingStream<Data, any Error>.Continuation) {
+        streams.withLock { $0[task] = Stream(response: response, chunks: chunks) }
+    }
+
+    func urlSession(
+        _ session: URLSession,
+        dataTask: URLSessionDataTask,
+        didReceive response: URLResponse,
+        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+    ) {
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let waiting = streams.withLock { streams in
+            defer { streams[dataTask.taskIdentifier]?.response = nil }
+            return streams[dataTask.taskIdentifier]?.response
+        }
+        waiting?.resume(returning: status)
+        completionHandler(.allow)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        _ = streams.withLock { $0[dataTask.taskIdentifier]?.chunks }?.yield(data)
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        guard let stream = streams.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) else { return }
+        if let error {
+            stream.response?.resume(throwing: error)
+            stream.chunks.finish(throwing: error)
+        } else {
+            stream.response?.resume(returning: (task.response as? HTTPURLResponse)?.statusCode ?? 0)
+            stream.chunks.finish()
+        }
+    }
+}

@@ -1,0 +1,102 @@
+public import Foundation
+public import IsolatedCore
+
+/// One line of the newline-delimited JSON a call's response streams: phases, progress and
+/// log lines as they happen, then exactly one `result` or `error`.
+///
+/// Each line is an object whose `type` is `invocation`, `phaseStarted`, `phaseFinished`,
+/// `progress`, `log`, `result` or `error` (see `openapi.json`).
+public enum StreamEvent: Sendable, Codable {
+    /// The server's id for the call, first: `isolated logs ID` finds it later.
+    case invocation(id: String)
+    /// An engine event.
+    case event(InvocationEvent)
+    /// The call returned: its result encoded with ``PayloadCoding``, and its report.
+    case result(payload: Data, report: CallReport)
+    /// The call failed.
+    case error(IsolatedError)
+
+    private enum CodingKeys: String, CodingKey {
+        case type, id, phase, detail, seconds, outcome, text, callID, function, stream, payload, report, error
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let type = try container.decode(String.self, forKey: .type)
+        switch type {
+        case "invocation":
+            self = .invocation(id: try container.decode(String.self, forKey: .id))
+        case "phaseStarted":
+            let phase = CallReport.Phase(rawValue: try container.decode(String.self, forKey: .phase))
+            self = .event(.phaseStarted(phase, detail: try container.decodeIfPresent(String.self, forKey: .detail)))
+        case "phaseFinished":
+            let phase = CallReport.Phase(rawValue: try container.decode(String.self, forKey: .phase))
+            let seconds = try container.decode(Double.self, forKey: .seconds)
+            let outcome = try container.decodeIfPresent(String.self, forKey: .outcome)
+            self = .event(.phaseFinished(CallReport.Timing(phase: phase, duration: .seconds(seconds), outcome: outcome)))
+        case "progress":
+            let phase = CallReport.Phase(rawValue: try container.decode(String.self, forKey: .phase))
+            self = .event(.progress(phase, try container.decode(String.self, forKey: .text)))
+        case "log":
+            self = .event(
+                .log(
+                    LogLine(
+                        callID: try container.decode(UInt64.self, forKey: .callID),
+                        function: try container.decode(String.self, forKey: .function),
+                        stream: try container.decode(LogLine.Stream.self, forKey: .stream),
+                        text: try container.decode(String.self, forKey: .text)
+                    )
+                )
+            )
+        case "result":
+            self = .result(payload: try container.decode(Data.self, forKey: .payload), report: try container.decode(CallReport.self, forKey: .report))
+        case "error":
+            self = .error(try container.decode(IsolatedError.self, forKey: .error))
+        default:
+            throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown event type '\(type)'")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .invocation(let id):
+            try container.encode("invocation", forKey: .type)
+            try container.encode(id, forKey: .id)
+        case .event(.phaseStarted(let phase, let detail)):
+            try container.encode("phaseStarted", forKey: .type)
+            try container.encode(phase.rawValue, forKey: .phase)
+            try container.encodeIfPresent(detail, forKey: .detail)
+        case .event(.phaseFinished(let timing)):
+            try container.encode("phaseFinished", forKey: .type)
+            try container.encode(timing.phase.rawValue, forKey: .phase)
+            try container.encode(timing.duration.seconds, forKey: .seconds)
+            try container.encodeIfPresent(timing.outcome, forKey: .outcome)
+        case .event(.progress(let phase, let text)):
+            try container.encode("progress", forKey: .type)
+            try container.encode(phase.rawValue, forKey: .phase)
+            try container.encode(text, forKey: .text)
+        case .event(.log(let line)):
+            try container.encode("log", forKey: .type)
+            try container.encode(line.callID, forKey: .callID)
+            try container.encode(line.function, forKey: .function)
+            try container.encode(line.stream, forKey: .stream)
+            try container.encode(line.text, forKey: .text)
+        case .result(let payload, let report):
+            try container.encode("result", forKey: .type)
+            try container.encode(payload, forKey: .payload)
+            try container.encode(report, forKey: .report)
+        case .error(let error):
+            try container.encode("error", forKey: .type)
+            try container.encode(error, forKey: .error)
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a JSON number.
+    package var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

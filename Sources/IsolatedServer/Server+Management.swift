@@ -1,0 +1,65 @@
+import Foundation
+import Hummingbird
+import IsolatedClient
+import IsolatedCore
+import IsolatedEngine
+import IsolatedStore
+
+extension Server {
+    func addManagementRoutes(to group: RouterGroup<BasicRequestContext>) {
+        group.get("v1/machine-types") { _, _ in engine.configuration.machineTypes }
+
+        group.get("v1/environments") { _, _ -> [EnvironmentInfo] in
+            await engine.environments.summaries().map {
+                EnvironmentInfo(
+                    key: $0.key,
+                    requirements: $0.requirements,
+                    bytes: $0.bytes,
+                    builtAt: $0.builtAt,
+                    lastUsed: $0.lastUsed,
+                    functions: $0.functions
+                )
+            }
+        }
+        group.delete("v1/environments/:key") { _, context -> Removed in
+            let key = try context.parameters.require("key")
+            let removed: [String]
+            do {
+                removed = try await engine.environments.remove(prefixes: [key])
+            } catch {
+                throw IsolatedError(code: .notFound, message: error.localizedDescription)
+            }
+            return Removed(removed: removed)
+        }
+
+        group.get("v1/runners") { _, _ in await engine.runnerSnapshots() }
+        group.delete("v1/runners/:id") { _, context -> Removed in
+            let id = try context.parameters.require("id")
+            guard await engine.stopRunner(id) else {
+                throw IsolatedError(code: .notFound, message: "there is no runner \(id); `isolated runners list` lists them")
+            }
+            return Removed(removed: [id])
+        }
+
+        group.get("v1/keys") { _, _ -> [KeyInfo] in try await store.keys().map(KeyInfo.init) }
+        group.post("v1/keys") { request, context -> CreatedKey in
+            let body: NewKey
+            do {
+                body = try await request.decode(as: NewKey.self, context: context)
+            } catch let error as DecodingError {
+                throw IsolatedError(code: .invalidRequest, message: "the body is not a new key: \(Self.describe(error))")
+            }
+            let (record, secret) = try await store.createKey(name: body.name)
+            return CreatedKey(key: KeyInfo(record), secret: secret)
+        }
+        group.delete("v1/keys/:id") { _, context -> KeyInfo in
+            KeyInfo(try await store.revokeKey(id: try context.parameters.require("id")))
+        }
+    }
+}
+
+extension KeyInfo {
+    init(_ record: KeyRecord) {
+        self.init(id: record.id, name: record.name, createdAt: record.createdAt, lastUsedAt: record.lastUsedAt, revokedAt: record.revokedAt)
+    }
+}
