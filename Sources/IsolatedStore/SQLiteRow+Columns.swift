@@ -28,16 +28,12 @@ extension SQLiteRow {
         return value
     }
 
-    /// A `REAL` column of seconds since 1970.
+    /// An `INTEGER` column of microseconds since 1970.
     func date(_ name: String) throws -> Date {
-        switch column(name) {
-        case .float(let seconds)?: Date(timeIntervalSince1970: seconds)
-        case .integer(let seconds)?: Date(timeIntervalSince1970: Double(seconds))
-        default: throw UnexpectedColumn(name: name)
-        }
+        Date(storedMicroseconds: try integer(name))
     }
 
-    /// A `REAL` column of seconds since 1970 that may be `NULL`.
+    /// An `INTEGER` column of microseconds since 1970 that may be `NULL`.
     func optionalDate(_ name: String) throws -> Date? {
         if case .null? = column(name) { return nil }
         return try date(name)

@@ -7,7 +7,7 @@ import SQLiteNIO
 /// `n - 1` to `n`, and `schema_versions` records each one applied. Only ever append: files in
 /// the field have already run the migrations that shipped.
 enum Schema {
-    /// Each migration's statements, oldest first. Dates are `REAL` seconds since 1970; phases
+    /// Each migration's statements, oldest first. Dates are `INTEGER` microseconds since 1970; phases
     /// and errors are JSON; output is kept in chunks, so appending does not rewrite what is there.
     static let migrations: [[String]] = [
         [
@@ -16,9 +16,9 @@ enum Schema {
                 id TEXT PRIMARY KEY,
                 name TEXT NOT NULL,
                 secret_hash TEXT NOT NULL,
-                created_at REAL NOT NULL,
-                last_used_at REAL,
-                revoked_at REAL
+                created_at INTEGER NOT NULL,
+                last_used_at INTEGER,
+                revoked_at INTEGER
             ) STRICT
             """,
             """
@@ -31,8 +31,8 @@ enum Schema {
                 machine_type TEXT NOT NULL,
                 runner_id TEXT,
                 key_id TEXT,
-                started_at REAL NOT NULL,
-                ended_at REAL,
+                started_at INTEGER NOT NULL,
+                ended_at INTEGER,
                 phases TEXT NOT NULL,
                 warm INTEGER NOT NULL,
                 outcome TEXT NOT NULL,
@@ -57,7 +57,7 @@ enum Schema {
     /// process migrating at the same time just finds its work done.
     static func migrate(_ database: Database, logger: Logger) async throws(IsolatedError) {
         try await database.rows(
-            "CREATE TABLE IF NOT EXISTS schema_versions (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL) STRICT",
+            "CREATE TABLE IF NOT EXISTS schema_versions (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT",
             doing: "create its schema table"
         )
         var current = try await version(of: database)

@@ -11,7 +11,7 @@ extension Store {
     /// its SHA-256, so a lost secret cannot be recovered, only replaced.
     package func createKey(name: String) async throws(IsolatedError) -> (record: KeyRecord, secret: String) {
         let secret = KeySecret.generate()
-        let record = KeyRecord(id: secret.id, name: name, createdAt: Date())
+        let record = KeyRecord(id: secret.id, name: name, createdAt: Date().stored)
         _ = try await serially { database throws(IsolatedError) in
             try await database.rows(
                 "INSERT INTO keys (id, name, secret_hash, created_at) VALUES (?, ?, ?, ?)",
@@ -77,7 +77,7 @@ extension Store {
                 logger.trace("rejected an unknown, wrong or revoked API key", metadata: ["key": "\(presented.id)"])
                 return nil
             }
-            let now = Date()
+            let now = Date().stored
             if let lastUsedAt = record.lastUsedAt, Duration.seconds(now.timeIntervalSince(lastUsedAt)) < resolution { return record }
             try await database.rows(
                 "UPDATE keys SET last_used_at = ? WHERE id = ?",

@@ -8,7 +8,8 @@ import SQLiteNIO
 ///
 /// The file is in WAL mode, so readers in other processes do not block the server's writes,
 /// and writes wait up to ``StoreConfiguration/busyTimeout`` for another process's lock.
-/// Operations run one at a time, each atomically. Call ``close()`` when done.
+/// Operations run one at a time, each atomically. Dates are kept to the microsecond.
+/// Call ``close()`` when done.
 package actor Store {
     /// The database file's path.
     package nonisolated let path: String
@@ -56,7 +57,10 @@ package actor Store {
         )
         let interrupted = try await database.rows(
             "UPDATE invocations SET outcome = ?, error = ? WHERE outcome = ? RETURNING id",
-            [.text(InvocationRecord.Outcome.interrupted.rawValue), .text(try database.json(error)), .text(InvocationRecord.Outcome.running.rawValue)],
+            [
+                .text(InvocationRecord.Outcome.interrupted.rawValue), .text(try database.json(error)),
+                .text(InvocationRecord.Outcome.running.rawValue),
+            ],
             doing: "mark the previous server's running invocations as interrupted"
         )
         if !interrupted.isEmpty {
