@@ -102,6 +102,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "IsolatedStoreTests",
+            dependencies: [
+                "IsolatedStore",
+                "IsolatedCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "IsolatedTests",
             dependencies: ["Isolated", "IsolatedEngine"],
             swiftSettings: swiftSettings
