@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/pointfreeco/swift-macro-testing", from: "0.7.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
     ],
     targets: [
         // What users import: the macros, the call path and the embedded engine.
@@ -52,6 +53,16 @@ let package = Package(
                 "IsolatedCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The server's durable records: API keys and invocation history, in one SQLite file.
+        .target(
+            name: "IsolatedStore",
+            dependencies: [
+                "IsolatedCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -88,6 +99,16 @@ let package = Package(
         .testTarget(
             name: "IsolatedEngineTests",
             dependencies: ["IsolatedEngine", "IsolatedCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IsolatedStoreTests",
+            dependencies: [
+                "IsolatedStore",
+                "IsolatedCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -43,6 +43,8 @@ public struct IsolatedError: Error, Sendable, Codable, CustomStringConvertible {
         public static let cancelled = Code(rawValue: "cancelled")
         /// The engine's own files could not be read or written.
         public static let storageFailed = Code(rawValue: "storageFailed")
+        /// A record the request names (an API key, an invocation) does not exist.
+        public static let notFound = Code(rawValue: "notFound")
         /// Isolated calls nested deeper than the engine allows: a cycle or runaway recursion.
         public static let nestingTooDeep = Code(rawValue: "nestingTooDeep")
         /// A declaration that only exists inside workers was called outside one.

@@ -1,6 +1,7 @@
-/// SHA-256, for content-addressed keys of environments and function versions.
+/// SHA-256, for content-addressed keys of environments and function versions, and for the
+/// hashes the store keeps instead of API keys' secrets.
 ///
-/// Small and dependency-free so the engine does not pull in a crypto library for hashing.
+/// Small and dependency-free so neither the engine nor the store pulls in a crypto library for hashing.
 package struct SHA256 {
     private static let k: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
@@ -19,8 +20,10 @@ package struct SHA256 {
     private var pending: [UInt8] = []
     private var length: UInt64 = 0
 
+    /// Creates a hasher with nothing hashed yet.
     package init() {}
 
+    /// Hashes `bytes` after everything hashed so far.
     package mutating func update<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
         for byte in bytes {
             pending.append(byte)
@@ -32,6 +35,7 @@ package struct SHA256 {
         }
     }
 
+    /// Hashes `text`'s UTF-8 bytes after everything hashed so far.
     package mutating func update(_ text: String) { update(text.utf8) }
 
     /// The digest as lowercase hex.

@@ -1,0 +1,34 @@
+import Foundation
+import SQLiteNIO
+
+extension SQLiteData {
+    /// `TEXT`, or `NULL` for `nil`.
+    init(_ text: String?) {
+        self = text.map { .text($0) } ?? .null
+    }
+
+    /// Microseconds since 1970 as `INTEGER`, or `NULL` for `nil`.
+    init(_ date: Date?) {
+        self = date.map { .integer($0.storedMicroseconds) } ?? .null
+    }
+
+    /// `1` or `0`.
+    init(_ flag: Bool) {
+        self = .integer(flag ? 1 : 0)
+    }
+}
+
+extension Date {
+    /// The date the store gives back for this one: the store keeps microseconds since 1970, as
+    /// integers, so that a date read back equals the date written, which a `REAL` would not
+    /// guarantee.
+    var stored: Date { Date(storedMicroseconds: storedMicroseconds) }
+
+    /// Microseconds since 1970, rounded.
+    var storedMicroseconds: Int { Int((timeIntervalSince1970 * 1_000_000).rounded()) }
+
+    /// The date `microseconds` after 1970.
+    init(storedMicroseconds microseconds: Int) {
+        self.init(timeIntervalSince1970: Double(microseconds) / 1_000_000)
+    }
+}

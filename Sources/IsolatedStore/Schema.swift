@@ -1,0 +1,97 @@
+import Foundation
+import IsolatedCore
+import Logging
+import SQLiteNIO
+
+/// The store's tables, as forward migrations: migration `n` takes a file from schema version
+/// `n - 1` to `n`, and `schema_versions` records each one applied. Only ever append: files in
+/// the field have already run the migrations that shipped.
+enum Schema {
+    /// Each migration's statements, oldest first. Dates are `INTEGER` microseconds since 1970; phases
+    /// and errors are JSON; output is kept in chunks, so appending does not rewrite what is there.
+    static let migrations: [[String]] = [
+        [
+            """
+            CREATE TABLE keys (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                secret_hash TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                last_used_at INTEGER,
+                revoked_at INTEGER
+            ) STRICT
+            """,
+            """
+            CREATE TABLE invocations (
+                id TEXT PRIMARY KEY,
+                function TEXT NOT NULL,
+                file TEXT NOT NULL,
+                line INTEGER NOT NULL,
+                environment_key TEXT,
+                machine_type TEXT NOT NULL,
+                runner_id TEXT,
+                key_id TEXT,
+                started_at INTEGER NOT NULL,
+                ended_at INTEGER,
+                phases TEXT NOT NULL,
+                warm INTEGER NOT NULL,
+                outcome TEXT NOT NULL,
+                error TEXT,
+                log_bytes INTEGER NOT NULL DEFAULT 0,
+                logs_truncated INTEGER NOT NULL DEFAULT 0
+            ) STRICT
+            """,
+            "CREATE INDEX invocations_by_start ON invocations (started_at)",
+            "CREATE INDEX invocations_by_function ON invocations (function, started_at)",
+            """
+            CREATE TABLE invocation_logs (
+                invocation_id TEXT NOT NULL REFERENCES invocations (id) ON DELETE CASCADE,
+                text TEXT NOT NULL
+            ) STRICT
+            """,
+            "CREATE INDEX invocation_logs_by_invocation ON invocation_logs (invocation_id)",
+        ]
+    ]
+
+    /// Brings the file up to the newest schema version, one transaction per migration; another
+    /// process migrating at the same time just finds its work done.
+    static func migrate(_ database: Database, logger: Logger) async throws(IsolatedError) {
+        try await database.rows(
+            "CREATE TABLE IF NOT EXISTS schema_versions (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT",
+            doing: "create its schema table"
+        )
+        var current = try await version(of: database)
+        while current < migrations.count {
+            let next = current + 1
+            current = try await database.transaction(doing: "migrate to schema version \(next)") { () throws(IsolatedError) in
+                let found = try await version(of: database)
+                guard found < next else { return found }
+                for statement in migrations[next - 1] {
+                    try await database.rows(statement, doing: "migrate to schema version \(next)")
+                }
+                try await database.rows(
+                    "INSERT INTO schema_versions (version, applied_at) VALUES (?, ?)",
+                    [.integer(next), SQLiteData(Date())],
+                    doing: "migrate to schema version \(next)"
+                )
+                logger.debug("migrated the store", metadata: ["path": "\(database.path)", "version": "\(next)"])
+                return next
+            }
+        }
+    }
+
+    /// The file's schema version; an error if a newer Isolated wrote it, since this one would
+    /// misread its records.
+    private static func version(of database: Database) async throws(IsolatedError) -> Int {
+        let rows = try await database.rows("SELECT COALESCE(MAX(version), 0) AS version FROM schema_versions", doing: "read its schema version")
+        let found = try database.decode(rows, doing: "read its schema version") { try $0.integer("version") }.first ?? 0
+        guard found <= migrations.count else {
+            throw IsolatedError(
+                code: .storageFailed,
+                message: "the store at \(database.path) has schema version \(found), but this Isolated knows versions up to "
+                    + "\(migrations.count); upgrade Isolated, or use another ISOLATED_HOME"
+            )
+        }
+        return found
+    }
+}

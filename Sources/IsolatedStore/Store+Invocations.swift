@@ -1,0 +1,206 @@
+package import Foundation
+package import IsolatedCore
+import Logging
+import SQLiteNIO
+
+extension Store {
+    private static let invocationColumns = """
+        id, function, file, line, environment_key, machine_type, runner_id, key_id, started_at, ended_at, \
+        phases, warm, outcome, error, log_bytes, logs_truncated
+        """
+
+    /// Records a call that has started. Its output comes later, through ``appendLogs(id:_:)``,
+    /// so the record's ``InvocationRecord/logBytes`` and ``InvocationRecord/logsTruncated`` are ignored.
+    package func recordStarted(_ record: InvocationRecord) async throws(IsolatedError) {
+        let inserted = try await serially { database throws(IsolatedError) in
+            try await database.rows(
+                """
+                INSERT INTO invocations (id, function, file, line, environment_key, machine_type, runner_id, key_id, started_at, \
+                ended_at, phases, warm, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id
+                """,
+                [
+                    .text(record.id), .text(record.function.name), .text(record.function.file), .integer(record.function.line),
+                    SQLiteData(record.environmentKey), .text(record.machineType), SQLiteData(record.runnerID), SQLiteData(record.keyID),
+                    SQLiteData(record.startedAt), SQLiteData(record.endedAt), .text(try database.json(record.phases)), SQLiteData(record.warm),
+                    .text(record.outcome.rawValue), SQLiteData(try record.error.map(database.json)),
+                ],
+                doing: "record invocation \(record.id)"
+            )
+        }
+        guard !inserted.isEmpty else {
+            throw IsolatedError(
+                code: .storageFailed,
+                message: "the store at \(path) already has an invocation with id \(record.id); give each invocation a new id",
+                function: record.function
+            )
+        }
+    }
+
+    /// Records how the call `id` ended. A `nil` runner id or environment key keeps the one
+    /// already recorded.
+    package func recordFinished(
+        id: String,
+        endedAt: Date,
+        outcome: InvocationRecord.Outcome,
+        phases: [CallReport.Timing],
+        warm: Bool,
+        runnerID: String?,
+        environmentKey: String?,
+        error: IsolatedError?
+    ) async throws(IsolatedError) {
+        let updated = try await serially { database throws(IsolatedError) in
+            try await database.rows(
+                """
+                UPDATE invocations SET ended_at = ?, outcome = ?, phases = ?, warm = ?, runner_id = COALESCE(?, runner_id), \
+                environment_key = COALESCE(?, environment_key), error = ? WHERE id = ? RETURNING id
+                """,
+                [
+                    SQLiteData(endedAt), .text(outcome.rawValue), .text(try database.json(phases)), SQLiteData(warm), SQLiteData(runnerID),
+                    SQLiteData(environmentKey), SQLiteData(try error.map(database.json)), .text(id),
+                ],
+                doing: "record the end of invocation \(id)"
+            )
+        }
+        guard !updated.isEmpty else { throw noSuchInvocation(id, doing: "record its end") }
+    }
+
+    /// Appends `text` to the output of the call `id`. Only the first
+    /// ``StoreConfiguration/maxLogBytes`` bytes are kept, cut at a character boundary; past
+    /// them, output is dropped and ``InvocationRecord/logsTruncated`` is set.
+    package func appendLogs(id: String, _ text: String) async throws(IsolatedError) {
+        guard !text.isEmpty else { return }
+        let maxLogBytes = configuration.maxLogBytes
+        let found = try await serially { database throws(IsolatedError) -> Bool in
+            try await database.transaction(doing: "append to the output of invocation \(id)") { () throws(IsolatedError) -> Bool in
+                let rows = try await database.rows(
+                    "SELECT log_bytes, logs_truncated FROM invocations WHERE id = ?",
+                    [.text(id)],
+                    doing: "append to the output of invocation \(id)"
+                )
+                let sizes = try database.decode(rows, doing: "append to the output of invocation \(id)") { row in
+                    (bytes: try row.integer("log_bytes"), truncated: try row.integer("logs_truncated") != 0)
+                }
+                guard let (bytes, truncated) = sizes.first else { return false }
+                guard !truncated else { return true }
+                let kept = text.utf8Prefix(maxLogBytes - bytes)
+                if !kept.isEmpty {
+                    try await database.rows(
+                        "INSERT INTO invocation_logs (invocation_id, text) VALUES (?, ?)",
+                        [.text(id), .text(kept)],
+                        doing: "append to the output of invocation \(id)"
+                    )
+                }
+                try await database.rows(
+                    "UPDATE invocations SET log_bytes = log_bytes + ?, logs_truncated = ? WHERE id = ?",
+                    [.integer(kept.utf8.count), SQLiteData(kept.utf8.count < text.utf8.count), .text(id)],
+                    doing: "append to the output of invocation \(id)"
+                )
+                return true
+            }
+        }
+        guard found else { throw noSuchInvocation(id, doing: "append to its output") }
+    }
+
+    /// The newest `limit` invocations, newest first; only those of functions named `function`, if given.
+    package func invocations(limit: Int = 100, function: String? = nil) async throws(IsolatedError) -> [InvocationRecord] {
+        try await serially { database throws(IsolatedError) in
+            let rows = try await database.rows(
+                """
+                SELECT \(Self.invocationColumns) FROM invocations WHERE ?1 IS NULL OR function = ?1 \
+                ORDER BY started_at DESC, rowid DESC LIMIT ?2
+                """,
+                [SQLiteData(function), .integer(limit)],
+                doing: "list invocations"
+            )
+            return try database.decode(rows, doing: "list invocations", InvocationRecord.init(row:))
+        }
+    }
+
+    /// The invocation with id `id`, or `nil` if there is none.
+    package func invocation(id: String) async throws(IsolatedError) -> InvocationRecord? {
+        try await serially { database throws(IsolatedError) in
+            let rows = try await database.rows(
+                "SELECT \(Self.invocationColumns) FROM invocations WHERE id = ?",
+                [.text(id)],
+                doing: "read invocation \(id)"
+            )
+            return try database.decode(rows, doing: "read invocation \(id)", InvocationRecord.init(row:)).first
+        }
+    }
+
+    /// The output the store kept for the invocation `id`, or `nil` if there is no such invocation.
+    package func logs(id: String) async throws(IsolatedError) -> String? {
+        try await serially { database throws(IsolatedError) -> String? in
+            let exists = try await database.rows("SELECT 1 FROM invocations WHERE id = ?", [.text(id)], doing: "read invocation \(id)")
+            guard !exists.isEmpty else { return nil }
+            let rows = try await database.rows(
+                "SELECT text FROM invocation_logs WHERE invocation_id = ? ORDER BY rowid",
+                [.text(id)],
+                doing: "read the output of invocation \(id)"
+            )
+            return try database.decode(rows, doing: "read the output of invocation \(id)") { try $0.text("text") }.joined()
+        }
+    }
+
+    /// Deletes the invocations that started before `date`, with their output, and returns how
+    /// many it deleted. Running invocations are kept, so their end can still be recorded.
+    @discardableResult
+    package func deleteInvocations(olderThan date: Date) async throws(IsolatedError) -> Int {
+        let deleted = try await serially { database throws(IsolatedError) -> Int in
+            try await database.rows(
+                "DELETE FROM invocations WHERE started_at < ? AND outcome != ?",
+                [SQLiteData(date), .text(InvocationRecord.Outcome.running.rawValue)],
+                doing: "delete old invocations"
+            )
+            let rows = try await database.rows("SELECT changes() AS count", doing: "delete old invocations")
+            return try database.decode(rows, doing: "delete old invocations") { try $0.integer("count") }.first ?? 0
+        }
+        logger.debug("deleted old invocations", metadata: ["path": "\(path)", "count": "\(deleted)", "before": "\(date)"])
+        return deleted
+    }
+
+    private func noSuchInvocation(_ id: String, doing: String) -> IsolatedError {
+        IsolatedError(
+            code: .notFound,
+            message: "there is no invocation with id \(id) in the store at \(path) to \(doing); record its start first"
+        )
+    }
+}
+
+extension InvocationRecord {
+    fileprivate init(row: SQLiteRow) throws {
+        guard let outcome = Outcome(rawValue: try row.text("outcome")) else { throw SQLiteRow.UnexpectedColumn(name: "outcome") }
+        self.init(
+            id: try row.text("id"),
+            function: FunctionReference(name: try row.text("function"), file: try row.text("file"), line: try row.integer("line")),
+            environmentKey: try row.optionalText("environment_key"),
+            machineType: try row.text("machine_type"),
+            runnerID: try row.optionalText("runner_id"),
+            keyID: try row.optionalText("key_id"),
+            startedAt: try row.date("started_at"),
+            endedAt: try row.optionalDate("ended_at"),
+            phases: try row.json([CallReport.Timing].self, "phases"),
+            warm: try row.integer("warm") != 0,
+            outcome: outcome,
+            error: try row.optionalJSON(IsolatedError.self, "error"),
+            logBytes: try row.integer("log_bytes"),
+            logsTruncated: try row.integer("logs_truncated") != 0
+        )
+    }
+}
+
+extension String {
+    /// The longest prefix of at most `maxBytes` UTF-8 bytes that ends on a Unicode scalar boundary.
+    fileprivate func utf8Prefix(_ maxBytes: Int) -> String {
+        guard utf8.count > maxBytes else { return self }
+        var end = unicodeScalars.startIndex
+        var bytes = 0
+        while end < unicodeScalars.endIndex {
+            let width = UTF8.width(unicodeScalars[end])
+            guard bytes + width <= maxBytes else { break }
+            bytes += width
+            unicodeScalars.formIndex(after: &end)
+        }
+        return String(unicodeScalars[..<end])
+    }
+}

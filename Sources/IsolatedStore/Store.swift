@@ -1,0 +1,110 @@
+import Foundation
+package import IsolatedCore
+package import Logging
+import SQLiteNIO
+
+/// The server's durable records, API keys and invocation history, in one SQLite file
+/// (the server's is `<ISOLATED_HOME>/isolated.sqlite`).
+///
+/// The file is in WAL mode, so readers in other processes do not block the server's writes,
+/// and writes wait up to ``StoreConfiguration/busyTimeout`` for another process's lock.
+/// Operations run one at a time, each atomically. Dates are kept to the microsecond.
+/// Call ``close()`` when done.
+package actor Store {
+    /// The database file's path.
+    package nonisolated let path: String
+    let configuration: StoreConfiguration
+    let logger: Logger
+    /// `nil` once closed.
+    private var database: Database?
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    /// Opens the store at `path`, creating the file and its directory if needed, and brings
+    /// its schema up to date. Unless the configuration says otherwise, invocations a previous
+    /// server left `running` become `interrupted`.
+    package init(path: String, configuration: StoreConfiguration = StoreConfiguration(), logger: Logger) async throws(IsolatedError) {
+        let database = try await Database.open(path: path, logger: logger)
+        do throws(IsolatedError) {
+            try await Self.prepare(database, configuration: configuration, logger: logger)
+        } catch {
+            _ = try? await database.close()
+            throw error
+        }
+        self.path = path
+        self.configuration = configuration
+        self.logger = logger
+        self.database = database
+    }
+
+    private static func prepare(_ database: Database, configuration: StoreConfiguration, logger: Logger) async throws(IsolatedError) {
+        // Replaces SQLiteNIO's busy handler, which retries forever without sleeping.
+        let timeout = configuration.busyTimeout.components
+        let milliseconds = timeout.seconds * 1000 + timeout.attoseconds / 1_000_000_000_000_000
+        try await database.rows("PRAGMA busy_timeout = \(milliseconds)", doing: "set its busy timeout")
+        // The first statement that reads the file, so a file that is not a database fails here.
+        let mode = try await database.rows("PRAGMA journal_mode = WAL", doing: "switch to WAL mode")
+        logger.debug("opened the store", metadata: ["path": "\(database.path)", "journal": "\(mode.first?.column("journal_mode") ?? .null)"])
+        // With WAL, NORMAL survives a crash of the process and only risks the last commits on power loss,
+        // without a sync per write.
+        try await database.rows("PRAGMA synchronous = NORMAL", doing: "set its sync mode")
+        try await database.rows("PRAGMA foreign_keys = ON", doing: "enable foreign keys")
+        try await Schema.migrate(database, logger: logger)
+        guard configuration.interruptsRunningInvocations else { return }
+        let error = IsolatedError(
+            code: .engineUnavailable,
+            message: "the server stopped during the call, so its result is unknown; call the function again"
+        )
+        let interrupted = try await database.rows(
+            "UPDATE invocations SET outcome = ?, error = ? WHERE outcome = ? RETURNING id",
+            [
+                .text(InvocationRecord.Outcome.interrupted.rawValue), .text(try database.json(error)),
+                .text(InvocationRecord.Outcome.running.rawValue),
+            ],
+            doing: "mark the previous server's running invocations as interrupted"
+        )
+        if !interrupted.isEmpty {
+            logger.debug("marked invocations as interrupted", metadata: ["path": "\(database.path)", "count": "\(interrupted.count)"])
+        }
+    }
+
+    /// Closes the file; later operations fail. Closing a closed store does nothing.
+    package func close() async throws(IsolatedError) {
+        await acquire()
+        defer { release() }
+        guard let database else { return }
+        self.database = nil
+        try await database.close()
+    }
+
+    deinit {
+        database?.closeEventually()
+    }
+
+    /// Runs `body` with the database once no other operation is running.
+    func serially<Value>(_ body: (Database) async throws(IsolatedError) -> Value) async throws(IsolatedError) -> Value {
+        await acquire()
+        defer { release() }
+        guard let database else {
+            throw IsolatedError(code: .storageFailed, message: "the store at \(path) is closed; open it again to use it")
+        }
+        return try await body(database)
+    }
+
+    private func acquire() async {
+        guard busy else {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    /// Hands the turn to the next waiting operation, if any.
+    private func release() {
+        if waiting.isEmpty {
+            busy = false
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
+}
