@@ -23,12 +23,13 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/pointfreeco/swift-macro-testing", from: "0.7.0"),
         .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // What users import: the macros, the call path and the embedded engine.
         .target(
             name: "Isolated",
-            dependencies: ["IsolatedCore", "IsolatedEngine", "IsolatedMacros"],
+            dependencies: ["IsolatedClient", "IsolatedCore", "IsolatedEngine", "IsolatedMacros"],
             swiftSettings: swiftSettings
         ),
         .macro(
@@ -66,11 +67,32 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Talks to `isolated serve`: the API's wire types and a client on Foundation's URLSession.
+        .target(name: "IsolatedClient", dependencies: ["IsolatedCore"], swiftSettings: swiftSettings),
+        // `isolated serve`: the engine behind an HTTP API (Hummingbird), with keys and history.
+        .target(
+            name: "IsolatedServer",
+            dependencies: [
+                "IsolatedClient",
+                "IsolatedCore",
+                "IsolatedEngine",
+                "IsolatedStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["openapi.json"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "IsolatedCLI",
             dependencies: [
+                "IsolatedClient",
+                "IsolatedServer",
+                "IsolatedStore",
                 "IsolatedEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -108,6 +130,19 @@ let package = Package(
                 "IsolatedCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IsolatedServerTests",
+            dependencies: [
+                "Isolated",
+                "IsolatedClient",
+                "IsolatedEngine",
+                "IsolatedServer",
+                "IsolatedStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

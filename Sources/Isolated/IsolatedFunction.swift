@@ -1,5 +1,6 @@
 import Foundation
 public import IsolatedCore
+import IsolatedClient
 import IsolatedEngine
 
 /// An isolated function as the `@Isolated` macro describes it; its ``call(_:returning:)``
@@ -83,9 +84,14 @@ public struct IsolatedFunction: Sendable {
             network: network,
             arguments: arguments
         )
-        let engine = await Isolation.currentEngine()
         do {
-            return try await engine.invoke(request, events: Isolation.eventHandler)
+            switch try await Isolation.target() {
+            case .engine(let engine):
+                return try await engine.invoke(request, events: Isolation.eventHandler)
+            case .server(let server):
+                let (_, payload, report) = try await server.invoke(request, events: Isolation.eventHandler)
+                return InvocationResult(payload: payload, report: report)
+            }
         } catch {
             if let report = error.report { Isolation.record(report, transfer: nil) }
             throw error

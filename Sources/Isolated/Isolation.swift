@@ -1,3 +1,5 @@
+import Foundation
+import IsolatedClient
 public import IsolatedCore
 public import IsolatedEngine
 import Logging
@@ -6,8 +8,10 @@ import Synchronization
 /// Which engine `@Isolated` calls go to, and what they report.
 ///
 /// With no configuration, calls run on an embedded engine in this process, started on first
-/// use; its warm runners live as long as the process. ``withEngine(_:operation:)`` sends the
-/// calls made inside it to another engine, such as one a test configured.
+/// use; its warm runners live as long as the process. With `ISOLATED_SERVER` (a URL) and
+/// `ISOLATED_KEY` set, they go to that `isolated serve` server instead, whose warm runners
+/// every client shares. ``withEngine(_:operation:)`` sends the calls made inside it to another
+/// engine, such as one a test configured, whatever the environment says.
 public enum Isolation {
     @TaskLocal private static var engine: Engine?
     @TaskLocal private static var collector: ReportCollector?
@@ -18,6 +22,22 @@ public enum Isolation {
         Task.detached { try await engine.run() }
         return engine
     }()
+
+    /// Where calls made here go: the innermost ``withEngine(_:operation:)``'s engine, the
+    /// `ISOLATED_SERVER` server, or the embedded engine.
+    static func target() async throws(IsolatedError) -> Target {
+        if let engine { return .engine(engine) }
+        if let server = try server.get() { return .server(server) }
+        await embedded.untilRunning()
+        return .engine(embedded)
+    }
+
+    enum Target {
+        case engine(Engine)
+        case server(ServerClient)
+    }
+
+    private static let server: Result<ServerClient?, IsolatedError> = Result { () throws(IsolatedError) in try ServerClient.fromEnvironment() }
 
     /// The engine calls made here go to: the innermost ``withEngine(_:operation:)``'s, or the embedded one.
     public static func currentEngine() async -> Engine {

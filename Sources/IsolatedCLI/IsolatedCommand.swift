@@ -1,12 +1,19 @@
 import ArgumentParser
+import Foundation
+import IsolatedClient
+import IsolatedEngine
+import IsolatedStore
+import Logging
 
 /// `isolated`: inspect and maintain the engine's machine and cache.
 @main
 struct IsolatedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "isolated",
-        abstract: "Serverless isolated functions for Swift: inspect the machine and the environment cache.",
-        subcommands: [Doctor.self, Environments.self, MachineTypes.self]
+        abstract: "Serverless isolated functions for Swift: run the server, inspect the machine, the cache, runners, calls and keys.",
+        subcommands: [
+            Serve.self, Doctor.self, Environments.self, Runners.self, MachineTypes.self, Invocations.self, Logs.self, Keys.self,
+        ]
     )
 }
 
@@ -17,4 +24,26 @@ struct HomeOptions: ParsableArguments {
 
     @Flag(help: "Print JSON instead of a table.")
     var json = false
+
+    @Option(help: "An `isolated serve` server to ask instead of this machine's files (default: $ISOLATED_SERVER); the key comes from $ISOLATED_KEY.")
+    var server: String?
+
+    /// The server to ask, when `--server` or `ISOLATED_SERVER` names one.
+    func client() throws -> ServerClient? {
+        var environment = ProcessInfo.processInfo.environment
+        if let server { environment["ISOLATED_SERVER"] = server }
+        return try ServerClient.fromEnvironment(environment)
+    }
+
+    /// The engine configuration for this machine's files.
+    var engineConfiguration: EngineConfiguration { EngineConfiguration(home: home) }
+
+    /// The server's database in this machine's home, opened beside a server that may be running.
+    func openStore() async throws -> Store {
+        try await Store(
+            path: "\(engineConfiguration.home)/isolated.sqlite",
+            configuration: StoreConfiguration(interruptsRunningInvocations: false),
+            logger: Logger(label: "isolated.cli")
+        )
+    }
 }

@@ -19,7 +19,7 @@ public struct PhaseTiming: Sendable, Codable, Hashable {
 }
 
 /// A recorded call, as `GET /v1/invocations` lists it.
-public struct InvocationInfo: Sendable, Codable, Hashable {
+public struct InvocationInfo: Sendable, Codable {
     /// The server's id for the call.
     public var id: String
     /// The function's name.

@@ -53,6 +53,12 @@ public struct IsolatedError: Error, Sendable, Codable, CustomStringConvertible {
         public static let outputLimitExceeded = Code(rawValue: "outputLimitExceeded")
         /// The function needs the runner sandbox (for `network: .disabled`) and the engine has none.
         public static let sandboxUnavailable = Code(rawValue: "sandboxUnavailable")
+        /// A request to the server is malformed: its body, a field or a parameter.
+        public static let invalidRequest = Code(rawValue: "invalidRequest")
+        /// The request carried no valid API key.
+        public static let unauthorized = Code(rawValue: "unauthorized")
+        /// The request's body is larger than the server accepts.
+        public static let requestTooLarge = Code(rawValue: "requestTooLarge")
         /// The declarations shipped with a function do not fit together.
         public static let invalidShipment = Code(rawValue: "invalidShipment")
 

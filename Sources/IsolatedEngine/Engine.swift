@@ -147,6 +147,14 @@ public actor Engine: Service {
     /// The engine's environment cache, for listing and removing environments.
     package nonisolated var environments: EnvironmentStore { store }
 
+    /// Removes environments (by unique key prefix) and forgets the function versions built in
+    /// them, so later calls build them again. Returns the keys removed.
+    package func removeEnvironments(prefixes: [String]) async throws -> [String] {
+        let removed = try await store.remove(prefixes: prefixes)
+        versions = versions.filter { !$0.value.libraryDirectories.contains { directory in removed.contains { directory.hasSuffix("/\($0)") } } }
+        return removed
+    }
+
     /// Stops a runner: at once when idle, after its current call when busy. Returns false when
     /// there is no such runner.
     package func stopRunner(_ id: String) -> Bool {

@@ -6,4 +6,10 @@ public struct InvocationResult: Sendable {
     public var payload: [UInt8]
     /// The call's phases and runner.
     public var report: CallReport
+
+    /// Creates a result.
+    public init(payload: [UInt8], report: CallReport) {
+        self.payload = payload
+        self.report = report
+    }
 }

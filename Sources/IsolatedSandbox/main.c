@@ -175,8 +175,20 @@ static void set_up_mounts(const struct options *options) {
     // Nothing done here may reach the engine's own view of the file system.
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) fail("cannot make the mounts private: %s", strerror(errno));
     if (options->read_only) remount_read_only();
+    // Before the rest: the engine's home may itself be under /tmp.
+    for (int index = 0; index < options->tmpfs.count; index++) {
+        char path[PATH_MAX];
+        unsigned long long size;
+        const char *colon = strrchr(options->tmpfs.paths[index], ':');
+        if (colon == NULL || sscanf(colon + 1, "%llu", &size) != 1) fail("--tmpfs takes PATH:BYTES, not %s", options->tmpfs.paths[index]);
+        snprintf(path, sizeof path, "%.*s", (int)(colon - options->tmpfs.paths[index]), options->tmpfs.paths[index]);
+        char data[64];
+        snprintf(data, sizeof data, "size=%llu,mode=1777", size);
+        if (mount("none", path, "tmpfs", MS_NOSUID | MS_NODEV, data) != 0) fail("cannot mount a private %s: %s", path, strerror(errno));
+    }
     for (int index = 0; index < options->hides.count; index++) {
         const char *path = options->hides.paths[index];
+        make_directories(path);
         if (mount("none", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") != 0) fail("cannot hide %s: %s", path, strerror(errno));
     }
     char source[64];
@@ -196,16 +208,6 @@ static void set_up_mounts(const struct options *options) {
         if (mount(source, path, NULL, MS_BIND, NULL) != 0) fail("cannot expose %s: %s", path, strerror(errno));
         if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, NULL) != 0) fail("cannot remount %s: %s", path, strerror(errno));
         close(writable[index]);
-    }
-    for (int index = 0; index < options->tmpfs.count; index++) {
-        char path[PATH_MAX];
-        unsigned long long size;
-        const char *colon = strrchr(options->tmpfs.paths[index], ':');
-        if (colon == NULL || sscanf(colon + 1, "%llu", &size) != 1) fail("--tmpfs takes PATH:BYTES, not %s", options->tmpfs.paths[index]);
-        snprintf(path, sizeof path, "%.*s", (int)(colon - options->tmpfs.paths[index]), options->tmpfs.paths[index]);
-        char data[64];
-        snprintf(data, sizeof data, "size=%llu,mode=1777", size);
-        if (mount("none", path, "tmpfs", MS_NOSUID | MS_NODEV, data) != 0) fail("cannot mount a private %s: %s", path, strerror(errno));
     }
 }
 

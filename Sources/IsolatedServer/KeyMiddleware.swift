@@ -17,13 +17,15 @@ struct KeyMiddleware<Context: RequestContext>: RouterMiddleware {
             metrics.recordRejection("unauthorized")
             throw IsolatedError(
                 code: .unauthorized,
-                message: "this server needs an API key: send 'Authorization: Bearer <key>' (set ISOLATED_KEY); create one with `isolated keys create NAME`"
+                message:
+                    "this server needs an API key: send 'Authorization: Bearer <key>' (set ISOLATED_KEY); create one with `isolated keys create NAME`"
             )
         }
         let secret = header.hasPrefix("Bearer ") ? String(header.dropFirst("Bearer ".count)) : ""
         guard let key = try await store.authenticate(secret: secret) else {
             metrics.recordRejection("unauthorized")
-            throw IsolatedError(code: .unauthorized, message: "the API key is not valid, or has been revoked; create one with `isolated keys create NAME`")
+            throw IsolatedError(
+                code: .unauthorized, message: "the API key is not valid, or has been revoked; create one with `isolated keys create NAME`")
         }
         return try await RequestKey.$id.withValue(key.id) { try await next(request, context) }
     }

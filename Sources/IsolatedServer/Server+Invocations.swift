@@ -4,6 +4,7 @@ import IsolatedClient
 import IsolatedCore
 import IsolatedEngine
 import IsolatedStore
+import Logging
 import NIOCore
 import Synchronization
 
@@ -23,7 +24,8 @@ extension Server {
         group.get("v1/invocations/:id/logs") { _, context -> Response in
             let id = try context.parameters.require("id")
             guard let logs = try await store.logs(id: id) else { throw Self.noSuchInvocation(id) }
-            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: logs)))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: logs)))
         }
     }
 
@@ -48,7 +50,7 @@ extension Server {
         }
         let body: InvocationBody
         do {
-            body = try JSONDecoder().decode(InvocationBody.self, from: buffer)
+            body = try JSONDecoder().decode(InvocationBody.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
             metrics.recordRejection("malformed")
             throw IsolatedError(code: .invalidRequest, message: "the call's body is not a valid invocation: \(Self.describe(error))")
@@ -81,7 +83,7 @@ extension Server {
         let engine = self.engine
         async let outcome: Result<InvocationResult, IsolatedError> = {
             defer { continuation.finish() }
-            do {
+            do throws(IsolatedError) {
                 return .success(
                     try await engine.invoke(call) { event in
                         if case .log(let line) = event { logs.append(line) }
@@ -117,7 +119,8 @@ extension Server {
         }
     }
 
-    private func record(id: String, call: InvocationRequest, result: Result<InvocationResult, IsolatedError>, report: CallReport?, logs: String) async {
+    private func record(id: String, call: InvocationRequest, result: Result<InvocationResult, IsolatedError>, report: CallReport?, logs: String) async
+    {
         let outcome: InvocationRecord.Outcome
         let error: IsolatedError?
         switch result {

@@ -4,6 +4,7 @@ import IsolatedClient
 import IsolatedCore
 import IsolatedEngine
 import IsolatedStore
+import Logging
 
 extension Server {
     func addManagementRoutes(to group: RouterGroup<BasicRequestContext>) {
@@ -25,7 +26,7 @@ extension Server {
             let key = try context.parameters.require("key")
             let removed: [String]
             do {
-                removed = try await engine.environments.remove(prefixes: [key])
+                removed = try await engine.removeEnvironments(prefixes: [key])
             } catch {
                 throw IsolatedError(code: .notFound, message: error.localizedDescription)
             }

@@ -58,7 +58,8 @@ public struct Server: Sendable {
         let authenticated = router.group()
             .add(middleware: KeyMiddleware(store: store, metrics: metrics, allowKeyless: configuration.allowKeylessLoopback))
         authenticated.get("openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: Self.openAPIDocument)))
+            Response(
+                status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: Self.openAPIDocument)))
         }
         authenticated.get("metrics") { _, _ in try await self.renderMetrics() }
         addInvocationRoutes(to: authenticated)
@@ -90,11 +91,11 @@ struct HealthStatus: ResponseCodable {
     var status: String
 }
 
-extension IsolatedError: @retroactive ResponseEncodable {}
-extension RunnerSnapshot: @retroactive ResponseEncodable {}
-extension MachineTypeCatalog: @retroactive ResponseEncodable {}
-extension InvocationInfo: @retroactive ResponseEncodable {}
-extension KeyInfo: @retroactive ResponseEncodable {}
-extension CreatedKey: @retroactive ResponseEncodable {}
-extension EnvironmentInfo: @retroactive ResponseEncodable {}
-extension Removed: @retroactive ResponseEncodable {}
+extension IsolatedError: ResponseEncodable {}
+extension RunnerSnapshot: ResponseEncodable {}
+extension MachineTypeCatalog: ResponseEncodable {}
+extension InvocationInfo: ResponseEncodable {}
+extension KeyInfo: ResponseEncodable {}
+extension CreatedKey: ResponseEncodable {}
+extension EnvironmentInfo: ResponseEncodable {}
+extension Removed: ResponseEncodable {}

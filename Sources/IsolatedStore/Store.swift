@@ -13,7 +13,7 @@ import SQLiteNIO
 package actor Store {
     /// The database file's path.
     package nonisolated let path: String
-    let configuration: StoreConfiguration
+    package nonisolated let configuration: StoreConfiguration
     let logger: Logger
     /// `nil` once closed.
     private var database: Database?

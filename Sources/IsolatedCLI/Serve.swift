@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import IsolatedCore
+import IsolatedEngine
+import IsolatedServer
+import IsolatedStore
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `isolated serve`: the engine behind the HTTP API.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the engine as a server: calls from every client share its warm runners; keys and history in SQLite."
+    )
+
+    @Option(help: "The engine's home directory (default: $ISOLATED_HOME or ~/.cache/isolated).")
+    var home: String?
+
+    @Option(help: "The address to listen on; anything but loopback is reachable from other machines.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on (0 picks a free one).")
+    var port = 8080
+
+    @Option(help: "A machine-type catalog (JSON) replacing the standard one; `isolated machine-types --file` checks one.")
+    var machineTypes: String?
+
+    @Option(help: "The largest request body accepted, in bytes.")
+    var maxRequestBytes = 64 << 20
+
+    @Option(help: "The most output kept per recorded call, in bytes.")
+    var maxLogBytes = 1 << 20
+
+    @Option(help: "Seconds calls in flight get to finish after SIGTERM or SIGINT.")
+    var shutdownGracePeriod = 30
+
+    @Flag(help: "Serve requests without a key. Only on a loopback address; for development on one machine.")
+    var allowKeylessLoopback = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel = "info"
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            return handler
+        }
+        let logger = Logger(label: "isolated.serve")
+        var configuration = EngineConfiguration(home: home)
+        if let machineTypes {
+            configuration.machineTypes = try MachineTypeCatalog(contentsOf: machineTypes)
+        }
+        let store = try await Store(
+            path: "\(configuration.home)/isolated.sqlite",
+            configuration: StoreConfiguration(maxLogBytes: maxLogBytes),
+            logger: logger
+        )
+        let engine = Engine(configuration: configuration, logger: logger)
+        let server = try Server(
+            engine: engine,
+            store: store,
+            configuration: ServerConfiguration(
+                host: host,
+                port: port,
+                maxRequestBytes: maxRequestBytes,
+                allowKeylessLoopback: allowKeylessLoopback
+            ),
+            logger: logger
+        )
+        if allowKeylessLoopback {
+            logger.warning("KEYLESS ACCESS IS ON: anyone on this machine can run code through this server without a key (--allow-keyless-loopback)")
+        }
+        let host = self.host
+        let home = configuration.home
+        let application = server.application { port in
+            // Printed for people and for scripts waiting for the server to listen.
+            FileHandle.standardOutput.write(Data("isolated: serving on http://\(host):\(port) (home \(home))\n".utf8))
+        }
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: application)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(shutdownGracePeriod)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        try await group.run()
+        try await store.close()
+    }
+}
