@@ -1,6 +1,6 @@
 import Foundation
-public import IsolatedCore
 import IsolatedClient
+public import IsolatedCore
 import IsolatedEngine
 
 /// An isolated function as the `@Isolated` macro describes it; its ``call(_:returning:)``

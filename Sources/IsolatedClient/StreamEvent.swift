@@ -20,6 +20,7 @@ public enum StreamEvent: Sendable, Codable {
         case type, id, phase, detail, seconds, outcome, text, callID, function, stream, payload, report, error
     }
 
+    /// Decodes one line of the stream.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let type = try container.decode(String.self, forKey: .type)
@@ -57,6 +58,7 @@ public enum StreamEvent: Sendable, Codable {
         }
     }
 
+    /// Encodes the event as one line of the stream.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         switch self {

@@ -1,0 +1,162 @@
+import Foundation
+import Hummingbird
+import Isolated
+import IsolatedClient
+import IsolatedEngine
+import IsolatedServer
+import IsolatedStore
+import Logging
+import Synchronization
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The server in-process on a loopback port, through its HTTP API and the client the SDK uses.
+@Suite("isolated serve: the HTTP API, keys, history and metrics", .serialized)
+struct ServerTests {
+    static func request(_ function: IsolatedFunction, _ arguments: [[UInt8]]) -> InvocationRequest {
+        InvocationRequest(
+            function: function.source,
+            requirements: function.requirements,
+            machineType: function.machineType,
+            keepAlive: function.keepAlive,
+            arguments: arguments
+        )
+    }
+
+    static func greet(_ client: ServerClient, _ name: String, logs: Lines = Lines()) async throws -> (String, CallReport) {
+        let request = Self.request(_isolatedShipped(greeting: ()), [try PayloadCoding.encode(name)])
+        let (_, payload, report) = try await client.invoke(request) { event in
+            if case .log(let line) = event { logs.append(line.text) }
+        }
+        return (try PayloadCoding.decode(String.self, from: payload), report)
+    }
+
+    @Test("a call streams its log lines and result; a second client reuses the warm runner")
+    func callsShareWarmRunners() async throws {
+        try await TestServer.with { server in
+            let logs = Lines()
+            let (first, firstReport) = try await Self.greet(try await server.client(), "ada", logs: logs)
+            let (second, secondReport) = try await Self.greet(try await server.client(), "grace")
+            #expect(first.hasPrefix("hello, ada, from r"))
+            #expect(logs.all == ["greeting ada"])
+            #expect(!firstReport.warm && secondReport.warm)
+            #expect(firstReport.runnerID == secondReport.runnerID)
+        }
+    }
+
+    @Test("a request without a key, or with a wrong or revoked one, gets 401 and a message that never repeats the key")
+    func keysAreRequired() async throws {
+        try await TestServer.with { server in
+            let anonymous = ServerClient(baseURL: server.url, key: nil)
+            let missing = try await #require(throws: IsolatedError.self) { try await anonymous.get("v1/runners", as: [RunnerSnapshot].self) }
+            #expect(missing.code == .unauthorized)
+            let wrong = ServerClient(baseURL: server.url, key: "isk_000000000000_not-a-real-secret")
+            let refused = try await #require(throws: IsolatedError.self) { try await wrong.get("v1/runners", as: [RunnerSnapshot].self) }
+            #expect(refused.code == .unauthorized && !refused.message.contains("not-a-real-secret"))
+            let (record, secret) = try await server.store.createKey(name: "soon revoked")
+            let client = ServerClient(baseURL: server.url, key: secret)
+            _ = try await client.get("v1/runners", as: [RunnerSnapshot].self)
+            try await server.store.revokeKey(id: record.id)
+            let revoked = try await #require(throws: IsolatedError.self) { try await client.get("v1/runners", as: [RunnerSnapshot].self) }
+            #expect(revoked.code == .unauthorized)
+            #expect(try await anonymous.text("healthz").contains("ok"))
+        }
+    }
+
+    @Test("calls are recorded with phases, outcome and logs, and the records survive a restart")
+    func historySurvivesRestart() async throws {
+        let database = TestServer.databasePath()
+        let id = try await TestServer.with(database: database) { server in
+            let client = try await server.client()
+            _ = try await Self.greet(client, "linus")
+            let failure = try await #require(throws: IsolatedError.self) {
+                _ = try await client.invoke(Self.request(_isolatedShipped(failsOnPurpose: ()), [])) { _ in }
+            }
+            #expect(failure.code == .functionThrew)
+            let invocations: [InvocationInfo] = try await client.get("v1/invocations")
+            return try #require(invocations.first { $0.function == "greeting" }).id
+        }
+        try await TestServer.with(database: database) { server in
+            let client = try await server.client()
+            let invocations: [InvocationInfo] = try await client.get("v1/invocations")
+            #expect(invocations.map(\.function) == ["failsOnPurpose", "greeting"])
+            #expect(invocations.first?.outcome == "failed" && invocations.first?.error?.code == .functionThrew)
+            let greeting = try #require(invocations.first { $0.id == id })
+            #expect(greeting.outcome == "succeeded")
+            #expect(greeting.phases.map(\.phase).contains("run"))
+            #expect(try await client.text("v1/invocations/\(id)/logs") == "greeting linus\n")
+        }
+    }
+
+    @Test("metrics count calls by outcome and cold and warm starts")
+    func metrics() async throws {
+        try await TestServer.with { server in
+            let client = try await server.client()
+            _ = try await Self.greet(client, "a")
+            _ = try await Self.greet(client, "b")
+            let text = try await client.text("metrics")
+            #expect(text.contains("isolated_calls_total{outcome=\"succeeded\"} 2"))
+            #expect(text.contains("isolated_runner_starts_total{kind=\"cold\"} 1"))
+            #expect(text.contains("isolated_runner_starts_total{kind=\"warm\"} 1"))
+            #expect(text.contains("isolated_phase_duration_seconds_count{phase=\"run\"} 2"))
+            #expect(text.contains("isolated_runners{state=\"idle\"} 1"))
+        }
+    }
+
+    @Test("malformed bodies get 400 naming the field, large ones 413, unknown routes 404 and wrong methods 405")
+    func badRequests() async throws {
+        try await TestServer.with(configuration: ServerConfiguration(port: 0, maxRequestBytes: 1 << 20)) { server in
+            let (_, secret) = try await server.store.createKey(name: "raw")
+            func send(_ method: String, _ path: String, _ body: Data? = nil) async throws -> (Int, ErrorResponse?) {
+                var request = URLRequest(url: server.url.appendingPathComponent(path))
+                request.httpMethod = method
+                request.httpBody = body
+                request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
+                let (data, response) = try await URLSession.shared.data(for: request)
+                return ((response as? HTTPURLResponse)?.statusCode ?? 0, try? JSONDecoder().decode(ErrorResponse.self, from: data))
+            }
+            let (malformed, malformedError) = try await send("POST", "v1/invocations", Data(#"{"function": {"name": "f"}}"#.utf8))
+            #expect(malformed == 400)
+            #expect(malformedError?.error.message.contains("'source' is missing in function") == true, "\(String(describing: malformedError))")
+            let (large, largeError) = try await send("POST", "v1/invocations", Data(repeating: UInt8(ascii: " "), count: 2 << 20))
+            #expect(large == 413 && largeError?.error.code == .requestTooLarge)
+            let (unknown, unknownError) = try await send("GET", "v1/nothing-here")
+            #expect(unknown == 404 && unknownError?.error.message.contains("/openapi.json") == true)
+            let (wrongMethod, wrongMethodError) = try await send("PUT", "v1/runners")
+            #expect(wrongMethod == 405 && wrongMethodError?.error.message.contains("GET") == true)
+        }
+    }
+
+    @Test("the committed OpenAPI document describes exactly the routes the server serves")
+    func openAPIMatchesRoutes() async throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/IsolatedServer/openapi.json")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: path)) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0.uppercased()) \(path)" } })
+        try await TestServer.with { server in
+            let routes = try Server(engine: server.engine, store: server.store, configuration: ServerConfiguration(), logger: .init(label: "t"))
+                .router().routes
+            let served = Set(
+                routes.map { route in
+                    // "GET /v1/runners/:id"
+                    let parts = route.description.split(separator: " ", maxSplits: 1)
+                    let path = parts[1].split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
+                    return "\(parts[0]) /\(path.joined(separator: "/"))"
+                }
+            )
+            #expect(served == documented, "served but not documented: \(served.subtracting(documented)); documented but not served: \(documented.subtracting(served))")
+        }
+    }
+}
+
+/// Lines a call printed, collected from its event handler.
+final class Lines: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
+}
