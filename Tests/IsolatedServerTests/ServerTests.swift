@@ -148,7 +148,9 @@ struct ServerTests {
                     return "\(parts[0]) /\(path.joined(separator: "/"))"
                 }
             )
-            #expect(served == documented, "served but not documented: \(served.subtracting(documented)); documented but not served: \(documented.subtracting(served))")
+            #expect(
+                served == documented,
+                "served but not documented: \(served.subtracting(documented)); documented but not served: \(documented.subtracting(served))")
         }
     }
 }
