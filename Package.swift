@@ -133,9 +133,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Helpers the end-to-end test targets share.
+        .target(name: "TestSupport", dependencies: ["IsolatedEngine"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "IsolatedServerTests",
             dependencies: [
+                "TestSupport",
                 "Isolated",
                 "IsolatedClient",
                 "IsolatedEngine",
@@ -148,7 +151,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IsolatedTests",
-            dependencies: ["Isolated", "IsolatedEngine"],
+            dependencies: ["Isolated", "IsolatedEngine", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -16,6 +16,7 @@ struct Doctor: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try options.requireLocal("doctor")
         let configuration = EngineConfiguration(home: options.home)
         var checks: [Check] = []
         let store = EnvironmentStore(configuration: configuration, logger: Logger(label: "isolated.doctor"))
@@ -44,8 +45,9 @@ struct Doctor: AsyncParsableCommand {
             Check(
                 name: "environment",
                 status: "scrubbed",
-                detail: "functions see only PATH, HOME, TMPDIR, LANG, LC_ALL, TZ, SWIFT_BACKTRACE and ISOLATED_RUNNER_ID, "
-                    + "ISOLATED_FUNCTION, ISOLATED_MACHINE_TYPE, ISOLATED_RUNNER_FD"
+                detail: "functions see only "
+                    + LocalLauncher.environment(runnerID: "", function: "", machineType: "", home: "", temporary: "").keys.sorted()
+                    .joined(separator: ", ") + ", and LANG, LC_ALL and TZ when the engine has them"
             )
         )
         if options.json {

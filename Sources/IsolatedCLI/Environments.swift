@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import IsolatedClient
 import IsolatedEngine
+import IsolatedServer
 import Logging
 
 /// `isolated envs`: the built environments in the cache.
@@ -22,7 +24,12 @@ struct Environments: AsyncParsableCommand {
         @OptionGroup var options: HomeOptions
 
         func run() async throws {
-            let summaries = await Environments.store(options).summaries()
+            let summaries: [EnvironmentInfo]
+            if let client = try options.client() {
+                summaries = try await client.get("v1/environments")
+            } else {
+                summaries = await Environments.store(options).summaries().map(EnvironmentInfo.init)
+            }
             if options.json {
                 try printJSON(summaries)
                 return
@@ -56,6 +63,13 @@ struct Environments: AsyncParsableCommand {
         }
 
         func run() async throws {
+            if let client = try options.client() {
+                let prefixes = all ? try await client.get("v1/environments", as: [EnvironmentInfo].self).map(\.key) : keys
+                for prefix in prefixes {
+                    for key in try await client.send("DELETE", "v1/environments/\(prefix)", as: Removed.self).removed { print("removed \(key)") }
+                }
+                return
+            }
             let store = Environments.store(options)
             let prefixes = all ? await store.summaries().map(\.key) : keys
             do {
@@ -78,6 +92,7 @@ struct Environments: AsyncParsableCommand {
         var unusedForDays: Double = 7
 
         func run() async throws {
+            try options.requireLocal("envs gc")
             let removed = try await Environments.store(options).collectGarbage(unusedFor: unusedForDays * 86_400)
             print(removed.isEmpty ? "nothing to remove" : removed.map { "removed \($0)" }.joined(separator: "\n"))
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IsolatedClient
 import IsolatedCore
+import IsolatedServer
 import IsolatedStore
 
 /// `isolated invocations`: recorded calls.
@@ -68,17 +69,6 @@ struct Logs: AsyncParsableCommand {
                     ? "no recorded call has the id \(id); see `isolated invocations`" : "\(id) matches \(matches.count) calls; give more of the id")
         }
         print(logs, terminator: "")
-    }
-}
-
-extension InvocationInfo {
-    init(_ record: InvocationRecord) {
-        self.init(
-            id: record.id, function: record.function.name, file: record.function.file, line: record.function.line,
-            machineType: record.machineType, environmentKey: record.environmentKey, runnerID: record.runnerID, keyID: record.keyID,
-            startedAt: record.startedAt, endedAt: record.endedAt, outcome: record.outcome.rawValue, warm: record.warm,
-            phases: record.phases.map(PhaseTiming.init), error: record.error, logBytes: record.logBytes, logsTruncated: record.logsTruncated
-        )
     }
 }
 

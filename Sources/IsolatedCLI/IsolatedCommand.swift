@@ -35,6 +35,13 @@ struct HomeOptions: ParsableArguments {
         return try ServerClient.fromEnvironment(environment)
     }
 
+    /// Fails when `--server` was given to a command that only inspects this machine.
+    func requireLocal(_ command: String) throws {
+        if server != nil {
+            throw ValidationError("`isolated \(command)` inspects this machine only; run it on the server's machine, without --server")
+        }
+    }
+
     /// The engine configuration for this machine's files.
     var engineConfiguration: EngineConfiguration { EngineConfiguration(home: home) }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IsolatedClient
+import IsolatedServer
 import IsolatedStore
 
 /// `isolated keys`: the server's API keys.
@@ -82,11 +83,5 @@ struct Keys: AsyncParsableCommand {
             }
             print("revoked \(id)")
         }
-    }
-}
-
-extension KeyInfo {
-    init(_ record: KeyRecord) {
-        self.init(id: record.id, name: record.name, createdAt: record.createdAt, lastUsedAt: record.lastUsedAt, revokedAt: record.revokedAt)
     }
 }

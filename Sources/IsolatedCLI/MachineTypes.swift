@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IsolatedClient
 import IsolatedCore
 import IsolatedEngine
 
@@ -13,7 +14,11 @@ struct MachineTypes: AsyncParsableCommand {
     var file: String?
 
     func run() async throws {
+        let client = try options.client()
         var catalog = EngineConfiguration(home: options.home).machineTypes
+        if let client, file == nil {
+            catalog = try await client.get("v1/machine-types")
+        }
         if let file {
             do {
                 catalog = try MachineTypeCatalog(contentsOf: file)
@@ -32,6 +37,10 @@ struct MachineTypes: AsyncParsableCommand {
             ]
         }
         printTable(["NAME", "CPUS", "MEMORY", "PROCESSES", "GPUS"], rows)
+        guard client == nil else {
+            print("\nLimits: `isolated doctor` on the server's machine says what it enforces")
+            return
+        }
         let resources = ResourceControl.detect(engineID: "isolated-doctor-\(ProcessInfo.processInfo.processIdentifier)")
         resources.removeEngineGroups()
         print("\nLimits: \(resources.summary)")

@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
-import IsolatedClient
+package import IsolatedClient
 import IsolatedCore
 import IsolatedEngine
-import IsolatedStore
+package import IsolatedStore
 import Logging
 import NIOCore
 import Synchronization
@@ -208,7 +208,8 @@ private final class LogBuffer: Sendable {
 }
 
 extension InvocationInfo {
-    init(_ record: InvocationRecord) {
+    /// The API form of a recorded call.
+    package init(_ record: InvocationRecord) {
         self.init(
             id: record.id,
             function: record.function.name,

@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
-import IsolatedClient
+package import IsolatedClient
 import IsolatedCore
-import IsolatedEngine
-import IsolatedStore
+package import IsolatedEngine
+package import IsolatedStore
 import Logging
 
 extension Server {
@@ -11,16 +11,7 @@ extension Server {
         group.get("v1/machine-types") { _, _ in engine.configuration.machineTypes }
 
         group.get("v1/environments") { _, _ -> [EnvironmentInfo] in
-            await engine.environments.summaries().map {
-                EnvironmentInfo(
-                    key: $0.key,
-                    requirements: $0.requirements,
-                    bytes: $0.bytes,
-                    builtAt: $0.builtAt,
-                    lastUsed: $0.lastUsed,
-                    functions: $0.functions
-                )
-            }
+            await engine.environments.summaries().map(EnvironmentInfo.init)
         }
         group.delete("v1/environments/:key") { _, context -> Removed in
             let key = try context.parameters.require("key")
@@ -59,8 +50,23 @@ extension Server {
     }
 }
 
+extension EnvironmentInfo {
+    /// The API form of a built environment.
+    package init(_ summary: EnvironmentSummary) {
+        self.init(
+            key: summary.key,
+            requirements: summary.requirements,
+            bytes: summary.bytes,
+            builtAt: summary.builtAt,
+            lastUsed: summary.lastUsed,
+            functions: summary.functions
+        )
+    }
+}
+
 extension KeyInfo {
-    init(_ record: KeyRecord) {
+    /// The API form of a key.
+    package init(_ record: KeyRecord) {
         self.init(id: record.id, name: record.name, createdAt: record.createdAt, lastUsedAt: record.lastUsedAt, revokedAt: record.revokedAt)
     }
 }

@@ -7,6 +7,7 @@ import IsolatedServer
 import IsolatedStore
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -63,6 +64,29 @@ struct ServerTests {
             let revoked = try await #require(throws: IsolatedError.self) { try await client.get("v1/runners", as: [RunnerSnapshot].self) }
             #expect(revoked.code == .unauthorized)
             #expect(try await anonymous.text("healthz").contains("ok"))
+        }
+    }
+
+    @Test("runners can be listed and stopped, and keys created and revoked, through the API")
+    func managementRoutes() async throws {
+        try await TestServer.with { server in
+            let client = try await server.client()
+            let (_, report) = try await Self.greet(client, "ken")
+            let runnerID = try #require(report.runnerID)
+            #expect(try await client.get("v1/runners", as: [RunnerSnapshot].self).map(\.id) == [runnerID])
+            #expect(try await client.send("DELETE", "v1/runners/\(runnerID)", as: Removed.self).removed == [runnerID])
+            #expect(try await server.engine.waitForRunners { $0.isEmpty }.isEmpty)
+            let missing = try await #require(throws: IsolatedError.self) {
+                try await client.send("DELETE", "v1/runners/\(runnerID)", as: Removed.self)
+            }
+            #expect(missing.code == .notFound)
+
+            let created = try await client.send("POST", "v1/keys", body: NewKey(name: "made through the API"), as: CreatedKey.self)
+            let made = ServerClient(baseURL: server.url, key: created.secret)
+            #expect(try await made.get("v1/keys", as: [KeyInfo].self).contains { $0.id == created.key.id && $0.name == "made through the API" })
+            #expect(try await client.send("DELETE", "v1/keys/\(created.key.id)", as: KeyInfo.self).revokedAt != nil)
+            let refused = try await #require(throws: IsolatedError.self) { try await made.get("v1/keys", as: [KeyInfo].self) }
+            #expect(refused.code == .unauthorized)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Isolated
 import IsolatedEngine
+import TestSupport
 import Testing
 
 /// Runs only where cgroups can be written, as on this project's machines; elsewhere limits are

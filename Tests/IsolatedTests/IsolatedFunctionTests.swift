@@ -1,6 +1,7 @@
 import Foundation
 import Isolated
 import IsolatedEngine
+import TestSupport
 import Testing
 
 @Suite("Isolated functions, end to end through @Isolated", .serialized)

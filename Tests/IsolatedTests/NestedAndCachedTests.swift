@@ -2,6 +2,7 @@ import Foundation
 import Isolated
 import IsolatedEngine
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("@Cached, @Shippable and nested isolated calls", .serialized)

@@ -48,22 +48,6 @@ enum TestEngine {
     }
 }
 
-extension Engine {
-    /// Waits, in real time, until `condition` holds for the engine's runners.
-    func waitForRunners(
-        timeout: Duration = .seconds(10),
-        until condition: @Sendable ([RunnerSnapshot]) -> Bool
-    ) async throws -> [RunnerSnapshot] {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            let runners = runnerSnapshots()
-            if condition(runners) { return runners }
-            guard ContinuousClock.now < deadline else { return runners }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-}
-
 /// Whether a process with this id is alive (a zombie waiting to be reaped counts as gone).
 func processExists(_ processID: Int32) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(processID)/stat", encoding: .utf8),
