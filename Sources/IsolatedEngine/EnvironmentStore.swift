@@ -108,17 +108,25 @@ package actor EnvironmentStore {
                 if FileManager.default.isExecutableFile(atPath: "\(directory)/worker") {
                     return WorkerExecutable(path: "\(directory)/worker", libraryDirectories: libraries)
                 }
-                compiled.set()
-                let path = try await FunctionCompiler.compile(
-                    template,
-                    source: source,
-                    environment: environment,
-                    runtime: runtime,
-                    toolchain: toolchain,
-                    configuration: configuration,
-                    in: directory
-                )
-                return WorkerExecutable(path: path, libraryDirectories: libraries)
+                // Another engine on this home may be compiling the same version: writing its source
+                // under that compiler's feet fails the build, so one compiles and the other waits.
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                return try await FileLock.withLock(path: "\(directory)/compile.lock") {
+                    if FileManager.default.isExecutableFile(atPath: "\(directory)/worker") {
+                        return WorkerExecutable(path: "\(directory)/worker", libraryDirectories: libraries)
+                    }
+                    compiled.set()
+                    let path = try await FunctionCompiler.compile(
+                        template,
+                        source: source,
+                        environment: environment,
+                        runtime: runtime,
+                        toolchain: toolchain,
+                        configuration: configuration,
+                        in: directory
+                    )
+                    return WorkerExecutable(path: path, libraryDirectories: libraries)
+                }
             }
         }
         return (worker, compiled.value)

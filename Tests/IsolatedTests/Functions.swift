@@ -74,6 +74,12 @@ func missingPackage() async throws -> Int {
     1
 }
 
+// Its compiled version is deleted before each use, so two engines compile it at once.
+@Isolated
+func compiledByOneEngine() async throws -> String {
+    "compiled once"
+}
+
 @Isolated
 func noResult(_ message: String) async throws {
     print(message)

@@ -145,6 +145,23 @@ struct IsolatedFunctionTests {
         #expect(reports.first?.phases.first { $0.phase == .compile }?.outcome == "cached")
     }
 
+    @Test("two engines on one home compiling the same new version at once both call it, and only one compiles it")
+    func concurrentCompilesShareOneBuild() async throws {
+        let functions = "\(TestEngine.home)/functions"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: functions)) ?? [] {
+            let record = FileManager.default.contents(atPath: "\(functions)/\(name)/function.json") ?? Data()
+            if String(decoding: record, as: UTF8.self).contains("compiledByOneEngine") {
+                try FileManager.default.removeItem(atPath: "\(functions)/\(name)")
+            }
+        }
+        async let first = TestEngine.with { _ in try await Isolation.withCallReports { try await compiledByOneEngine() } }
+        async let second = TestEngine.with { _ in try await Isolation.withCallReports { try await compiledByOneEngine() } }
+        let calls = try await [first, second]
+        #expect(calls.map(\.0) == ["compiled once", "compiled once"])
+        let compiles = calls.compactMap { $0.1.first?.phases.first { $0.phase == .compile }?.outcome }
+        #expect(compiles.sorted() == ["cached", "compiled"])
+    }
+
     @Test("a function without a result can be called")
     func voidFunction() async throws {
         try await TestEngine.with { _ in try await noResult("hello from a void function") }
