@@ -92,8 +92,12 @@ struct Environments: AsyncParsableCommand {
         var unusedForDays: Double = 7
 
         func run() async throws {
-            try options.requireLocal("envs gc")
-            let removed = try await Environments.store(options).collectGarbage(unusedFor: unusedForDays * 86_400)
+            let removed: [String]
+            if let client = try options.client() {
+                removed = try await client.send("POST", "v1/environments/gc?unusedForDays=\(unusedForDays)", as: Removed.self).removed
+            } else {
+                removed = try await Environments.store(options).collectGarbage(unusedFor: unusedForDays * 86_400)
+            }
             print(removed.isEmpty ? "nothing to remove" : removed.map { "removed \($0)" }.joined(separator: "\n"))
         }
     }

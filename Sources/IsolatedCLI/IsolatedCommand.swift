@@ -22,6 +22,9 @@ struct HomeOptions: ParsableArguments {
     @Option(help: "The engine's home directory (default: $ISOLATED_HOME or ~/.cache/isolated).")
     var home: String?
 
+    @Option(help: "The server's database (default: isolated.sqlite in the home).")
+    var database: String?
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -35,20 +38,13 @@ struct HomeOptions: ParsableArguments {
         return try ServerClient.fromEnvironment(environment)
     }
 
-    /// Fails when `--server` was given to a command that only inspects this machine.
-    func requireLocal(_ command: String) throws {
-        if server != nil {
-            throw ValidationError("`isolated \(command)` inspects this machine only; run it on the server's machine, without --server")
-        }
-    }
-
     /// The engine configuration for this machine's files.
     var engineConfiguration: EngineConfiguration { EngineConfiguration(home: home) }
 
     /// The server's database in this machine's home, opened beside a server that may be running.
     func openStore() async throws -> Store {
         try await Store(
-            path: "\(engineConfiguration.home)/isolated.sqlite",
+            path: database ?? "\(engineConfiguration.home)/isolated.sqlite",
             configuration: StoreConfiguration(interruptsRunningInvocations: false),
             logger: Logger(label: "isolated.cli")
         )

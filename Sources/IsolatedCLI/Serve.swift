@@ -17,6 +17,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The engine's home directory (default: $ISOLATED_HOME or ~/.cache/isolated).")
     var home: String?
 
+    @Option(help: "The database of keys and history (default: isolated.sqlite in the home).")
+    var database: String?
+
     @Option(help: "The address to listen on; anything but loopback is reachable from other machines.")
     var host = "127.0.0.1"
 
@@ -53,7 +56,7 @@ struct Serve: AsyncParsableCommand {
             configuration.machineTypes = try MachineTypeCatalog(contentsOf: machineTypes)
         }
         let store = try await Store(
-            path: "\(configuration.home)/isolated.sqlite",
+            path: database ?? "\(configuration.home)/isolated.sqlite",
             configuration: StoreConfiguration(maxLogBytes: maxLogBytes),
             logger: logger
         )

@@ -90,6 +90,9 @@ public final class ServerClient: Sendable {
         } catch {
             throw Self.connectionError(error, server: baseURL, during: "the call to \(request.function.reference)")
         }
+        if Task.isCancelled {
+            throw IsolatedError(code: .cancelled, message: "the call to \(request.function.reference) was cancelled; the server lets it finish")
+        }
         throw IsolatedError(
             code: .engineUnavailable,
             message: "the server at \(baseURL) closed the stream of \(request.function.reference) before its result; "
@@ -146,6 +149,8 @@ public final class ServerClient: Sendable {
     private func stream(_ request: URLRequest) async throws(IsolatedError) -> (status: Int, chunks: AsyncThrowingStream<Data, any Error>) {
         let (chunks, continuation) = AsyncThrowingStream.makeStream(of: Data.self)
         let task = session.dataTask(with: request)
+        // A caller that stops reading (its task was cancelled) closes the connection.
+        continuation.onTermination = { _ in task.cancel() }
         do {
             let status = try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (response: CheckedContinuation<Int, any Error>) in

@@ -11,6 +11,14 @@ package actor SingleFlight<Key: Hashable & Sendable, Value: Sendable> {
 
     package init() {}
 
+    /// Drops the finished values `isStale` picks, so the next call for their keys builds again.
+    package func forget(where isStale: (Value) -> Bool) {
+        entries = entries.filter { _, entry in
+            guard case .done(let value) = entry else { return true }
+            return !isStale(value)
+        }
+    }
+
     /// The value for `key`, computed by `build` unless it is ready or already being computed;
     /// `onWait` runs if this call waits for another's build.
     package func value(

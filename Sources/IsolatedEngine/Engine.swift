@@ -151,8 +151,20 @@ public actor Engine: Service {
     /// them, so later calls build them again. Returns the keys removed.
     package func removeEnvironments(prefixes: [String]) async throws -> [String] {
         let removed = try await store.remove(prefixes: prefixes)
-        versions = versions.filter { !$0.value.libraryDirectories.contains { directory in removed.contains { directory.hasSuffix("/\($0)") } } }
+        forgetRemovedVersions()
         return removed
+    }
+
+    /// Removes environments unused for `age` (see `EnvironmentStore.collectGarbage`) and forgets
+    /// the function versions built in them. Returns the keys removed.
+    package func collectGarbage(unusedFor age: Duration) async throws -> [String] {
+        let removed = try await store.collectGarbage(unusedFor: Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18)
+        forgetRemovedVersions()
+        return removed
+    }
+
+    private func forgetRemovedVersions() {
+        versions = versions.filter { FileManager.default.isExecutableFile(atPath: $0.value.path) }
     }
 
     /// Stops a runner: at once when idle, after its current call when busy. Returns false when

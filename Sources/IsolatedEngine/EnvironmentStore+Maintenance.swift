@@ -1,4 +1,5 @@
 package import Foundation
+import IsolatedCore
 
 /// One environment in the cache, for `isolated envs`.
 package struct EnvironmentSummary: Sendable, Codable {
@@ -51,6 +52,7 @@ extension EnvironmentStore {
             chosen.append(matches[0])
         }
         for key in chosen { try await remove(key: key) }
+        await forgetRemoved()
         return chosen
     }
 
@@ -76,7 +78,14 @@ extension EnvironmentStore {
         for record in functionRecords() where !record.requirements.isEmpty && !live.contains(record.environment) {
             try? FileManager.default.removeItem(atPath: record.directory)
         }
+        await forgetRemoved()
         return removed
+    }
+
+    // What this process remembers having built must not outlive the files.
+    private func forgetRemoved() async {
+        await environments.forget { !FileManager.default.fileExists(atPath: $0.directory) }
+        await workers.forget { !FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 
     private func remove(key: String) async throws {

@@ -14,8 +14,8 @@ package actor EnvironmentStore {
     private let logger: Logger
     private let toolchains = SingleFlight<String, Toolchain>()
     private let runtimes = SingleFlight<String, (key: String, runtime: Runtime)>()
-    private let environments = SingleFlight<String, Environment>()
-    private let workers = SingleFlight<String, WorkerExecutable>()
+    let environments = SingleFlight<String, Environment>()
+    let workers = SingleFlight<String, WorkerExecutable>()
 
     package init(configuration: EngineConfiguration, builder: any EnvironmentBuilder = SwiftPMEnvironmentBuilder(), logger: Logger) {
         self.home = configuration.home

@@ -24,6 +24,18 @@ extension Server {
             return Removed(removed: removed)
         }
 
+        group.post("v1/environments/gc") { request, _ -> Removed in
+            let days = request.uri.queryParameters.get("unusedForDays", as: Double.self) ?? 7
+            guard days >= 0 else {
+                throw IsolatedError(code: .invalidRequest, message: "unusedForDays should be a number of days, 0 or more")
+            }
+            return Removed(removed: try await engine.collectGarbage(unusedFor: .seconds(days * 86_400)))
+        }
+
+        group.get("v1/doctor") { _, _ in
+            await MachineCheck.all(configuration: engine.configuration, store: engine.environments)
+        }
+
         group.get("v1/runners") { _, _ in await engine.runnerSnapshots() }
         group.delete("v1/runners/:id") { _, context -> Removed in
             let id = try context.parameters.require("id")

@@ -6,7 +6,7 @@ import Testing
 
 @Suite("The environment cache", .serialized)
 struct EnvironmentStoreTests {
-    @Test("a .path requirement is shipped into an environment that `envs` lists, removes and collects")
+    @Test("a .path requirement is shipped into an environment that `envs` lists, removes and collects, and a removed one is rebuilt")
     func localPackageEnvironment() async throws {
         // Its own home, so removing environments cannot disturb other tests.
         let home = EngineTests.home + "-maintenance"
@@ -24,25 +24,31 @@ struct EnvironmentStoreTests {
             arguments: [try PayloadCoding.encode("Ada")]
         )
         let engine = Engine(configuration: EngineConfiguration(home: home))
-        let result = try await withThrowingTaskGroup(of: Void.self) { group in
+        try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await engine.run() }
             await engine.untilRunning()
             defer { engine.shutdown() }
-            return try await engine.invoke(request)
+            let result = try await engine.invoke(request)
+            #expect(try PayloadCoding.decode(String.self, from: result.payload) == "Hello, Ada, from a local package")
+
+            let store = engine.environments
+            let summary = try #require(await store.summaries().first { $0.requirements == [#".path("Tests/Fixtures/Greeting")"#] })
+            #expect(summary.functions.contains { $0.hasPrefix("greet (") })
+            #expect(summary.bytes > 0)
+
+            #expect(try await engine.collectGarbage(unusedFor: .seconds(3600)).isEmpty)
+            #expect(await store.summaries().contains { $0.key == summary.key })
+
+            // The engine forgets the version it compiled there, so the next call builds both again
+            // instead of starting a worker whose libraries are gone.
+            #expect(try await engine.removeEnvironments(prefixes: [String(summary.key.prefix(10))]) == [summary.key])
+            #expect(await !store.summaries().contains { $0.key == summary.key })
+            #expect(!FileManager.default.fileExists(atPath: "\(home)/environments/\(summary.key)"))
+            let again = try await engine.invoke(request)
+            #expect(try PayloadCoding.decode(String.self, from: again.payload) == "Hello, Ada, from a local package")
+            #expect(again.report.phases.filter { $0.phase == .environment || $0.phase == .compile }.map(\.outcome) == ["built", "compiled"])
+
+            await #expect(throws: (any Error).self) { try await store.remove(prefixes: ["no-such-key"]) }
         }
-        #expect(try PayloadCoding.decode(String.self, from: result.payload) == "Hello, Ada, from a local package")
-
-        let store = EnvironmentStore(configuration: EngineConfiguration(home: home), logger: Logger(label: "test"))
-        let summary = try #require(await store.summaries().first { $0.requirements == [#".path("Tests/Fixtures/Greeting")"#] })
-        #expect(summary.functions.contains { $0.hasPrefix("greet (") })
-        #expect(summary.bytes > 0)
-
-        #expect(try await store.collectGarbage(unusedFor: 3600).isEmpty)
-        #expect(await store.summaries().contains { $0.key == summary.key })
-
-        #expect(try await store.remove(prefixes: [String(summary.key.prefix(10))]) == [summary.key])
-        #expect(await !store.summaries().contains { $0.key == summary.key })
-        #expect(!FileManager.default.fileExists(atPath: "\(home)/environments/\(summary.key)"))
-        await #expect(throws: (any Error).self) { try await store.remove(prefixes: ["no-such-key"]) }
     }
 }

@@ -1,0 +1,86 @@
+import Foundation
+
+/// One line of `isolated doctor`: what this machine offers runners, and what the engine enforces.
+package struct MachineCheck: Codable, Sendable, Equatable {
+    /// What was checked: "toolchain", "sandbox", ….
+    package var name: String
+    /// "ok", "enforced", "not enforced", "available", "warning", "error", ….
+    package var status: String
+    /// The details a person needs to act on it.
+    package var detail: String
+
+    package init(name: String, status: String, detail: String) {
+        self.name = name
+        self.status = status
+        self.detail = detail
+    }
+
+    /// Every check, run with `store`'s toolchain and the same sandbox probe the engine runs
+    /// before its first runner.
+    package static func all(configuration: EngineConfiguration, store: EnvironmentStore) async -> [MachineCheck] {
+        var checks: [MachineCheck] = []
+        var sandbox = Sandbox(mode: .unavailable("the runner runtime is not built"), home: configuration.home, configuration: configuration.sandbox)
+        do {
+            let toolchain = try await store.toolchain()
+            checks.append(MachineCheck(name: "toolchain", status: "ok", detail: "\(toolchain.version) (\(toolchain.swiftc))"))
+            let started = ContinuousClock.now
+            let (_, runtime) = try await store.runtime()
+            checks.append(
+                MachineCheck(name: "runner runtime", status: "ok", detail: "\(runtime.directory) (ready in \(ContinuousClock.now - started))"))
+            sandbox = await Sandbox.detect(helper: runtime.sandbox, home: configuration.home, configuration: configuration.sandbox)
+        } catch {
+            checks.append(MachineCheck(name: "toolchain", status: "error", detail: "\(error)"))
+        }
+        checks.append(home(configuration.home))
+        let resources = ResourceControl.detect(
+            engineID: "isolated-doctor-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
+        resources.removeEngineGroups()
+        checks.append(
+            MachineCheck(name: "machine-type limits", status: resources.isEnforcing ? "enforced" : "not enforced", detail: resources.summary)
+        )
+        checks.append(namespaces())
+        checks.append(gpus())
+        checks.append(MachineCheck(name: "sandbox", status: sandbox.isActive ? "enforced" : "not enforced", detail: sandbox.summary))
+        checks.append(
+            MachineCheck(
+                name: "environment",
+                status: "scrubbed",
+                detail: "functions see only "
+                    + LocalLauncher.environment(runnerID: "", function: "", machineType: "", home: "", temporary: "").keys.sorted()
+                    .joined(separator: ", ") + ", and LANG, LC_ALL and TZ when the engine has them"
+            )
+        )
+        return checks
+    }
+
+    private static func home(_ home: String) -> MachineCheck {
+        do {
+            try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+            let attributes = try FileManager.default.attributesOfFileSystem(forPath: home)
+            let free = (attributes[.systemFreeSize] as? NSNumber)?.int64Value ?? 0
+            let status = free < 2 << 30 ? "warning" : "ok"
+            let size = ByteCountFormatter.string(fromByteCount: free, countStyle: .file)
+            return MachineCheck(name: "home", status: status, detail: "\(home), \(size) free (an environment takes 50 MB to 1 GB)")
+        } catch {
+            return MachineCheck(name: "home", status: "error", detail: "\(home) is not writable: \(error)")
+        }
+    }
+
+    private static func namespaces() -> MachineCheck {
+        let kinds = ["mnt", "pid", "ipc", "uts", "net", "user"].filter { FileManager.default.fileExists(atPath: "/proc/self/ns/\($0)") }
+        return MachineCheck(
+            name: "namespaces",
+            status: kinds.isEmpty ? "unavailable" : "available",
+            detail: "\(kinds.joined(separator: ", ")) exist in this kernel; the sandbox check says which runners get"
+        )
+    }
+
+    private static func gpus() -> MachineCheck {
+        let devices = ((try? FileManager.default.contentsOfDirectory(atPath: "/dev")) ?? []).filter {
+            $0.hasPrefix("nvidia") && $0.dropFirst(6).allSatisfy(\.isNumber)
+        }
+        return devices.isEmpty
+            ? MachineCheck(name: "GPUs", status: "none", detail: "no /dev/nvidia* devices")
+            : MachineCheck(name: "GPUs", status: "available", detail: devices.sorted().joined(separator: ", "))
+    }
+}
