@@ -15,3 +15,10 @@ func failsOnPurpose() async throws -> Int {
     struct Refusal: Error {}
     throw Refusal()
 }
+
+@Isolated(keepAlive: 60)
+func slowGreeting(_ name: String) async throws -> String {
+    print("started greeting \(name)")
+    try await Task.sleep(for: .seconds(1.5))
+    return "hello, \(name), from \(ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "?")"
+}

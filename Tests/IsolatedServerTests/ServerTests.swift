@@ -154,6 +154,82 @@ struct ServerTests {
         }
     }
 
+    @Test("a client that goes away mid-call: the call finishes and is recorded, and its runner serves the next call warm")
+    func clientDisconnectsMidCall() async throws {
+        try await TestServer.with { server in
+            let client = try await server.client()
+            let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
+            let call = Task {
+                try await client.invoke(Self.request(_isolatedShipped(slowGreeting: ()), [try PayloadCoding.encode("ada")])) { event in
+                    if case .log = event { startedContinuation.yield() }
+                }
+            }
+            var iterator = started.makeAsyncIterator()
+            await iterator.next()
+            call.cancel()
+            let gone = try await #require(throws: IsolatedError.self) { try await call.value }
+            #expect(gone.code == .cancelled)
+
+            var record: InvocationRecord?
+            for _ in 0..<100 {
+                record = try await server.store.invocations(limit: 1, function: "slowGreeting").first
+                if record?.outcome != .running { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(record?.outcome == .succeeded)
+            let id = try #require(record?.id)
+            let logs = try await server.store.logs(id: id)
+            #expect(logs == "started greeting ada\n")
+
+            let request = Self.request(_isolatedShipped(slowGreeting: ()), [try PayloadCoding.encode("grace")])
+            let (_, payload, report) = try await server.client().invoke(request) { _ in }
+            #expect(try PayloadCoding.decode(String.self, from: payload).hasPrefix("hello, grace"))
+            #expect(report.warm && report.runnerID == record?.runnerID)
+        }
+    }
+
+    @Test("32 clients calling at once all get their own results, and the server answers /healthz meanwhile")
+    func manyConcurrentClients() async throws {
+        try await TestServer.with { server in
+            let (_, secret) = try await server.store.createKey(name: "crowd")
+            let results = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for index in 0..<32 {
+                    group.addTask {
+                        let client = ServerClient(baseURL: server.url, key: secret)
+                        return (index, try await Self.greet(client, "caller \(index)").0)
+                    }
+                }
+                group.addTask { (-1, try await ServerClient(baseURL: server.url, key: nil).text("healthz")) }
+                return try await group.reduce(into: [Int: String]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(results[-1]?.contains("ok") == true)
+            for index in 0..<32 {
+                #expect(results[index]?.hasPrefix("hello, caller \(index), from r") == true, "\(String(describing: results[index]))")
+            }
+            let recorded = try await server.store.invocations(limit: 100, function: "greeting")
+            #expect(recorded.count == 32 && recorded.allSatisfy { $0.outcome == .succeeded })
+            // Half-CPU XS runners on this machine's cores: at most two per core.
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            #expect(await server.engine.runnerSnapshots().count <= cores * 2)
+        }
+    }
+
+    @Test("doctor and environment garbage collection work through the API, with a 400 for a bad age")
+    func doctorAndGarbageCollection() async throws {
+        try await TestServer.with { server in
+            let client = try await server.client()
+            let checks: [MachineCheck] = try await client.get("v1/doctor")
+            #expect(checks.map(\.name).starts(with: ["toolchain", "runner runtime", "home"]))
+            #expect(checks.contains { $0.name == "sandbox" })
+            #expect(!checks.contains { $0.status == "error" }, "\(checks)")
+            #expect(try await client.send("POST", "v1/environments/gc?unusedForDays=36500", as: Removed.self).removed == [])
+            let refused = try await #require(throws: IsolatedError.self) {
+                try await client.send("POST", "v1/environments/gc?unusedForDays=-1", as: Removed.self)
+            }
+            #expect(refused.code == .invalidRequest && refused.message.contains("unusedForDays"))
+        }
+    }
+
     @Test("the committed OpenAPI document describes exactly the routes the server serves")
     func openAPIMatchesRoutes() async throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
