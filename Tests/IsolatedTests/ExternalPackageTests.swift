@@ -34,6 +34,11 @@ struct ExternalPackageTests {
         @Isolated(keepAlive: 60)
         func warmUp() async throws {}
 
+        @Isolated(keepAlive: 60)
+        func whichRunner() async throws -> String {
+            ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "?"
+        }
+
         let arguments = CommandLine.arguments
         if arguments.count > 2, arguments[1] == "hold" {
             // Start a warm worker, say where it is, then wait to be killed.
@@ -41,6 +46,8 @@ struct ExternalPackageTests {
             let worker = reports.first?.processID ?? 0
             try "\\(worker)".write(toFile: arguments[2], atomically: true, encoding: .utf8)
             try await Task.sleep(for: .seconds(600))
+        } else if arguments.count > 1, arguments[1] == "runner" {
+            print("runner: \\(try await whichRunner())")
         } else {
             let result = try await chunked([1, 2, 3, 4, 5], size: 2)
             print("result: \\(result)")

@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `isolated serve` as a real process on a loopback port, driven the way a new user would: the
+/// `isolated` CLI for keys, history and runners, and separate client processes (the demo and
+/// an outside package) with `ISOLATED_SERVER` and `ISOLATED_KEY` set.
+@Suite("isolated serve as a real process, with real client processes", .serialized)
+struct ServeProcessTests {
+    /// The executables `swift test` built beside the test bundle.
+    static let binaries: URL = {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: executable).deletingLastPathComponent()
+    }()
+
+    /// A running `isolated serve`, its output in files.
+    struct ServerProcess {
+        let process: Process
+        let url: String
+        let log: String
+
+        static func start(database: String) async throws -> ServerProcess {
+            let log = "\(database).log"
+            FileManager.default.createFile(atPath: log, contents: nil)
+            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            let process = Process()
+            process.executableURL = binaries.appendingPathComponent("isolated")
+            process.arguments = ["serve", "--port", "0", "--home", TestEngine.home, "--database", database, "--shutdown-grace-period", "10"]
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            for _ in 0..<300 {
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("isolated: serving on ") }),
+                    let url = line.split(separator: " ").dropFirst(3).first
+                {
+                    return ServerProcess(process: process, url: String(url), log: log)
+                }
+                guard process.isRunning else { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            process.terminate()
+            throw StartFailure(output: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        }
+
+        /// Every process the server started, its runners' sandboxes and runners among them.
+        var descendants: [Int32] {
+            var found: [Int32] = []
+            var queue = [process.processIdentifier]
+            while let parent = queue.popLast() {
+                let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(parent)/task")) ?? []
+                for task in tasks {
+                    let children = (try? String(contentsOfFile: "/proc/\(parent)/task/\(task)/children", encoding: .utf8)) ?? ""
+                    let ids = children.split(separator: " ").compactMap { Int32($0) }
+                    found += ids
+                    queue += ids
+                }
+            }
+            return found
+        }
+
+        func stop(_ signal: Int32) async throws -> Int32 {
+            kill(process.processIdentifier, signal)
+            for _ in 0..<300 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+            return process.terminationStatus
+        }
+    }
+
+    struct StartFailure: Error, CustomStringConvertible {
+        var output: String
+        var description: String { "isolated serve did not start:\n\(output.suffix(3000))" }
+    }
+
+    static func isolated(_ arguments: [String], key: String? = nil) throws -> (Int32, String) {
+        try ExternalPackageTests.run(
+            binaries.appendingPathComponent("isolated").path, arguments, environment: ["ISOLATED_KEY": key ?? "", "ISOLATED_SERVER": ""])
+    }
+
+    static func client(_ executable: String, _ arguments: [String] = [], server: ServerProcess, key: String) throws -> (Int32, String) {
+        // No ISOLATED_HOME: a client of a server needs no cache of its own.
+        try ExternalPackageTests.run(
+            executable, arguments, environment: ["ISOLATED_SERVER": server.url, "ISOLATED_KEY": key, "ISOLATED_HOME": "/nonexistent"])
+    }
+
+    static func waitUntilGone(_ processes: [Int32]) async throws -> [Int32] {
+        var alive = processes
+        for _ in 0..<100 where !alive.isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
+            alive = alive.filter(processExists)
+        }
+        return alive
+    }
+
+    @Test("from the CLI: a key, the demo and two client processes sharing a warm runner, 401 without a key, metrics, SIGTERM leaving nothing")
+    func serveAsANewUserWould() async throws {
+        let consumer = try ExternalPackageTests.executable.get()
+        let database = "\(TestEngine.home)/servers/\(UUID().uuidString).sqlite"
+        try FileManager.default.createDirectory(atPath: "\(TestEngine.home)/servers", withIntermediateDirectories: true)
+        let server = try await ServerProcess.start(database: database)
+
+        let (created, createdOutput) = try Self.isolated(["keys", "create", "process tests", "--home", TestEngine.home, "--database", database])
+        #expect(created == 0, "\(createdOutput)")
+        let key = try #require(createdOutput.split(separator: "\n").first { $0.hasPrefix("isk_") }.map(String.init))
+
+        let (refused, refusedOutput) = try Self.isolated(["runners", "list", "--server", server.url])
+        #expect(refused != 0 && refusedOutput.contains("this server needs an API key"), "\(refusedOutput)")
+
+        let (demo, demoOutput) = try Self.client(Self.binaries.appendingPathComponent("Demo").path, server: server, key: key)
+        #expect(demo == 0, "\(demoOutput)")
+        for expected in [
+            "joke: ", "the second call reused the warm worker (same runner)", "picking a joke in runner r", "loading the model… (once per worker)",
+            "says: FUNCTIONS!",
+        ] {
+            #expect(demoOutput.contains(expected), "\(demoOutput)")
+        }
+
+        let (first, firstOutput) = try Self.client(consumer, ["runner"], server: server, key: key)
+        let (second, secondOutput) = try Self.client(consumer, ["runner"], server: server, key: key)
+        #expect(first == 0 && second == 0, "\(firstOutput)\n\(secondOutput)")
+        let firstRunner = firstOutput.split(separator: "\n").first { $0.hasPrefix("runner: r") }
+        #expect(
+            firstRunner != nil && firstRunner == secondOutput.split(separator: "\n").first { $0.hasPrefix("runner: r") },
+            "\(firstOutput)\n\(secondOutput)")
+
+        var request = URLRequest(url: URL(string: "\(server.url)/metrics")!)
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        let metrics = String(decoding: try await URLSession.shared.data(for: request).0, as: UTF8.self)
+        #expect(metrics.contains(#"isolated_runner_starts_total{kind="warm"}"#), "\(metrics)")
+        #expect(!metrics.contains(#"isolated_calls_total{outcome="succeeded"} 0"#))
+
+        let started = server.descendants
+        #expect(!started.isEmpty, "the server has no runners after the calls")
+        #expect(try await server.stop(SIGTERM) == 0)
+        #expect(try await Self.waitUntilGone(started).isEmpty, "processes outlived the server's graceful shutdown")
+        let serverLog = (try? String(contentsOfFile: server.log, encoding: .utf8)) ?? ""
+        #expect(!serverLog.contains(key) && !serverLog.contains(String(key.suffix(20))), "the server logged the key")
+
+        // The history is in the database: a restarted server still lists the calls, with phases.
+        let restarted = try await ServerProcess.start(database: database)
+        let (listed, listing) = try Self.isolated(["invocations", "--json", "--server", restarted.url], key: key)
+        #expect(listed == 0, "\(listing)")
+        for function in ["whichRunner", "getTwo", "isolatedJoke", "tellJokes", "predict"] {
+            #expect(listing.contains("\"function\" : \"\(function)\""), "\(listing)")
+        }
+        #expect(listing.contains("\"phase\" : \"run\""))
+        let (logs, logsOutput) = try Self.isolated(["invocations", "--server", restarted.url], key: key)
+        #expect(logs == 0 && logsOutput.contains("succeeded"), "\(logsOutput)")
+        #expect(try await restarted.stop(SIGTERM) == 0)
+    }
+
+    @Test("after SIGKILL of the server, none of its runners survives it")
+    func noRunnerOutlivesAKilledServer() async throws {
+        let consumer = try ExternalPackageTests.executable.get()
+        let database = "\(TestEngine.home)/servers/\(UUID().uuidString).sqlite"
+        try FileManager.default.createDirectory(atPath: "\(TestEngine.home)/servers", withIntermediateDirectories: true)
+        let server = try await ServerProcess.start(database: database)
+        let (_, createdOutput) = try Self.isolated(["keys", "create", "killed", "--home", TestEngine.home, "--database", database])
+        let key = try #require(createdOutput.split(separator: "\n").first { $0.hasPrefix("isk_") }.map(String.init))
+        let (status, output) = try Self.client(consumer, ["runner"], server: server, key: key)
+        #expect(status == 0, "\(output)")
+        let started = server.descendants
+        #expect(!started.isEmpty, "the server has no warm runner after the call")
+        _ = try await server.stop(SIGKILL)
+        #expect(try await Self.waitUntilGone(started).isEmpty, "processes outlived the killed server")
+    }
+}
