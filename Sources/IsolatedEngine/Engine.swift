@@ -147,26 +147,6 @@ public actor Engine: Service {
     /// The engine's environment cache, for listing and removing environments.
     package nonisolated var environments: EnvironmentStore { store }
 
-    /// Removes environments (by unique key prefix) and forgets the function versions built in
-    /// them, so later calls build them again. Returns the keys removed.
-    package func removeEnvironments(prefixes: [String]) async throws -> [String] {
-        let removed = try await store.remove(prefixes: prefixes)
-        forgetRemovedVersions()
-        return removed
-    }
-
-    /// Removes environments unused for `age` (see `EnvironmentStore.collectGarbage`) and forgets
-    /// the function versions built in them. Returns the keys removed.
-    package func collectGarbage(unusedFor age: Duration) async throws -> [String] {
-        let removed = try await store.collectGarbage(unusedFor: Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18)
-        forgetRemovedVersions()
-        return removed
-    }
-
-    private func forgetRemovedVersions() {
-        versions = versions.filter { FileManager.default.isExecutableFile(atPath: $0.value.path) }
-    }
-
     /// Stops a runner: at once when idle, after its current call when busy. Returns false when
     /// there is no such runner.
     package func stopRunner(_ id: String) -> Bool {
@@ -479,9 +459,14 @@ public actor Engine: Service {
     ) async throws(IsolatedError) -> WorkerExecutable {
         let key = request.template
         if let worker = versions[key] {
-            report.phases.append(CallReport.Timing(phase: .environment, duration: .zero, outcome: "cached"))
-            report.phases.append(CallReport.Timing(phase: .compile, duration: .zero, outcome: "cached"))
-            return worker
+            if FileManager.default.isExecutableFile(atPath: worker.path) {
+                report.phases.append(CallReport.Timing(phase: .environment, duration: .zero, outcome: "cached"))
+                report.phases.append(CallReport.Timing(phase: .compile, duration: .zero, outcome: "cached"))
+                return worker
+            }
+            // Removed since (`isolated envs rm` or `gc`, here or from another process): build it again.
+            versions[key] = nil
+            await store.forgetRemoved()
         }
         var started = ContinuousClock.now
         let detail = request.requirements.isEmpty ? "no requirements" : request.requirements.map(\.description).joined(separator: ", ")

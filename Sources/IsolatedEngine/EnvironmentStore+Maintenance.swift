@@ -82,8 +82,8 @@ extension EnvironmentStore {
         return removed
     }
 
-    // What this process remembers having built must not outlive the files.
-    private func forgetRemoved() async {
+    /// Forgets what this process built whose files are gone, so the next call builds it again.
+    package func forgetRemoved() async {
         await environments.forget { !FileManager.default.fileExists(atPath: $0.directory) }
         await workers.forget { !FileManager.default.isExecutableFile(atPath: $0.path) }
     }

@@ -17,7 +17,7 @@ extension Server {
             let key = try context.parameters.require("key")
             let removed: [String]
             do {
-                removed = try await engine.removeEnvironments(prefixes: [key])
+                removed = try await engine.environments.remove(prefixes: [key])
             } catch {
                 throw IsolatedError(code: .notFound, message: error.localizedDescription)
             }
@@ -29,7 +29,7 @@ extension Server {
             guard days >= 0 else {
                 throw IsolatedError(code: .invalidRequest, message: "unusedForDays should be a number of days, 0 or more")
             }
-            return Removed(removed: try await engine.collectGarbage(unusedFor: .seconds(days * 86_400)))
+            return Removed(removed: try await engine.environments.collectGarbage(unusedFor: days * 86_400))
         }
 
         group.get("v1/doctor") { _, _ in

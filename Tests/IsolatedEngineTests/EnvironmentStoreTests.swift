@@ -36,12 +36,13 @@ struct EnvironmentStoreTests {
             #expect(summary.functions.contains { $0.hasPrefix("greet (") })
             #expect(summary.bytes > 0)
 
-            #expect(try await engine.collectGarbage(unusedFor: .seconds(3600)).isEmpty)
+            #expect(try await store.collectGarbage(unusedFor: 3600).isEmpty)
             #expect(await store.summaries().contains { $0.key == summary.key })
 
-            // The engine forgets the version it compiled there, so the next call builds both again
-            // instead of starting a worker whose libraries are gone.
-            #expect(try await engine.removeEnvironments(prefixes: [String(summary.key.prefix(10))]) == [summary.key])
+            // Removed from outside the engine, as a local `isolated envs rm` beside a server does:
+            // the next call builds both again instead of starting a worker whose files are gone.
+            let outside = EnvironmentStore(configuration: EngineConfiguration(home: home), logger: Logger(label: "test"))
+            #expect(try await outside.remove(prefixes: [String(summary.key.prefix(10))]) == [summary.key])
             #expect(await !store.summaries().contains { $0.key == summary.key })
             #expect(!FileManager.default.fileExists(atPath: "\(home)/environments/\(summary.key)"))
             let again = try await engine.invoke(request)
