@@ -25,8 +25,10 @@ package struct MachineCheck: Codable, Sendable, Equatable {
             checks.append(MachineCheck(name: "toolchain", status: "ok", detail: "\(toolchain.version) (\(toolchain.swiftc))"))
             let started = ContinuousClock.now
             let (_, runtime) = try await store.runtime()
+            let elapsed = ContinuousClock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             checks.append(
-                MachineCheck(name: "runner runtime", status: "ok", detail: "\(runtime.directory) (ready in \(ContinuousClock.now - started))"))
+                MachineCheck(name: "runner runtime", status: "ok", detail: "\(runtime.directory) (ready in \(String(format: "%.2f", seconds)) s)"))
             sandbox = await Sandbox.detect(helper: runtime.sandbox, home: configuration.home, configuration: configuration.sandbox)
         } catch {
             checks.append(MachineCheck(name: "toolchain", status: "error", detail: "\(error)"))

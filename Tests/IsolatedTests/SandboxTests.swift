@@ -30,6 +30,21 @@ struct SandboxTests {
         #expect(report.processID != 2)
     }
 
+    @Test("an engine whose home is under /tmp runs sandboxed calls: the runner's private /tmp does not hide the home")
+    func homeUnderTemporaryDirectory() async throws {
+        let home = "/tmp/isolated-test-home-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        // The runtime is content-addressed: a copy of the test home's, when there is one, saves
+        // building it again (a copy taken mid-build has no `ready` mark and is rebuilt).
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        try? FileManager.default.copyItem(atPath: "\(TestEngine.home)/runtime", toPath: "\(home)/runtime")
+        let (view, reports) = try await TestEngine.with(configure: { $0.home = home }) { _ in
+            try await Isolation.withCallReports { try await sandboxView() }
+        }
+        #expect(view["directory"] == "\(home)/runners/\(reports.first?.runnerID ?? "")")
+        #expect(view["temporary"] == "/tmp")
+    }
+
     @Test("a function cannot read the engine's state: its files and other environments' records")
     func engineStateIsHidden() async throws {
         let secret = "\(TestEngine.home)/engine-secret-for-sandbox-test"
