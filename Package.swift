@@ -105,7 +105,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "bench",
-            dependencies: ["Isolated", "IsolatedEngine"],
+            dependencies: ["Isolated", "IsolatedCore", "IsolatedEngine"],
             path: "Benchmarks/bench",
             swiftSettings: swiftSettings
         ),

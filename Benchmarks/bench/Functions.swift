@@ -11,7 +11,8 @@ func freshRunner(_ value: Int) async throws -> Int {
     value + 1
 }
 
-@Isolated(keepAlive: 600)
+// On S (1 GiB): a 256 MiB result and its encoded copy must fit in the machine type's memory.
+@Isolated(machineType: "S", keepAlive: 600)
 func bigResult(bytes: Int) async throws -> String {
     // Built from bytes: String(repeating:count:) appends one character at a time and would
     // dominate the measurement.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import IsolatedClient
 public import IsolatedCore
 public import IsolatedEngine
@@ -11,9 +11,11 @@ import Synchronization
 /// use; its warm runners live as long as the process. With `ISOLATED_SERVER` (a URL) and
 /// `ISOLATED_KEY` set, they go to that `isolated serve` server instead, whose warm runners
 /// every client shares. ``withEngine(_:operation:)`` sends the calls made inside it to another
-/// engine, such as one a test configured, whatever the environment says.
+/// engine, such as one a test configured, and ``withServer(_:key:operation:)`` to a server,
+/// whatever the environment says.
 public enum Isolation {
     @TaskLocal private static var engine: Engine?
+    @TaskLocal private static var remote: ServerClient?
     @TaskLocal private static var collector: ReportCollector?
     @TaskLocal private static var handler: (@Sendable (InvocationEvent) -> Void)?
 
@@ -23,10 +25,11 @@ public enum Isolation {
         return engine
     }()
 
-    /// Where calls made here go: the innermost ``withEngine(_:operation:)``'s engine, the
-    /// `ISOLATED_SERVER` server, or the embedded engine.
+    /// Where calls made here go: ``withEngine(_:operation:)``'s engine, ``withServer(_:key:operation:)``'s
+    /// server, the `ISOLATED_SERVER` server, or the embedded engine.
     static func target() async throws(IsolatedError) -> Target {
         if let engine { return .engine(engine) }
+        if let remote { return .server(remote) }
         if let server = try server.get() { return .server(server) }
         await embedded.untilRunning()
         return .engine(embedded)
@@ -53,6 +56,17 @@ public enum Isolation {
         operation: () async throws -> Value
     ) async rethrows -> Value {
         try await $engine.withValue(engine, operation: operation, isolation: isolation)
+    }
+
+    /// Runs `operation` with every isolated call in it going to the `isolated serve` server at
+    /// `url`, authenticated with `key`, as `ISOLATED_SERVER` and `ISOLATED_KEY` would send them.
+    public static func withServer<Value>(
+        _ url: URL,
+        key: String?,
+        isolation: isolated (any Actor)? = #isolation,
+        operation: () async throws -> Value
+    ) async rethrows -> Value {
+        try await $remote.withValue(ServerClient(baseURL: url, key: key), operation: operation, isolation: isolation)
     }
 
     /// Runs `operation` and returns, with its value, the report of every isolated call it made, in order.

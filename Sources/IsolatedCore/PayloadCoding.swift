@@ -1,10 +1,24 @@
 import Foundation
 
 /// How arguments and results are encoded for the trip between caller and worker: JSON, so any
-/// `Codable` type works and a payload stays readable in logs and records.
+/// `Codable` type works, except that `String`, `Data` and `[UInt8]` travel as their raw bytes
+/// behind one marker byte (which no JSON document starts with): a 10 MiB string is a copy, not
+/// an escape-and-parse.
 public enum PayloadCoding {
+    private static let rawBytes: UInt8 = 0x00
+    private static let rawText: UInt8 = 0x01
+
     /// Encodes a value.
     public static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+        if Value.self == String.self, let text = value as? String {
+            return raw(rawText, count: text.utf8.count) { $0.append(contentsOf: text.utf8) }
+        }
+        if Value.self == Data.self, let data = value as? Data {
+            return raw(rawBytes, count: data.count) { $0.append(contentsOf: data) }
+        }
+        if Value.self == [UInt8].self, let bytes = value as? [UInt8] {
+            return raw(rawBytes, count: bytes.count) { $0.append(contentsOf: bytes) }
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return Array(try encoder.encode(value))
@@ -12,7 +26,26 @@ public enum PayloadCoding {
 
     /// Decodes a value.
     public static func decode<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8]) throws -> Value {
-        try JSONDecoder().decode(type, from: Data(bytes))
+        if let marker = bytes.first, marker == rawBytes || marker == rawText {
+            let body = bytes[1...]
+            if marker == rawText, Value.self == String.self, let text = String(decoding: body, as: UTF8.self) as? Value { return text }
+            if marker == rawBytes, Value.self == Data.self, let data = Data(body) as? Value { return data }
+            if marker == rawBytes, Value.self == [UInt8].self, let array = Array(body) as? Value { return array }
+            throw DecodingError.typeMismatch(
+                Value.self,
+                DecodingError.Context(
+                    codingPath: [], debugDescription: "the payload is raw \(marker == rawText ? "text" : "bytes"), not a \(Value.self)")
+            )
+        }
+        return try JSONDecoder().decode(type, from: Data(bytes))
+    }
+
+    private static func raw(_ marker: UInt8, count: Int, _ append: (inout [UInt8]) -> Void) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count + 1)
+        bytes.append(marker)
+        append(&bytes)
+        return bytes
     }
 
     /// Encodes a call's arguments, one payload each; a failure names the argument and the function.

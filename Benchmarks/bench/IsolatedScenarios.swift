@@ -1,0 +1,227 @@
+import Foundation
+import Isolated
+import IsolatedCore
+import IsolatedEngine
+
+/// Isolated's side of every scenario, on an engine embedded in this process and, for the
+/// server rows, an `isolated serve` process on a loopback port.
+struct IsolatedScenarios {
+    let engine: Engine
+    let home: String
+    let quick: Bool
+
+    /// A small requirement from the mirror, and a second environment that shares it.
+    static let coldRequirements: [Requirement] = ["apple/swift-numerics@1.1.1"]
+    static let sharedRequirements: [Requirement] = ["apple/swift-numerics@1.1.1", "apple/swift-algorithms@1.2.1"]
+
+    func run(progress: (String) -> Void) async -> [String: Measurement] {
+        var results: [String: Measurement] = [:]
+        func measure(_ id: String, how: String, _ body: () async throws -> Measurement) async {
+            progress("isolated: \(id)")
+            do {
+                results[id] = try await body()
+            } catch {
+                results[id] = .failed(error, how: how)
+            }
+        }
+
+        let warmCount = quick ? 200 : 2000
+        let warmHow = "trivial(Int) -> Int on a warm XS runner of the embedded engine, through @Isolated; \(warmCount) calls after 100 to warm up"
+        await measure("warm_embedded", how: warmHow) {
+            for index in 0..<100 { _ = try await trivial(index) }
+            var warm: [Double] = []
+            for index in 0..<warmCount { warm.append(try await timed { _ = try await trivial(index) }) }
+            return .latencies(warm, how: warmHow)
+        }
+
+        let freshCount = quick ? 5 : 30
+        let freshHow = "a keepAlive: 0 function, so every call starts a new sandboxed runner of an already compiled version; \(freshCount) calls"
+        await measure("new_runner", how: freshHow) {
+            _ = try await freshRunner(0)
+            var fresh: [Double] = []
+            for index in 0..<freshCount { fresh.append(try await timed { _ = try await freshRunner(index) }) }
+            return .latencies(fresh, how: freshHow)
+        }
+
+        let versionCount = quick ? 2 : 5
+        let versionHow = "a function whose source is new each time (no requirements): swiftc compile, start, call; \(versionCount) versions"
+        await measure("new_version", how: versionHow) {
+            let stamp = UInt32.random(in: 0...UInt32.max)
+            var versions: [Double] = []
+            for index in 0..<versionCount {
+                let request = Self.request("version", body: "\(stamp) + \(index)", returning: "Int", requirements: [])
+                versions.append(try await timed { _ = try await engine.invoke(request) })
+            }
+            return .latencies(versions, how: versionHow)
+        }
+
+        let coldCount = quick ? 1 : 3
+        let coldHow =
+            "an environment with apple/swift-numerics 1.1.1 removed, then one call that uses it: SwiftPM resolve and build "
+            + "(its repository cache warm), compile, start, call; \(coldCount) times"
+        await measure("cold_environment", how: coldHow) {
+            var cold: [Double] = []
+            for _ in 0..<coldCount {
+                try await removeEnvironment(Self.coldRequirements)
+                cold.append(try await timed { _ = try await engine.invoke(Self.coldRequest) })
+            }
+            return .latencies(cold, how: coldHow)
+        }
+        let sharedHow =
+            "with the numerics environment built, an environment of numerics and swift-algorithms 1.2.1 removed, then "
+            + "one call: environments share no build products, so numerics is compiled again; \(coldCount) times"
+        await measure("shared_environment", how: sharedHow) {
+            _ = try await engine.invoke(Self.coldRequest)
+            var shared: [Double] = []
+            for _ in 0..<coldCount {
+                try await removeEnvironment(Self.sharedRequirements)
+                let request = Self.request(
+                    "shared", body: "[1, 2, 3].chunks(ofCount: 2).count + Int(Double.exp(0))", returning: "Int", requirements: Self.sharedRequirements
+                )
+                shared.append(try await timed { _ = try await engine.invoke(request) })
+            }
+            return .latencies(shared, how: sharedHow)
+        }
+
+        for (id, size, count) in [
+            ("result_10mib", 10 << 20, quick ? 3 : 10), ("result_100mib", 100 << 20, quick ? 1 : 5), ("result_256mib", 256 << 20, 1),
+        ] {
+            let how =
+                "a warm S runner returns a String of \(size >> 20) MiB, decoded by the caller through @Isolated; \(count) calls after one to warm up"
+            await measure(id, how: how) {
+                _ = try await bigResult(bytes: size)
+                var big: [Double] = []
+                for _ in 0..<count { big.append(try await timed { _ = try await bigResult(bytes: size) }) }
+                return .latencies(big, how: how)
+            }
+        }
+
+        let duration: Duration = quick ? .seconds(2) : .seconds(10)
+        let throughputHow =
+            "32 tasks calling trivial(Int) -> Int on the embedded engine for \(duration); it scales out to capacity (XS: half a CPU each)"
+        await measure("throughput_32", how: throughputHow) { try await throughput(duration: duration, how: throughputHow) }
+
+        await measure("idle_runner_rss_mb", how: "VmRSS of the idle warm runner of trivial") {
+            guard let runner = await engine.runnerSnapshots().first(where: { $0.function.name == "trivial" && $0.state == .idle }),
+                let processID = runner.processID, let runnerMemory = residentMegabytes(processID)
+            else { return Measurement(error: "no idle runner of trivial", how: nil) }
+            let helpers = sandboxHelpers(of: processID).compactMap(residentMegabytes).reduce(0, +)
+            return Measurement(
+                value: runnerMemory,
+                how: "VmRSS of the idle warm runner of trivial; its sandbox's two helper processes (isolated-sandbox and the "
+                    + "namespace's init) add \(String(format: "%.1f", helpers)) MB"
+            )
+        }
+
+        await measureServer(into: &results, progress: progress)
+        return results
+    }
+
+    private func measureServer(into results: inout [String: Measurement], progress: (String) -> Void) async {
+        progress("isolated: starting isolated serve")
+        let server: ServerProcess
+        do {
+            server = try await ServerProcess.start(home: home)
+        } catch {
+            for id in ["warm_server", "throughput_32_server", "idle_engine_rss_mb"] { results[id] = .failed(error, how: "isolated serve") }
+            return
+        }
+        defer { server.stop() }
+        let count = quick ? 100 : 1000
+        let how =
+            "trivial(Int) -> Int through @Isolated with the server set (URLSession, NDJSON stream) to isolated serve on loopback; "
+            + "\(count) calls after 50 to warm up"
+        progress("isolated: warm_server")
+        do {
+            results["warm_server"] = try await Isolation.withServer(server.url, key: server.key) {
+                for index in 0..<50 { _ = try await trivial(index) }
+                var warm: [Double] = []
+                for index in 0..<count { warm.append(try await timed { _ = try await trivial(index) }) }
+                return .latencies(warm, how: how)
+            }
+        } catch {
+            results["warm_server"] = .failed(error, how: how)
+        }
+        let duration: Duration = quick ? .seconds(2) : .seconds(10)
+        let throughputHow = "32 tasks calling trivial(Int) -> Int through isolated serve for \(duration)"
+        progress("isolated: throughput_32_server")
+        do {
+            results["throughput_32_server"] = try await Isolation.withServer(server.url, key: server.key) {
+                try await throughput(duration: duration, how: throughputHow)
+            }
+        } catch {
+            results["throughput_32_server"] = .failed(error, how: throughputHow)
+        }
+        try? await Task.sleep(for: .seconds(1))
+        results["idle_engine_rss_mb"] =
+            residentMegabytes(server.process.processIdentifier).map {
+                Measurement(
+                    value: $0, how: "VmRSS of the idle isolated serve process (engine, HTTP server, SQLite) after the calls above, runners excluded")
+            } ?? Measurement(error: "cannot read the server's memory", how: nil)
+    }
+
+    private func throughput(duration: Duration, how: String) async throws -> Measurement {
+        for index in 0..<64 { _ = try await trivial(index) }
+        let deadline = ContinuousClock.now + duration
+        let started = ContinuousClock.now
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for caller in 0..<32 {
+                group.addTask {
+                    var latencies: [Double] = []
+                    var index = caller
+                    while ContinuousClock.now < deadline {
+                        latencies.append(try await timed { _ = try await trivial(index) })
+                        index += 32
+                    }
+                    return latencies
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let elapsed = milliseconds(ContinuousClock.now - started) / 1000
+        var measurement = Measurement.latencies(latencies, how: how)
+        measurement.callsPerSecond = Double(latencies.count) / elapsed
+        return measurement
+    }
+
+    private func removeEnvironment(_ requirements: [Requirement]) async throws {
+        let written = Set(requirements.map(\.description))
+        let keys = await engine.environments.summaries().filter { Set($0.requirements) == written }.map(\.key)
+        if !keys.isEmpty { _ = try await engine.environments.remove(prefixes: keys) }
+    }
+
+    static var coldRequest: InvocationRequest {
+        request("cold", body: "Int(Double.exp(0))", returning: "Int", requirements: coldRequirements)
+    }
+
+    static func request(_ name: String, body: String, returning: String, requirements: [Requirement]) -> InvocationRequest {
+        InvocationRequest(
+            function: FunctionSource(
+                name: name,
+                source: "func \(name)() async throws -> \(returning) {\n    \(body)\n}",
+                entry: "return try await invocation.result(\(name)())",
+                file: #filePath,
+                line: #line
+            ),
+            requirements: requirements,
+            machineType: "XS",
+            keepAlive: 0,
+            arguments: []
+        )
+    }
+
+    /// The runner's sandbox process and the namespace's init: its parent and grandparent.
+    private func sandboxHelpers(of processID: Int32) -> [Int32] {
+        func parent(_ id: Int32) -> Int32? {
+            guard let stat = try? String(contentsOfFile: "/proc/\(id)/stat", encoding: .utf8),
+                let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 2
+            else { return nil }
+            return Int32(fields[2])
+        }
+        func isSandbox(_ id: Int32) -> Bool {
+            ((try? String(contentsOfFile: "/proc/\(id)/comm", encoding: .utf8)) ?? "").hasPrefix("isolated-sandbo")
+        }
+        guard let initProcess = parent(processID), let sandbox = parent(initProcess), isSandbox(initProcess), isSandbox(sandbox) else { return [] }
+        return [initProcess, sandbox]
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// One scenario's figure for one system, in the shape both benchmark runners print as JSON
+/// (`Benchmarks/isolate/bench.py` writes the same fields, in snake case).
+struct Measurement: Codable, Sendable {
+    var medianMs: Double?
+    var p99Ms: Double?
+    var samples: Int?
+    var callsPerSecond: Double?
+    /// A figure that is neither a latency nor a rate: megabytes of resident memory.
+    var value: Double?
+    /// Why the scenario does not apply to this system.
+    var notApplicable: String?
+    /// What went wrong, when the scenario failed.
+    var error: String?
+    /// Exactly what was measured.
+    var how: String?
+
+    static func latencies(_ values: [Double], how: String) -> Measurement {
+        Measurement(medianMs: percentile(values, 0.5), p99Ms: values.count >= 20 ? percentile(values, 0.99) : nil, samples: values.count, how: how)
+    }
+
+    static func failed(_ error: any Error, how: String) -> Measurement {
+        Measurement(error: "\(error)", how: how)
+    }
+}
+
+/// One system's run: what `--json` prints, and what is read back from the isolate runner.
+struct SystemRun: Codable, Sendable {
+    var system: String
+    var version: String?
+    var quick: Bool?
+    var scenarios: [String: Measurement]
+    /// Why the whole system could not be measured.
+    var error: String?
+}
+
+func percentile(_ values: [Double], _ fraction: Double) -> Double {
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * fraction + 0.5))]
+}
+
+func milliseconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+}
+
+func timed(isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Void) async rethrows -> Double {
+    let start = ContinuousClock.now
+    try await body()
+    return milliseconds(ContinuousClock.now - start)
+}
+
+/// Resident memory of a process in megabytes (10^6 bytes), from `/proc`.
+func residentMegabytes(_ processID: Int32) -> Double? {
+    guard let status = try? String(contentsOfFile: "/proc/\(processID)/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+        let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+    else { return nil }
+    return kilobytes * 1024 / 1e6
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// The side-by-side table: one row per scenario, both systems, how many times better Isolated
+/// is, and DESIGN.md's target.
+struct Report {
+    struct Row: Sendable {
+        var id: String
+        var what: String
+        var target: String
+        /// Whether Isolated's figure meets the target; nil when there is none.
+        var meets: (@Sendable (Measurement) -> Bool)?
+        /// Bigger is better (a rate) rather than smaller (a latency or a size).
+        var higherIsBetter = false
+    }
+
+    static let rows: [Row] = [
+        Row(id: "warm_embedded", what: "warm call: embedded engine / isolate's agent", target: "≤ 0.15 ms median") {
+            ($0.medianMs ?? .infinity) <= 0.15
+        },
+        Row(id: "warm_server", what: "warm call through the server", target: "≤ 1 ms median, ≤ 3 ms p99") {
+            ($0.medianMs ?? .infinity) <= 1 && ($0.p99Ms ?? .infinity) <= 3
+        },
+        Row(id: "new_runner", what: "new runner on a built environment, first call", target: "≤ 30 ms") { ($0.medianMs ?? .infinity) <= 30 },
+        Row(id: "cold_environment", what: "cold environment, one small requirement, first call", target: "—"),
+        Row(id: "shared_environment", what: "second environment sharing its dependencies", target: "—"),
+        Row(id: "new_version", what: "new function version: compile + start + call", target: "≤ 1.5 s") { ($0.medianMs ?? .infinity) <= 1500 },
+        Row(id: "result_10mib", what: "10 MiB result, warm", target: "≤ 30 ms") { ($0.medianMs ?? .infinity) <= 30 },
+        Row(id: "result_100mib", what: "100 MiB result, warm", target: "—"),
+        Row(id: "result_256mib", what: "256 MiB result, warm", target: "works") { $0.error == nil && $0.medianMs != nil },
+        Row(id: "throughput_32", what: "throughput, 32 concurrent callers", target: "—", higherIsBetter: true),
+        Row(id: "throughput_32_server", what: "throughput, 32 concurrent callers, through the server", target: "—", higherIsBetter: true),
+        Row(id: "idle_runner_rss_mb", what: "idle warm runner, resident memory", target: "≤ 10 MB") { ($0.value ?? .infinity) <= 10 },
+        Row(id: "idle_engine_rss_mb", what: "idle server (engine), resident memory", target: "—"),
+    ]
+
+    let ours: SystemRun
+    let theirs: SystemRun?
+
+    func table() -> String {
+        var cells: [[String]] = [
+            [
+                "scenario", "Isolated", "isolate \(theirs?.version ?? "")".trimmingCharacters(in: .whitespaces), "Isolated's advantage", "target",
+                "met?",
+            ]
+        ]
+        var notes: [String] = []
+        for row in Self.rows {
+            let mine = ours.scenarios[row.id]
+            let other = theirs?.scenarios[row.id]
+            for (system, measurement) in [("Isolated", mine), ("isolate", other)] {
+                if let error = measurement?.error { notes.append("\(row.id), \(system): \(error)") }
+            }
+            let met = mine.flatMap { measurement in row.meets.map { $0(measurement) ? "yes" : "no" } } ?? ""
+            cells.append([row.what, Self.cell(mine), theirs == nil ? "not run" : Self.cell(other), Self.advantage(mine, other, row), row.target, met])
+        }
+        let widths = cells[0].indices.map { column in cells.map { $0[column].count }.max() ?? 0 }
+        var lines = cells.map { row in
+            "| " + row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: " | ") + " |"
+        }
+        lines.insert("|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|", at: 1)
+        if let error = theirs?.error { notes.append("isolate: \(error)") }
+        if !notes.isEmpty { lines += [""] + notes.map { "- \($0)" } }
+        return lines.joined(separator: "\n")
+    }
+
+    /// "0.185 ms (p99 0.814 ms)", "5210 calls/s", "20.2 MB", "n/a", "failed".
+    static func cell(_ measurement: Measurement?) -> String {
+        guard let measurement else { return "—" }
+        if measurement.error != nil { return "failed (see below)" }
+        if measurement.notApplicable != nil { return "n/a" }
+        if let rate = measurement.callsPerSecond { return String(format: "%.0f calls/s", rate) }
+        if let value = measurement.value { return String(format: "%.1f MB", value) }
+        guard let median = measurement.medianMs else { return "—" }
+        return format(median) + (measurement.p99Ms.map { " (p99 \(format($0)))" } ?? "")
+    }
+
+    static func format(_ milliseconds: Double) -> String {
+        switch milliseconds {
+        case ..<1: String(format: "%.3f ms", milliseconds)
+        case ..<100: String(format: "%.1f ms", milliseconds)
+        case ..<10_000: String(format: "%.0f ms", milliseconds)
+        default: String(format: "%.1f s", milliseconds / 1000)
+        }
+    }
+
+    /// How many times faster, higher or smaller Isolated's figure is.
+    static func advantage(_ ours: Measurement?, _ theirs: Measurement?, _ row: Row) -> String {
+        func figure(_ measurement: Measurement?) -> Double? {
+            guard let measurement, measurement.error == nil else { return nil }
+            return measurement.callsPerSecond ?? measurement.value ?? measurement.medianMs
+        }
+        guard let mine = figure(ours), let other = figure(theirs), mine > 0, other > 0 else { return "" }
+        let ratio = row.higherIsBetter ? mine / other : other / mine
+        return ratio >= 10 ? String(format: "%.0f×", ratio) : String(format: "%.1f×", ratio)
+    }
+}

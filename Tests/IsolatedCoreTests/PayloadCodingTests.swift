@@ -1,0 +1,41 @@
+import Foundation
+import IsolatedCore
+import Testing
+
+@Suite("Payload coding: JSON for any Codable, raw bytes for strings and data")
+struct PayloadCodingTests {
+    struct Point: Codable, Equatable {
+        var x: Int
+        var y: Int
+    }
+
+    @Test("strings, data and byte arrays travel as their bytes behind one marker byte, and round-trip")
+    func bulkTypesAreRaw() throws {
+        let text = "héllo, \"world\"\n"
+        let encodedText = try PayloadCoding.encode(text)
+        #expect(encodedText == [0x01] + Array(text.utf8))
+        #expect(try PayloadCoding.decode(String.self, from: encodedText) == text)
+
+        let data = Data([0, 1, 2, 255])
+        #expect(try PayloadCoding.encode(data) == [0x00, 0, 1, 2, 255])
+        #expect(try PayloadCoding.decode(Data.self, from: PayloadCoding.encode(data)) == data)
+        #expect(try PayloadCoding.decode([UInt8].self, from: PayloadCoding.encode([UInt8](data))) == [0, 1, 2, 255])
+        #expect(try PayloadCoding.decode(String.self, from: PayloadCoding.encode("")) == "")
+    }
+
+    @Test("everything else is JSON, including strings inside other values, and a JSON string still decodes")
+    func otherTypesAreJSON() throws {
+        let point = try PayloadCoding.encode(Point(x: 1, y: 2))
+        #expect(try JSONDecoder().decode(Point.self, from: Data(point)) == Point(x: 1, y: 2))
+        #expect(try PayloadCoding.decode([String].self, from: PayloadCoding.encode(["a", "b"])) == ["a", "b"])
+        #expect(try PayloadCoding.decode(String?.self, from: PayloadCoding.encode(String?.some("x"))) == "x")
+        #expect(try PayloadCoding.decode(String.self, from: Array(#""json""#.utf8)) == "json")
+    }
+
+    @Test("a raw payload read as another type is a type mismatch that names both")
+    func rawPayloadOfTheWrongType() throws {
+        let error = try #require(throws: DecodingError.self) { try PayloadCoding.decode(Int.self, from: PayloadCoding.encode("12")) }
+        guard case .typeMismatch(_, let context) = error else { throw error }
+        #expect(context.debugDescription == "the payload is raw text, not a Int")
+    }
+}
