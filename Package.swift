@@ -145,7 +145,6 @@ let package = Package(
                 "IsolatedServer",
                 "IsolatedStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

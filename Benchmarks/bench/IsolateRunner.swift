@@ -20,15 +20,26 @@ enum IsolateRunner {
         }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
-            return try decoder.decode(SystemRun.self, from: data)
+            return normalized(try JSONDecoder().decode(SystemRun.self, from: data))
         } catch {
             let text = String(decoding: data.prefix(2000), as: UTF8.self)
             return SystemRun(
                 system: "isolate", scenarios: [:],
                 error: "\(script) exited with \(process.terminationStatus) and printed no readable JSON (\(error)): \(text)")
         }
+    }
+
+    /// isolate's `throughput_32` goes through its server; its embedded counterpart, 32 agents
+    /// with one caller each, is a variant. Both become the rows they compare with.
+    private static func normalized(_ run: SystemRun) -> SystemRun {
+        var run = run
+        if let server = run.scenarios["throughput_32"] {
+            run.scenarios["throughput_32_server"] = server
+            var embedded = server.variants?["embedded_agents"] ?? Measurement(error: "no embedded-agents variant")
+            embedded.how = embedded.how ?? "32 caller threads, each with its own embedded gRPC agent (as in warm_embedded), without a server"
+            run.scenarios["throughput_32"] = embedded
+        }
+        return run
     }
 }

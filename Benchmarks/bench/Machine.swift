@@ -2,6 +2,12 @@ import Foundation
 
 /// What the benchmark ran on.
 struct Machine: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case cores
+        case memoryGiB = "memory_gib"
+        case processor, system
+    }
+
     var cores: Int
     var memoryGiB: Int
     var processor: String

@@ -37,13 +37,27 @@ let machine = Machine.current
 if options.contains("--json") {
     struct Output: Encodable {
         var machine: Machine
+        var command: String
         var systems: [SystemRun]
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.keyEncodingStrategy = .convertToSnakeCase
-    print(String(decoding: try encoder.encode(Output(machine: machine, systems: [ours] + (theirs.map { [$0] } ?? []))), as: UTF8.self))
+    print(
+        String(
+            decoding: try encoder.encode(
+                Output(
+                    machine: machine, command: "scripts/bench.sh " + CommandLine.arguments.dropFirst().joined(separator: " "),
+                    systems: [ours] + (theirs.map { [$0] } ?? []))), as: UTF8.self))
 } else {
     print("Isolated vs isolate\(theirs?.version.map { " \($0)" } ?? "") — \(machine.description)\(quick ? " — quick mode" : "")\n")
     print(Report(ours: ours, theirs: theirs).table())
+}
+
+// Quick mode runs in CI so the benchmark cannot rot: a scenario of ours that fails, or an
+// isolate side that produced nothing, fails the run. isolate's own failures (a payload over
+// its limit) are results, shown in the table.
+let failed = ours.scenarios.filter { $0.value.error != nil }.map(\.key).sorted()
+if !failed.isEmpty || theirs?.error != nil {
+    FileHandle.standardError.write(Data("bench: failed: \((failed + (theirs?.error != nil ? ["isolate"] : [])).joined(separator: ", "))\n".utf8))
+    exit(1)
 }
