@@ -1261,6 +1261,13 @@ def inner_main(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    # A parent may hand us its blocked signals (Foundation's Process on Linux spawns with the
+    # calling thread's mask, where Swift's threads block nearly everything). isolate's agents
+    # inherit it too, and then connect only after gRPC's long timeouts; start clean.
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    for number in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
+        if signal.getsignal(number) == signal.SIG_IGN:
+            signal.signal(number, signal.SIG_DFL)
     args = parse_args()
     inner = os.environ.get("ISOLATE_BENCH_INNER")
     if inner:
