@@ -14,8 +14,8 @@ import Synchronization
 /// engine, such as one a test configured, and ``withServer(_:key:operation:)`` to a server,
 /// whatever the environment says.
 public enum Isolation {
-    @TaskLocal private static var engine: Engine?
-    @TaskLocal private static var remote: ServerClient?
+    /// Set by the innermost ``withEngine(_:operation:)`` or ``withServer(_:key:operation:)``.
+    @TaskLocal private static var chosen: Target?
     @TaskLocal private static var collector: ReportCollector?
     @TaskLocal private static var handler: (@Sendable (InvocationEvent) -> Void)?
 
@@ -25,17 +25,16 @@ public enum Isolation {
         return engine
     }()
 
-    /// Where calls made here go: ``withEngine(_:operation:)``'s engine, ``withServer(_:key:operation:)``'s
-    /// server, the `ISOLATED_SERVER` server, or the embedded engine.
+    /// Where calls made here go: the innermost ``withEngine(_:operation:)``'s engine or
+    /// ``withServer(_:key:operation:)``'s server, the `ISOLATED_SERVER` server, or the embedded engine.
     static func target() async throws(IsolatedError) -> Target {
-        if let engine { return .engine(engine) }
-        if let remote { return .server(remote) }
+        if let chosen { return chosen }
         if let server = try server.get() { return .server(server) }
         await embedded.untilRunning()
         return .engine(embedded)
     }
 
-    enum Target {
+    enum Target: Sendable {
         case engine(Engine)
         case server(ServerClient)
     }
@@ -44,7 +43,8 @@ public enum Isolation {
 
     /// The engine calls made here go to: the innermost ``withEngine(_:operation:)``'s, or the embedded one.
     public static func currentEngine() async -> Engine {
-        let engine = engine ?? embedded
+        var engine = embedded
+        if case .engine(let chosen) = chosen { engine = chosen }
         await engine.untilRunning()
         return engine
     }
@@ -55,7 +55,7 @@ public enum Isolation {
         isolation: isolated (any Actor)? = #isolation,
         operation: () async throws -> Value
     ) async rethrows -> Value {
-        try await $engine.withValue(engine, operation: operation, isolation: isolation)
+        try await $chosen.withValue(.engine(engine), operation: operation, isolation: isolation)
     }
 
     /// Runs `operation` with every isolated call in it going to the `isolated serve` server at
@@ -66,7 +66,7 @@ public enum Isolation {
         isolation: isolated (any Actor)? = #isolation,
         operation: () async throws -> Value
     ) async rethrows -> Value {
-        try await $remote.withValue(ServerClient(baseURL: url, key: key), operation: operation, isolation: isolation)
+        try await $chosen.withValue(.server(ServerClient(baseURL: url, key: key)), operation: operation, isolation: isolation)
     }
 
     /// Runs `operation` and returns, with its value, the report of every isolated call it made, in order.

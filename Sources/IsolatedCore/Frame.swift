@@ -79,6 +79,13 @@ public struct FrameParser: Sendable {
             return nil
         }
         let kind = Frame.Kind(rawValue: buffer[start + 4])
+        if start == 0, available == 4 + length, length > 1 << 16 {
+            // A large frame alone in the buffer: hand over the buffer instead of copying it.
+            var payload = buffer
+            buffer = []
+            payload.removeFirst(5)
+            return Frame(kind: kind, payload: payload)
+        }
         let payload = Array(buffer[(start + 5)..<(start + 4 + length)])
         start += 4 + length
         _ = compactIfDrained()

@@ -93,8 +93,20 @@ public enum RunnerMessage: Sendable, Equatable {
         return Frame(kind: kind, payload: writer.bytes)
     }
 
-    /// Decodes a frame, failing on anything the protocol does not define.
-    public init(_ frame: Frame) throws(Malformed) {
+    /// The wire bytes of a `.returned` frame up to its result: a large result is then written
+    /// as it is, after them, instead of being copied into one buffer twice.
+    public static func returnedHeader(id: UInt64, resultCount: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(13)
+        withUnsafeBytes(of: UInt32(1 + 8 + resultCount).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(returnedKind.rawValue)
+        withUnsafeBytes(of: id.littleEndian) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// Decodes a frame, failing on anything the protocol does not define. A result takes over
+    /// the frame's storage rather than copying it.
+    public init(_ frame: consuming Frame) throws(Malformed) {
         var reader = ByteReader(frame.payload)
         do {
             switch frame.kind {
@@ -109,7 +121,10 @@ public enum RunnerMessage: Sendable, Equatable {
                 self = .invoke(id: id, arguments: arguments)
             case Self.returnedKind:
                 let id = try reader.readUInt64()
-                self = .returned(id: id, result: Array(frame.payload.dropFirst(8)))
+                var result = frame.payload
+                frame.payload = []
+                result.removeFirst(8)
+                self = .returned(id: id, result: result)
                 return
             case Self.threwKind:
                 let id = try reader.readUInt64()

@@ -109,8 +109,14 @@ final class RunnerChannel: Sendable {
     }
 
     func send(_ message: RunnerMessage) {
-        let bytes = message.frame.bytes
-        let written = writeLock.withLock { _ in Self.writeAll(descriptor, bytes) }
+        let written: Bool
+        if case .returned(let id, let result) = message {
+            let header = RunnerMessage.returnedHeader(id: id, resultCount: result.count)
+            written = writeLock.withLock { _ in Self.writeAll(descriptor, header) && Self.writeAll(descriptor, result) }
+        } else {
+            let bytes = message.frame.bytes
+            written = writeLock.withLock { _ in Self.writeAll(descriptor, bytes) }
+        }
         // The engine is gone: nothing left to serve.
         if !written { _exit(0) }
     }

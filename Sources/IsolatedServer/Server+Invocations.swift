@@ -57,26 +57,33 @@ extension Server {
         }
         let call = body.request
         let id = UUID().uuidString.lowercased()
-        try await store.recordStarted(
-            InvocationRecord(
-                id: id,
-                function: call.function.reference,
-                machineType: call.machineType.name,
-                keyID: RequestKey.id,
-                startedAt: Date()
-            )
+        let started = InvocationRecord(
+            id: id,
+            function: call.function.reference,
+            machineType: call.machineType.name,
+            keyID: RequestKey.id,
+            startedAt: Date()
         )
         logger.debug("call started", metadata: ["invocation": "\(id)", "function": "\(call.function.reference)"])
         return Response(
             status: .ok,
             headers: [.contentType: "application/x-ndjson"],
             body: ResponseBody { writer in
-                try await self.run(call, id: id, writer: &writer)
+                try await self.run(call, started: started, writer: &writer)
             }
         )
     }
 
-    private func run(_ call: InvocationRequest, id: String, writer: inout any ResponseBodyWriter) async throws {
+    private func run(_ call: InvocationRequest, started: InvocationRecord, writer: inout any ResponseBodyWriter) async throws {
+        let id = started.id
+        // The start is recorded while the call runs, not before it: one write off every call's path.
+        async let recordedStart: Void = {
+            do {
+                try await store.recordStarted(started)
+            } catch {
+                logger.debug("cannot record the start of a call", metadata: ["invocation": "\(id)", "error": "\(error)"])
+            }
+        }()
         let (events, continuation) = AsyncStream.makeStream(of: StreamEvent.self)
         let logs = LogBuffer(limit: store.configuration.maxLogBytes)
         let metrics = self.metrics
@@ -113,6 +120,7 @@ extension Server {
             report = error.report
             final = .error(error)
         }
+        await recordedStart
         await record(id: id, call: call, result: result, report: report, logs: logs.text)
         if connected, await Self.write(final, to: &writer) {
             try? await writer.finish(nil)

@@ -43,6 +43,7 @@ extension Store {
             )
             return try database.decode(rows, doing: "revoke an API key", KeyRecord.init(row:)).first
         }
+        verifiedKeys[id] = nil
         guard let revoked else {
             // Quoted only when it looks like an id: a secret passed by mistake must not end up in the message.
             let named = KeySecret.isID(id) ? "with id \(id)" : "with that id (ids are 12 hex digits)"
@@ -63,8 +64,12 @@ extension Store {
             logger.trace("rejected a malformed API key")
             return nil
         }
+        let now = ContinuousClock.now
+        if let verified = verifiedKeys[presented.id], now - verified.at < configuration.verifiedKeyLifetime {
+            return KeySecret.hashesMatch(presented.hash, verified.hash) ? verified.record : nil
+        }
         let resolution = configuration.lastUsedResolution
-        return try await serially { database throws(IsolatedError) -> KeyRecord? in
+        let found = try await serially { database throws(IsolatedError) -> (record: KeyRecord, hash: String)? in
             let rows = try await database.rows(
                 "SELECT \(Self.keyColumns), secret_hash FROM keys WHERE id = ?",
                 [.text(presented.id)],
@@ -78,7 +83,7 @@ extension Store {
                 return nil
             }
             let now = Date().stored
-            if let lastUsedAt = record.lastUsedAt, Duration.seconds(now.timeIntervalSince(lastUsedAt)) < resolution { return record }
+            if let lastUsedAt = record.lastUsedAt, Duration.seconds(now.timeIntervalSince(lastUsedAt)) < resolution { return (record, hash) }
             try await database.rows(
                 "UPDATE keys SET last_used_at = ? WHERE id = ?",
                 [SQLiteData(now), .text(record.id)],
@@ -86,8 +91,14 @@ extension Store {
             )
             var used = record
             used.lastUsedAt = now
-            return used
+            return (used, hash)
         }
+        guard let found else {
+            verifiedKeys[presented.id] = nil
+            return nil
+        }
+        verifiedKeys[presented.id] = (found.record, found.hash, now)
+        return found.record
     }
 }
 

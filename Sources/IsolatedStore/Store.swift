@@ -19,6 +19,8 @@ package actor Store {
     private var database: Database?
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
+    /// Keys recently verified against the database, by id: most requests then need no query.
+    var verifiedKeys: [String: (record: KeyRecord, hash: String, at: ContinuousClock.Instant)] = [:]
 
     /// Opens the store at `path`, creating the file and its directory if needed, and brings
     /// its schema up to date. Unless the configuration says otherwise, invocations a previous

@@ -9,6 +9,10 @@ package struct StoreConfiguration: Sendable {
     /// How stale ``KeyRecord/lastUsedAt`` may get; authenticating writes it at most this often,
     /// so a busy key does not turn every request into a write.
     package var lastUsedResolution: Duration
+    /// How long a key verified against the database is trusted without asking it again. A key
+    /// revoked through this store stops working at once; one revoked by another process (a
+    /// local `isolated keys revoke` beside the server) within this long.
+    package var verifiedKeyLifetime: Duration
     /// Whether opening marks invocations left `running` as `interrupted`. Only the server that
     /// records invocations should: a tool opening the file beside a running server must pass
     /// `false`, or it would mark that server's live calls as interrupted.
@@ -19,8 +23,10 @@ package struct StoreConfiguration: Sendable {
         maxLogBytes: Int = 1 << 20,
         busyTimeout: Duration = .seconds(5),
         lastUsedResolution: Duration = .seconds(60),
+        verifiedKeyLifetime: Duration = .seconds(2),
         interruptsRunningInvocations: Bool = true
     ) {
+        self.verifiedKeyLifetime = verifiedKeyLifetime
         self.maxLogBytes = maxLogBytes
         self.busyTimeout = busyTimeout
         self.lastUsedResolution = lastUsedResolution

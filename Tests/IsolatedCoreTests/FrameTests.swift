@@ -30,6 +30,21 @@ struct FrameTests {
         }
     }
 
+    @Test("a large result written as header then body parses whole, alone in the buffer or followed by another frame")
+    func largeResultHandOver() throws {
+        let result = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0) }
+        let wire = RunnerMessage.returnedHeader(id: 9, resultCount: result.count) + result
+        #expect(wire == RunnerMessage.returned(id: 9, result: result).frame.bytes)
+        for tail in [[], RunnerMessage.pong(4).frame.bytes] {
+            var parser = FrameParser()
+            parser.append(wire[...])
+            parser.append(tail[...])
+            #expect(try RunnerMessage(#require(try parser.next())) == .returned(id: 9, result: result))
+            #expect(try parser.next().map { try RunnerMessage($0) } == (tail.isEmpty ? nil : .pong(4)))
+            #expect(!parser.hasPartialFrame)
+        }
+    }
+
     @Test("a corrupt length or an unknown kind is rejected, not trusted")
     func corruptInput() {
         var parser = FrameParser()

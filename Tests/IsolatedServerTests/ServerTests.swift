@@ -48,6 +48,28 @@ struct ServerTests {
         }
     }
 
+    @Test("@Isolated calls inside Isolation.withServer go to that server, even inside withEngine, and stream their output")
+    func sdkCallsGoToTheServer() async throws {
+        try await TestServer.with { server in
+            let (_, secret) = try await server.store.createKey(name: "sdk")
+            let lines = Lines()
+            let other = Engine(configuration: EngineConfiguration(home: TestServer.home))
+            let (answer, reports) = try await Isolation.withEngine(other) {
+                try await Isolation.withServer(server.url, key: secret) {
+                    try await Isolation.withEventHandler({ event in
+                        if case .log(let line) = event { lines.append(line.text) }
+                    }) {
+                        try await Isolation.withCallReports { () async throws -> String in try await greeting("sdk") }
+                    }
+                }
+            }
+            #expect(answer.hasPrefix("hello, sdk, from r"))
+            #expect(lines.all == ["greeting sdk"])
+            let recorded = try await server.store.invocations(limit: 10, function: "greeting")
+            #expect(recorded.map(\.runnerID) == [reports.first?.runnerID])
+        }
+    }
+
     @Test("a request without a key, or with a wrong or revoked one, gets 401 and a message that never repeats the key")
     func keysAreRequired() async throws {
         try await TestServer.with { server in
