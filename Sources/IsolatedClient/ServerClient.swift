@@ -55,9 +55,6 @@ public final class ServerClient: Sendable {
         urlRequest.httpBody = body
         urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
         urlRequest.setValue("application/x-ndjson", forHTTPHeaderField: "Accept")
-        // libcurl, under URLSession on Linux, otherwise sends a body over 1 KiB only after a
-        // `100 Continue`: one more round trip per call.
-        urlRequest.setValue("", forHTTPHeaderField: "Expect")
 
         let (status, chunks) = try await stream(urlRequest)
         guard status == 200 else {
