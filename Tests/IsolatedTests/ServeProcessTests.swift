@@ -85,6 +85,19 @@ struct ServeProcessTests {
             executable, arguments, environment: ["ISOLATED_SERVER": server.url, "ISOLATED_KEY": key, "ISOLATED_HOME": "/nonexistent"])
     }
 
+    /// A fresh database path beside the test home's cache.
+    static func newDatabase() throws -> String {
+        try FileManager.default.createDirectory(atPath: "\(TestEngine.home)/servers", withIntermediateDirectories: true)
+        return "\(TestEngine.home)/servers/\(UUID().uuidString).sqlite"
+    }
+
+    /// `isolated keys create NAME`, as a user runs it; returns the secret it prints.
+    static func createKey(_ name: String, database: String) throws -> String {
+        let (status, output) = try isolated(["keys", "create", name, "--home", TestEngine.home, "--database", database])
+        #expect(status == 0, "\(output)")
+        return try #require(output.split(separator: "\n").first { $0.hasPrefix("isk_") }.map(String.init))
+    }
+
     static func waitUntilGone(_ processes: [Int32]) async throws -> [Int32] {
         var alive = processes
         for _ in 0..<100 where !alive.isEmpty {
@@ -97,13 +110,9 @@ struct ServeProcessTests {
     @Test("from the CLI: a key, the demo and two client processes sharing a warm runner, 401 without a key, metrics, SIGTERM leaving nothing")
     func serveAsANewUserWould() async throws {
         let consumer = try ExternalPackageTests.executable.get()
-        let database = "\(TestEngine.home)/servers/\(UUID().uuidString).sqlite"
-        try FileManager.default.createDirectory(atPath: "\(TestEngine.home)/servers", withIntermediateDirectories: true)
+        let database = try Self.newDatabase()
         let server = try await ServerProcess.start(database: database)
-
-        let (created, createdOutput) = try Self.isolated(["keys", "create", "process tests", "--home", TestEngine.home, "--database", database])
-        #expect(created == 0, "\(createdOutput)")
-        let key = try #require(createdOutput.split(separator: "\n").first { $0.hasPrefix("isk_") }.map(String.init))
+        let key = try Self.createKey("process tests", database: database)
 
         let (refused, refusedOutput) = try Self.isolated(["runners", "list", "--server", server.url])
         #expect(refused != 0 && refusedOutput.contains("this server needs an API key"), "\(refusedOutput)")
@@ -154,11 +163,9 @@ struct ServeProcessTests {
     @Test("after SIGKILL of the server, none of its runners survives it")
     func noRunnerOutlivesAKilledServer() async throws {
         let consumer = try ExternalPackageTests.executable.get()
-        let database = "\(TestEngine.home)/servers/\(UUID().uuidString).sqlite"
-        try FileManager.default.createDirectory(atPath: "\(TestEngine.home)/servers", withIntermediateDirectories: true)
+        let database = try Self.newDatabase()
         let server = try await ServerProcess.start(database: database)
-        let (_, createdOutput) = try Self.isolated(["keys", "create", "killed", "--home", TestEngine.home, "--database", database])
-        let key = try #require(createdOutput.split(separator: "\n").first { $0.hasPrefix("isk_") }.map(String.init))
+        let key = try Self.createKey("killed", database: database)
         let (status, output) = try Self.client(consumer, ["runner"], server: server, key: key)
         #expect(status == 0, "\(output)")
         let started = server.descendants
