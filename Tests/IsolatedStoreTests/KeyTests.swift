@@ -68,6 +68,29 @@ struct KeyTests {
         }
     }
 
+    @Test("a verified key is trusted for its lifetime: revoked by another process it still works until then, through this store at once")
+    func verifiedKeysAreTrustedForALifetime() async throws {
+        try await StoreFixture.withFixture { fixture in
+            let trusting = try await fixture.open(StoreConfiguration(verifiedKeyLifetime: .seconds(3600)))
+            let checking = try await fixture.open(StoreConfiguration(verifiedKeyLifetime: .zero, interruptsRunningInvocations: false))
+            let key = try await trusting.createKey(name: "ci")
+            #expect(try await trusting.authenticate(secret: key.secret) != nil)
+            #expect(try await checking.authenticate(secret: key.secret) != nil)
+
+            let outside = try await fixture.open(StoreConfiguration(interruptsRunningInvocations: false))
+            _ = try await outside.revokeKey(id: key.record.id)
+            #expect(try await trusting.authenticate(secret: key.secret) != nil)
+            #expect(try await checking.authenticate(secret: key.secret) == nil)
+            // A wrong secret for a trusted id is still refused.
+            let wrong = key.secret.dropLast() + (key.secret.hasSuffix("A") ? "B" : "A")
+            #expect(try await trusting.authenticate(secret: String(wrong)) == nil)
+
+            _ = try await trusting.revokeKey(id: key.record.id)
+            #expect(try await trusting.authenticate(secret: key.secret) == nil)
+            for store in [trusting, checking, outside] { try await store.close() }
+        }
+    }
+
     @Test("revoking an unknown key says there is no such key, and never repeats a secret")
     func revokeUnknown() async throws {
         try await StoreFixture.withFixture { fixture in
