@@ -28,12 +28,17 @@ public struct Frame: Sendable, Equatable {
 
     /// The frame as bytes ready to write, header included.
     public var bytes: [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(payload.count + 5)
-        let length = UInt32(payload.count + 1)
-        withUnsafeBytes(of: length.littleEndian) { bytes.append(contentsOf: $0) }
-        bytes.append(kind.rawValue)
+        var bytes = Self.header(kind: kind, payloadCount: payload.count, reserving: payload.count)
         bytes.append(contentsOf: payload)
+        return bytes
+    }
+
+    /// The 5 bytes before a payload of `payloadCount` bytes, with room for `extra` more.
+    public static func header(kind: Kind, payloadCount: Int, reserving extra: Int = 0) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(5 + extra)
+        withUnsafeBytes(of: UInt32(payloadCount + 1).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(kind.rawValue)
         return bytes
     }
 }

@@ -96,10 +96,7 @@ public enum RunnerMessage: Sendable, Equatable {
     /// The wire bytes of a `.returned` frame up to its result: a large result is then written
     /// as it is, after them, instead of being copied into one buffer twice.
     public static func returnedHeader(id: UInt64, resultCount: Int) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(13)
-        withUnsafeBytes(of: UInt32(1 + 8 + resultCount).littleEndian) { bytes.append(contentsOf: $0) }
-        bytes.append(returnedKind.rawValue)
+        var bytes = Frame.header(kind: returnedKind, payloadCount: 8 + resultCount, reserving: 8)
         withUnsafeBytes(of: id.littleEndian) { bytes.append(contentsOf: $0) }
         return bytes
     }
@@ -121,6 +118,8 @@ public enum RunnerMessage: Sendable, Equatable {
                 self = .invoke(id: id, arguments: arguments)
             case Self.returnedKind:
                 let id = try reader.readUInt64()
+                // Neither the reader nor the frame may keep a reference, or removing the id copies.
+                reader = ByteReader([])
                 var result = frame.payload
                 frame.payload = []
                 result.removeFirst(8)

@@ -45,6 +45,18 @@ struct FrameTests {
         }
     }
 
+    @Test("a decoded result keeps the frame's storage instead of copying it")
+    func resultTakesTheFrameStorage() throws {
+        var frame = RunnerMessage.returned(id: 3, result: [UInt8](repeating: 7, count: 1 << 20)).frame
+        let storage = frame.payload.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        guard case .returned(3, let result) = try RunnerMessage(consume frame) else {
+            Issue.record("not a result")
+            return
+        }
+        #expect(result == [UInt8](repeating: 7, count: 1 << 20))
+        #expect(result.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == storage)
+    }
+
     @Test("a corrupt length or an unknown kind is rejected, not trusted")
     func corruptInput() {
         var parser = FrameParser()
