@@ -16,15 +16,23 @@ struct Measurement: Codable, Sendable {
     /// Exactly what was measured.
     var how: String?
     /// isolate only: the same scenario with its payload limit raised, when the default fails.
-    var raisedLimit: Measurement? {
-        get { raised?.first }
-        set { raised = newValue.map { [$0] } }
-    }
+    var raisedLimit: RaisedLimit?
     /// isolate only: other ways of running the scenario, by name.
     var variants: [String: Measurement]?
 
-    // An array because a struct cannot hold an optional of itself.
-    private var raised: [Measurement]?
+    /// The figure of a run with isolate's payload limit raised.
+    struct RaisedLimit: Codable, Sendable {
+        var medianMs: Double?
+        var samples: Int?
+        var error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case medianMs = "median_ms"
+            case samples, error
+        }
+
+        var measurement: Measurement { Measurement(medianMs: medianMs, samples: samples, error: error) }
+    }
 
     enum CodingKeys: String, CodingKey {
         case medianMs = "median_ms"
@@ -35,50 +43,8 @@ struct Measurement: Codable, Sendable {
         case notApplicable = "not_applicable"
         case error
         case how
-        case raised = "raised_limit"
+        case raisedLimit = "raised_limit"
         case variants
-    }
-
-    init(
-        medianMs: Double? = nil, p99Ms: Double? = nil, samples: Int? = nil, callsPerSecond: Double? = nil, value: Double? = nil,
-        notApplicable: String? = nil, error: String? = nil, how: String? = nil
-    ) {
-        self.medianMs = medianMs
-        self.p99Ms = p99Ms
-        self.samples = samples
-        self.callsPerSecond = callsPerSecond
-        self.value = value
-        self.notApplicable = notApplicable
-        self.error = error
-        self.how = how
-    }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        medianMs = try container.decodeIfPresent(Double.self, forKey: .medianMs)
-        p99Ms = try container.decodeIfPresent(Double.self, forKey: .p99Ms)
-        samples = try container.decodeIfPresent(Int.self, forKey: .samples)
-        callsPerSecond = try container.decodeIfPresent(Double.self, forKey: .callsPerSecond)
-        value = try container.decodeIfPresent(Double.self, forKey: .value)
-        notApplicable = try container.decodeIfPresent(String.self, forKey: .notApplicable)
-        error = try container.decodeIfPresent(String.self, forKey: .error)
-        how = try container.decodeIfPresent(String.self, forKey: .how)
-        raised = try container.decodeIfPresent(Measurement.self, forKey: .raised).map { [$0] }
-        variants = try container.decodeIfPresent([String: Measurement].self, forKey: .variants)
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encodeIfPresent(medianMs, forKey: .medianMs)
-        try container.encodeIfPresent(p99Ms, forKey: .p99Ms)
-        try container.encodeIfPresent(samples, forKey: .samples)
-        try container.encodeIfPresent(callsPerSecond, forKey: .callsPerSecond)
-        try container.encodeIfPresent(value, forKey: .value)
-        try container.encodeIfPresent(notApplicable, forKey: .notApplicable)
-        try container.encodeIfPresent(error, forKey: .error)
-        try container.encodeIfPresent(how, forKey: .how)
-        try container.encodeIfPresent(raised?.first, forKey: .raised)
-        try container.encodeIfPresent(variants, forKey: .variants)
     }
 
     static func latencies(_ values: [Double], how: String) -> Measurement {

@@ -67,7 +67,7 @@ struct Report {
     static func cell(_ measurement: Measurement?) -> String {
         guard let measurement else { return "—" }
         if measurement.error != nil {
-            guard let raised = measurement.raisedLimit, raised.error == nil else { return "failed (see below)" }
+            guard let raised = measurement.raisedLimit?.measurement, raised.error == nil else { return "failed (see below)" }
             return "fails; \(cell(raised)) with the limit raised"
         }
         if measurement.notApplicable != nil { return "n/a" }
@@ -90,7 +90,9 @@ struct Report {
     static func advantage(_ ours: Measurement?, _ theirs: Measurement?, _ row: Row) -> String {
         func figure(_ measurement: Measurement?) -> Double? {
             // A figure that needed isolate's limit raised is still its best case.
-            guard let measurement = measurement?.error == nil ? measurement : measurement?.raisedLimit, measurement.error == nil else { return nil }
+            guard let measurement = measurement?.error == nil ? measurement : measurement?.raisedLimit?.measurement, measurement.error == nil else {
+                return nil
+            }
             return measurement.callsPerSecond ?? measurement.value ?? measurement.medianMs
         }
         guard let mine = figure(ours), let other = figure(theirs), mine > 0, other > 0 else { return "" }

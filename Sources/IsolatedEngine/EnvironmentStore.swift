@@ -105,9 +105,6 @@ package actor EnvironmentStore {
         let libraries = [directory, environment.directory, runtime.directory].filter { !$0.isEmpty }
         let worker = try await attempt {
             try await self.workers.value(for: key) {
-                if FileManager.default.isExecutableFile(atPath: "\(directory)/worker") {
-                    return WorkerExecutable(path: "\(directory)/worker", libraryDirectories: libraries)
-                }
                 // Another engine on this home may be compiling the same version: writing its source
                 // under that compiler's feet fails the build, so one compiles and the other waits.
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

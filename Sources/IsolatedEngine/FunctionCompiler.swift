@@ -88,7 +88,8 @@ package enum FunctionCompiler {
         "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
-    /// Compiles the worker into `directory/worker`, atomically.
+    /// Compiles the worker into `directory/worker`, atomically; the caller creates `directory` and
+    /// holds its compile lock.
     package static func compile(
         _ template: CallTemplate,
         source workerSource: String,
@@ -100,13 +101,11 @@ package enum FunctionCompiler {
     ) async throws(IsolatedError) -> String {
         let function = template.function
         let executable = "\(directory)/worker"
-        if FileManager.default.isExecutableFile(atPath: executable) { return executable }
         // Named like the user's file, so the compiler's #fileID bookkeeping sees no conflict.
         let basename = (function.file as NSString).lastPathComponent
         let sourcePath = "\(directory)/\(basename.hasSuffix(".swift") ? basename : "\(basename).swift")"
         let temporary = "\(directory)/worker.\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max))"
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try workerSource.write(toFile: sourcePath, atomically: true, encoding: .utf8)
         } catch {
             throw IsolatedError(code: .storageFailed, message: "cannot write the function's source in \(directory): \(error)", underlying: error)
