@@ -3,30 +3,33 @@ import Foundation
 /// Runs fal's `isolate` side of the comparison: `Benchmarks/isolate/bench.py`, which installs
 /// `isolate==0.26.12` into a throwaway virtual environment and prints its figures as JSON.
 enum IsolateRunner {
-    static func run(repository: URL, quick: Bool) -> SystemRun {
+    static func run(repository: URL, quick: Bool) async -> SystemRun {
         let script = repository.appendingPathComponent("Benchmarks/isolate/bench.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--json"] + (quick ? ["--quick"] : [])
-        process.currentDirectoryURL = repository
-        let output = Pipe()
-        process.standardOutput = output
-        // Its progress goes straight to the terminal, beside ours.
-        process.standardError = FileHandle.standardError
+        let resultPath = Child.temporaryFile()
+        defer { try? FileManager.default.removeItem(atPath: resultPath) }
+        let child: Child
         do {
-            try process.run()
+            child = try Child.start(
+                "/usr/bin/env", ["python3", script, "--json"] + (quick ? ["--quick"] : []), directory: repository, standardOutputPath: resultPath)
         } catch {
             return SystemRun(system: "isolate", scenarios: [:], error: "cannot run python3 \(script): \(error)")
         }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        defer { try? FileManager.default.removeItem(atPath: child.outputPath) }
+        // Generous: the full run takes about 5 minutes here, the quick one under 2, most of it installing isolate.
+        let timeout: Duration = quick ? .seconds(900) : .seconds(3600)
+        // Its progress goes to the terminal as it comes, beside ours.
+        let status = await child.wait(timeout: timeout) { FileHandle.standardError.write($0) }
+        let data = FileManager.default.contents(atPath: resultPath) ?? Data()
+        guard let status else {
+            return SystemRun(system: "isolate", scenarios: [:], error: "\(script) did not finish within \(timeout) and was stopped")
+        }
         do {
             return normalized(try JSONDecoder().decode(SystemRun.self, from: data))
         } catch {
             let text = String(decoding: data.prefix(2000), as: UTF8.self)
             return SystemRun(
                 system: "isolate", scenarios: [:],
-                error: "\(script) exited with \(process.terminationStatus) and printed no readable JSON (\(error)): \(text)")
+                error: "\(script) exited with \(status) and printed no readable JSON (\(error)): \(text)")
         }
     }
 

@@ -126,7 +126,11 @@ struct IsolatedScenarios {
             for id in ["warm_server", "throughput_32_server", "idle_engine_rss_mb"] { results[id] = .failed(error, how: "isolated serve") }
             return
         }
-        defer { server.stop() }
+        await measure(on: server, into: &results, progress: progress)
+        await server.stop()
+    }
+
+    private func measure(on server: ServerProcess, into results: inout [String: Measurement], progress: (String) -> Void) async {
         let count = quick ? 100 : 1000
         let how =
             "trivial(Int) -> Int through @Isolated with the server set (URLSession, NDJSON stream) to isolated serve on loopback; "
@@ -154,7 +158,7 @@ struct IsolatedScenarios {
         }
         try? await Task.sleep(for: .seconds(1))
         results["idle_engine_rss_mb"] =
-            residentMegabytes(server.process.processIdentifier).map {
+            residentMegabytes(server.server.process.processIdentifier).map {
                 Measurement(
                     value: $0, how: "VmRSS of the idle isolated serve process (engine, HTTP server, SQLite) after the calls above, runners excluded")
             } ?? Measurement(error: "cannot read the server's memory", how: nil)

@@ -3,7 +3,7 @@ import Foundation
 /// `isolated serve` as a separate process on a free loopback port, with a throwaway database
 /// and a key, for the scenarios that go through the server.
 struct ServerProcess {
-    let process: Process
+    let server: Child
     let url: URL
     let key: String
     private let database: String
@@ -23,50 +23,36 @@ struct ServerProcess {
             throw StartFailure(description: "no \(executable): build it beside the benchmark (scripts/bench.sh does)")
         }
         let database = "\(home)/bench-\(ProcessInfo.processInfo.processIdentifier).sqlite"
-        let log = "\(database).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        let key = try createKey(home: home, database: database)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve", "--port", "0", "--home", home, "--database", database, "--log-level", "warning"]
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+        let key = try await createKey(home: home, database: database)
+        let server = try Child.start(
+            executable, ["serve", "--port", "0", "--home", home, "--database", database, "--log-level", "warning"], outputPath: "\(database).log")
         for _ in 0..<600 {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("isolated: serving on ") }),
+            if let line = server.output.split(separator: "\n").first(where: { $0.hasPrefix("isolated: serving on ") }),
                 let address = line.split(separator: " ").dropFirst(3).first, let url = URL(string: String(address))
             {
-                return ServerProcess(process: process, url: url, key: key, database: database)
+                return ServerProcess(server: server, url: url, key: key, database: database)
             }
-            guard process.isRunning else { break }
+            guard server.process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        process.terminate()
-        throw StartFailure(description: "isolated serve did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        _ = await server.wait(timeout: .zero)
+        throw StartFailure(description: "isolated serve did not start: \(server.output)")
     }
 
-    private static func createKey(home: String, database: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["keys", "create", "bench", "--home", home, "--database", database]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let key = text.split(separator: "\n").first(where: { $0.hasPrefix("isk_") }) else {
-            throw StartFailure(description: "isolated keys create failed: \(text)")
+    private static func createKey(home: String, database: String) async throws -> String {
+        let child = try Child.start(executable, ["keys", "create", "bench", "--home", home, "--database", database])
+        defer { try? FileManager.default.removeItem(atPath: child.outputPath) }
+        let status = await child.wait(timeout: .seconds(60))
+        guard status == 0, let key = child.output.split(separator: "\n").first(where: { $0.hasPrefix("isk_") }) else {
+            throw StartFailure(description: "isolated keys create failed: \(child.output)")
         }
         return String(key)
     }
 
-    /// Stops the server (SIGTERM, then its runners stop) and removes its database.
-    func stop() {
-        process.terminate()
-        process.waitUntilExit()
+    /// Stops the server (SIGTERM; it stops its runners within its grace period) and removes its database.
+    func stop() async {
+        kill(server.process.processIdentifier, SIGTERM)
+        _ = await server.wait(timeout: .seconds(60))
         for suffix in ["", "-wal", "-shm", ".log"] { try? FileManager.default.removeItem(atPath: database + suffix) }
     }
 }

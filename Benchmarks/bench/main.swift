@@ -31,7 +31,7 @@ let ours = try await withThrowingTaskGroup(of: Void.self) { group in
     }
     return SystemRun(system: "isolated", version: nil, quick: quick, scenarios: scenarios)
 }
-let theirs = options.contains("--skip-isolate") ? nil : IsolateRunner.run(repository: repository, quick: quick)
+let theirs = options.contains("--skip-isolate") ? nil : await IsolateRunner.run(repository: repository, quick: quick)
 
 let machine = Machine.current
 if options.contains("--json") {

@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// Engine-level tests: they call `Engine.invoke` directly to see every event a call produces.
-@Suite("Engine", .serialized)
+@Suite("Engine", .serialized, .timeLimit(.minutes(15)))
 struct EngineTests {
     static let home: String = {
         if let home = ProcessInfo.processInfo.environment["ISOLATED_TEST_HOME"] { return home }

@@ -4,7 +4,7 @@ import IsolatedEngine
 import Logging
 import Testing
 
-@Suite("The environment cache", .serialized)
+@Suite("The environment cache", .serialized, .timeLimit(.minutes(15)))
 struct EnvironmentStoreTests {
     @Test("a .path requirement is shipped into an environment that `envs` lists, removes and collects, and a removed one is rebuilt")
     func localPackageEnvironment() async throws {

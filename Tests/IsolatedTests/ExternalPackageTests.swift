@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A package outside this repository, as a new user would write it: it depends on Isolated and
 /// declares an isolated function whose requirement it does not depend on itself.
-@Suite("A package that depends on Isolated", .serialized)
+@Suite("A package that depends on Isolated", .serialized, .timeLimit(.minutes(15)))
 struct ExternalPackageTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -71,46 +72,45 @@ struct ExternalPackageTests {
     static let root = repository.appendingPathComponent(".build/consumer-package")
 
     /// Builds the consumer once per test run, in a build directory kept across runs.
-    static let executable: Result<String, any Error> = {
-        do {
-            for target in ["Consumer", "Unshippable"] {
-                try FileManager.default.createDirectory(at: root.appendingPathComponent("Sources/\(target)"), withIntermediateDirectories: true)
-            }
-            try manifest.write(to: root.appendingPathComponent("Package.swift"), atomically: true, encoding: .utf8)
-            try source.write(to: root.appendingPathComponent("Sources/Consumer/main.swift"), atomically: true, encoding: .utf8)
-            try unshippable.write(to: root.appendingPathComponent("Sources/Unshippable/main.swift"), atomically: true, encoding: .utf8)
-            let (status, output) = try run(
-                "/usr/bin/env", ["swift", "build", "--package-path", root.path, "--product", "Consumer"], environment: [:])
-            guard status == 0 else { throw BuildFailure(output: output) }
-            return .success(root.appendingPathComponent(".build/debug/Consumer").path)
-        } catch {
-            return .failure(error)
+    static func executable() async throws -> String {
+        try await ConsumerBuild.shared.executable()
+    }
+
+    /// The one build of the consumer that every test waiting for it shares.
+    private actor ConsumerBuild {
+        static let shared = ConsumerBuild()
+        private var build: Task<String, any Error>?
+
+        func executable() async throws -> String {
+            if let build { return try await build.value }
+            let build = Task { try await ExternalPackageTests.buildConsumer() }
+            self.build = build
+            return try await build.value
         }
-    }()
+    }
+
+    private static func buildConsumer() async throws -> String {
+        for target in ["Consumer", "Unshippable"] {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("Sources/\(target)"), withIntermediateDirectories: true)
+        }
+        try manifest.write(to: root.appendingPathComponent("Package.swift"), atomically: true, encoding: .utf8)
+        try source.write(to: root.appendingPathComponent("Sources/Consumer/main.swift"), atomically: true, encoding: .utf8)
+        try unshippable.write(to: root.appendingPathComponent("Sources/Unshippable/main.swift"), atomically: true, encoding: .utf8)
+        let (status, output) = try await ExternalProcess.run(
+            "/usr/bin/env", ["swift", "build", "--package-path", root.path, "--product", "Consumer"], timeout: .seconds(1200))
+        guard status == 0 else { throw BuildFailure(output: output) }
+        return root.appendingPathComponent(".build/debug/Consumer").path
+    }
 
     struct BuildFailure: Error, CustomStringConvertible {
         var output: String
         var description: String { "the consumer package did not build:\n\(output.suffix(3000))" }
     }
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     @Test("its isolated function returns the right result, computed with a requirement only the worker has")
-    func externalPackageCallsIsolatedFunction() throws {
-        let executable = try Self.executable.get()
-        let (status, output) = try Self.run(executable, [], environment: ["ISOLATED_HOME": TestEngine.home])
+    func externalPackageCallsIsolatedFunction() async throws {
+        let executable = try await Self.executable()
+        let (status, output) = try await ExternalProcess.run(executable, [], environment: ["ISOLATED_HOME": TestEngine.home])
         #expect(status == 0, "\(output)")
         #expect(output.contains("result: [[1, 2], [3, 4], [5]]"))
         let manifest = try String(
@@ -119,13 +119,10 @@ struct ExternalPackageTests {
     }
 
     @Test("a 'uses:' entry that is not marked fails to compile, with a message that says how to mark it")
-    func unmarkedUsesEntryDoesNotCompile() throws {
-        _ = try Self.executable.get()
-        let (status, output) = try Self.run(
-            "/usr/bin/env",
-            ["swift", "build", "--package-path", Self.root.path, "--product", "Unshippable"],
-            environment: [:]
-        )
+    func unmarkedUsesEntryDoesNotCompile() async throws {
+        _ = try await Self.executable()
+        let (status, output) = try await ExternalProcess.run(
+            "/usr/bin/env", ["swift", "build", "--package-path", Self.root.path, "--product", "Unshippable"], timeout: .seconds(1200))
         #expect(status != 0)
         #expect(output.contains("Sources/Unshippable/main.swift:"), "\(output.suffix(2000))")
         #expect(output.contains("this 'uses:' entry cannot be shipped: mark the function or type with @Shippable"))
@@ -133,23 +130,20 @@ struct ExternalPackageTests {
 
     @Test("killing the calling process with SIGKILL leaves no worker behind")
     func noOrphansAfterSIGKILL() async throws {
-        let executable = try Self.executable.get()
+        let executable = try await Self.executable()
         let marker = FileManager.default.temporaryDirectory.appendingPathComponent("isolated-worker-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: marker) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["hold", marker]
-        process.environment = ProcessInfo.processInfo.environment.merging(["ISOLATED_HOME": TestEngine.home]) { $1 }
-        try process.run()
+        let process = try ExternalProcess.start(executable, ["hold", marker], environment: ["ISOLATED_HOME": TestEngine.home])
+        defer { try? FileManager.default.removeItem(atPath: process.outputPath) }
         var worker: Int32?
         for _ in 0..<600 where worker == nil {
             try await Task.sleep(for: .milliseconds(100))
             worker = (try? String(contentsOfFile: marker, encoding: .utf8)).flatMap { Int32($0) }
         }
-        let workerID = try #require(worker, "the consumer never reported its worker")
+        let workerID = try #require(worker, "the consumer never reported its worker:\n\(process.output)")
         #expect(processExists(workerID))
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        try await process.wait(timeout: .seconds(30))
         var gone = false
         for _ in 0..<100 where !gone {
             try await Task.sleep(for: .milliseconds(50))

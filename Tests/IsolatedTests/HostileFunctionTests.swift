@@ -9,6 +9,7 @@ import Testing
 @Suite(
     "Machine-type limits, enforced with real cgroups",
     .serialized,
+    .timeLimit(.minutes(15)),
     .enabled(
         if: FileManager.default.isWritableFile(atPath: "/sys/fs/cgroup/memory")
             || FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers"))

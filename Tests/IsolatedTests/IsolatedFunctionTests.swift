@@ -4,7 +4,7 @@ import IsolatedEngine
 import TestSupport
 import Testing
 
-@Suite("Isolated functions, end to end through @Isolated", .serialized)
+@Suite("Isolated functions, end to end through @Isolated", .serialized, .timeLimit(.minutes(15)))
 struct IsolatedFunctionTests {
     @Test("a function with a requirement runs in a worker whose environment has it")
     func requirementOnlyInTheWorker() async throws {

@@ -5,7 +5,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-@Suite("@Cached, @Shippable and nested isolated calls", .serialized)
+@Suite("@Cached, @Shippable and nested isolated calls", .serialized, .timeLimit(.minutes(15)))
 struct NestedAndCachedTests {
     @Test("a cached body runs once per worker across warm calls, and again in a new worker")
     func cachedOncePerWorker() async throws {

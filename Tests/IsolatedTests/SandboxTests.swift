@@ -6,7 +6,12 @@ import Testing
 
 /// Runs only where the engine can sandbox runners (as root, with namespaces), as on this
 /// project's machines; elsewhere `isolated doctor` says runners are not sandboxed.
-@Suite("The runner sandbox: namespaces, a hidden engine home, a read-only system, no root", .serialized, .enabled(if: TestEngine.canSandbox))
+@Suite(
+    "The runner sandbox: namespaces, a hidden engine home, a read-only system, no root",
+    .serialized,
+    .timeLimit(.minutes(15)),
+    .enabled(if: TestEngine.canSandbox)
+)
 struct SandboxTests {
     @Test("a runner has its own PID namespace and host name, runs as nobody, and sees only the documented variables")
     func runnerView() async throws {

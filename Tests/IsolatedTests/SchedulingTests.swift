@@ -3,7 +3,7 @@ import Isolated
 import IsolatedEngine
 import Testing
 
-@Suite("Scheduling: machine availability and maxConcurrency", .serialized)
+@Suite("Scheduling: machine availability and maxConcurrency", .serialized, .timeLimit(.minutes(15)))
 struct SchedulingTests {
     @Test(
         "a machine type this machine can never provide fails at once, with the reason and the types it can run",

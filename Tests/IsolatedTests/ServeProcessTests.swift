@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -8,7 +9,7 @@ import Testing
 /// `isolated serve` as a real process on a loopback port, driven the way a new user would: the
 /// `isolated` CLI for keys, history and runners, and separate client processes (the demo and
 /// an outside package) with `ISOLATED_SERVER` and `ISOLATED_KEY` set.
-@Suite("isolated serve as a real process, with real client processes", .serialized)
+@Suite("isolated serve as a real process, with real client processes", .serialized, .timeLimit(.minutes(15)))
 struct ServeProcessTests {
     /// The executables `swift test` built beside the test bundle.
     static let binaries: URL = {
@@ -16,40 +17,35 @@ struct ServeProcessTests {
         return URL(fileURLWithPath: executable).deletingLastPathComponent()
     }()
 
-    /// A running `isolated serve`, its output in files.
+    /// A running `isolated serve`, its output in a file.
     struct ServerProcess {
-        let process: Process
+        let process: ExternalProcess
         let url: String
-        let log: String
+
+        var log: String { process.output }
 
         static func start(database: String) async throws -> ServerProcess {
-            let log = "\(database).log"
-            FileManager.default.createFile(atPath: log, contents: nil)
-            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            let process = Process()
-            process.executableURL = binaries.appendingPathComponent("isolated")
-            process.arguments = ["serve", "--port", "0", "--home", TestEngine.home, "--database", database, "--shutdown-grace-period", "10"]
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
+            let process = try ExternalProcess.start(
+                binaries.appendingPathComponent("isolated").path,
+                ["serve", "--port", "0", "--home", TestEngine.home, "--database", database, "--shutdown-grace-period", "10"],
+                outputPath: "\(database).log")
             for _ in 0..<300 {
-                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("isolated: serving on ") }),
+                if let line = process.output.split(separator: "\n").first(where: { $0.hasPrefix("isolated: serving on ") }),
                     let url = line.split(separator: " ").dropFirst(3).first
                 {
-                    return ServerProcess(process: process, url: String(url), log: log)
+                    return ServerProcess(process: process, url: String(url))
                 }
                 guard process.isRunning else { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            process.terminate()
-            throw StartFailure(output: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+            process.signal(SIGKILL)
+            throw StartFailure(output: process.output)
         }
 
         /// Every process the server started, its runners' sandboxes and runners among them.
         var descendants: [Int32] {
             var found: [Int32] = []
-            var queue = [process.processIdentifier]
+            var queue = [process.processID]
             while let parent = queue.popLast() {
                 let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(parent)/task")) ?? []
                 for task in tasks {
@@ -63,9 +59,8 @@ struct ServeProcessTests {
         }
 
         func stop(_ signal: Int32) async throws -> Int32 {
-            kill(process.processIdentifier, signal)
-            for _ in 0..<300 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-            return process.terminationStatus
+            process.signal(signal)
+            return try await process.wait(timeout: .seconds(30))
         }
     }
 
@@ -74,14 +69,14 @@ struct ServeProcessTests {
         var description: String { "isolated serve did not start:\n\(output.suffix(3000))" }
     }
 
-    static func isolated(_ arguments: [String], key: String? = nil) throws -> (Int32, String) {
-        try ExternalPackageTests.run(
+    static func isolated(_ arguments: [String], key: String? = nil) async throws -> (Int32, String) {
+        try await ExternalProcess.run(
             binaries.appendingPathComponent("isolated").path, arguments, environment: ["ISOLATED_KEY": key ?? "", "ISOLATED_SERVER": ""])
     }
 
-    static func client(_ executable: String, _ arguments: [String] = [], server: ServerProcess, key: String) throws -> (Int32, String) {
+    static func client(_ executable: String, _ arguments: [String] = [], server: ServerProcess, key: String) async throws -> (Int32, String) {
         // No ISOLATED_HOME: a client of a server needs no cache of its own.
-        try ExternalPackageTests.run(
+        try await ExternalProcess.run(
             executable, arguments, environment: ["ISOLATED_SERVER": server.url, "ISOLATED_KEY": key, "ISOLATED_HOME": "/nonexistent"])
     }
 
@@ -92,8 +87,8 @@ struct ServeProcessTests {
     }
 
     /// `isolated keys create NAME`, as a user runs it; returns the secret it prints.
-    static func createKey(_ name: String, database: String) throws -> String {
-        let (status, output) = try isolated(["keys", "create", name, "--home", TestEngine.home, "--database", database])
+    static func createKey(_ name: String, database: String) async throws -> String {
+        let (status, output) = try await isolated(["keys", "create", name, "--home", TestEngine.home, "--database", database])
         #expect(status == 0, "\(output)")
         return try #require(output.split(separator: "\n").first { $0.hasPrefix("isk_") }.map(String.init))
     }
@@ -109,15 +104,15 @@ struct ServeProcessTests {
 
     @Test("from the CLI: a key, the demo and two client processes sharing a warm runner, 401 without a key, metrics, SIGTERM leaving nothing")
     func serveAsANewUserWould() async throws {
-        let consumer = try ExternalPackageTests.executable.get()
+        let consumer = try await ExternalPackageTests.executable()
         let database = try Self.newDatabase()
         let server = try await ServerProcess.start(database: database)
-        let key = try Self.createKey("process tests", database: database)
+        let key = try await Self.createKey("process tests", database: database)
 
-        let (refused, refusedOutput) = try Self.isolated(["runners", "list", "--server", server.url])
+        let (refused, refusedOutput) = try await Self.isolated(["runners", "list", "--server", server.url])
         #expect(refused != 0 && refusedOutput.contains("this server needs an API key"), "\(refusedOutput)")
 
-        let (demo, demoOutput) = try Self.client(Self.binaries.appendingPathComponent("Demo").path, server: server, key: key)
+        let (demo, demoOutput) = try await Self.client(Self.binaries.appendingPathComponent("Demo").path, server: server, key: key)
         #expect(demo == 0, "\(demoOutput)")
         for expected in [
             "joke: ", "the second call reused the warm worker (same runner)", "picking a joke in runner r", "loading the model… (once per worker)",
@@ -126,8 +121,8 @@ struct ServeProcessTests {
             #expect(demoOutput.contains(expected), "\(demoOutput)")
         }
 
-        let (first, firstOutput) = try Self.client(consumer, ["runner"], server: server, key: key)
-        let (second, secondOutput) = try Self.client(consumer, ["runner"], server: server, key: key)
+        let (first, firstOutput) = try await Self.client(consumer, ["runner"], server: server, key: key)
+        let (second, secondOutput) = try await Self.client(consumer, ["runner"], server: server, key: key)
         #expect(first == 0 && second == 0, "\(firstOutput)\n\(secondOutput)")
         let firstRunner = firstOutput.split(separator: "\n").first { $0.hasPrefix("runner: r") }
         #expect(
@@ -144,29 +139,29 @@ struct ServeProcessTests {
         #expect(!started.isEmpty, "the server has no runners after the calls")
         #expect(try await server.stop(SIGTERM) == 0)
         #expect(try await Self.waitUntilGone(started).isEmpty, "processes outlived the server's graceful shutdown")
-        let serverLog = (try? String(contentsOfFile: server.log, encoding: .utf8)) ?? ""
+        let serverLog = server.log
         #expect(!serverLog.contains(key) && !serverLog.contains(String(key.suffix(20))), "the server logged the key")
 
         // The history is in the database: a restarted server still lists the calls, with phases.
         let restarted = try await ServerProcess.start(database: database)
-        let (listed, listing) = try Self.isolated(["invocations", "--json", "--server", restarted.url], key: key)
+        let (listed, listing) = try await Self.isolated(["invocations", "--json", "--server", restarted.url], key: key)
         #expect(listed == 0, "\(listing)")
         for function in ["whichRunner", "getTwo", "isolatedJoke", "tellJokes", "predict"] {
             #expect(listing.contains("\"function\" : \"\(function)\""), "\(listing)")
         }
         #expect(listing.contains("\"phase\" : \"run\""))
-        let (logs, logsOutput) = try Self.isolated(["invocations", "--server", restarted.url], key: key)
+        let (logs, logsOutput) = try await Self.isolated(["invocations", "--server", restarted.url], key: key)
         #expect(logs == 0 && logsOutput.contains("succeeded"), "\(logsOutput)")
         #expect(try await restarted.stop(SIGTERM) == 0)
     }
 
     @Test("after SIGKILL of the server, none of its runners survives it")
     func noRunnerOutlivesAKilledServer() async throws {
-        let consumer = try ExternalPackageTests.executable.get()
+        let consumer = try await ExternalPackageTests.executable()
         let database = try Self.newDatabase()
         let server = try await ServerProcess.start(database: database)
-        let key = try Self.createKey("killed", database: database)
-        let (status, output) = try Self.client(consumer, ["runner"], server: server, key: key)
+        let key = try await Self.createKey("killed", database: database)
+        let (status, output) = try await Self.client(consumer, ["runner"], server: server, key: key)
         #expect(status == 0, "\(output)")
         let started = server.descendants
         #expect(!started.isEmpty, "the server has no warm runner after the call")
