@@ -56,7 +56,6 @@ public actor Engine: Service {
         var keepAlive: Duration
         var calls = 0
         var pingsSent: UInt64 = 0
-        var unresponsive = false
         var monitored = false
     }
 
@@ -256,7 +255,7 @@ public actor Engine: Service {
             report.phases.append(timing)
             events(.phaseFinished(timing))
 
-            let unresponsive = runners[runnerID]?.unresponsive ?? false
+            let unresponsive = connection.wasUnresponsive
             let outOfMemory = connection.confinement?.outOfMemory ?? false
             release(runnerID, keepAlive: request.keepAlive)
             switch outcome {
@@ -624,7 +623,7 @@ public actor Engine: Service {
     private func release(_ id: String, keepAlive: Int) {
         guard var runner = runners[id] else { return }
         runner.calls += 1
-        guard case .busy = runner.phase, !runner.connection.hasExited, !runner.unresponsive else {
+        guard case .busy = runner.phase, !runner.connection.hasExited, !runner.connection.wasUnresponsive else {
             runners[id] = runner
             return
         }
@@ -714,12 +713,11 @@ public actor Engine: Service {
 
     private func checkHeartbeats(allowedMisses: UInt64) {
         for (id, runner) in runners {
-            guard case .busy = runner.phase, !runner.unresponsive else { continue }
+            guard case .busy = runner.phase, !runner.connection.wasUnresponsive else { continue }
             let answered = runner.connection.lastPong
             if runner.pingsSent >= answered + allowedMisses {
                 logger.debug("runner unresponsive", metadata: ["runner": "\(id)"])
-                runners[id]?.unresponsive = true
-                runner.connection.kill()
+                runner.connection.killUnresponsive()
             } else {
                 runners[id]?.pingsSent += 1
                 runner.connection.ping(runner.pingsSent + 1)

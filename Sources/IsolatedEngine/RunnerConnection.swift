@@ -52,6 +52,7 @@ package final class RunnerConnection: Sendable {
         var termination: ChildProcess.Termination?
         var lastPong: UInt64 = 0
         var openPipes = 2
+        var unresponsive = false
     }
 
     private static let tailLength = 20
@@ -145,6 +146,16 @@ package final class RunnerConnection: Sendable {
 
     /// Kills the runner and everything it started.
     package func kill() { process.signalGroup(SIGKILL) }
+
+    /// Kills the runner because it stopped answering heartbeats. Kept here, not in the engine's
+    /// table, so the call's outcome can say why even after the engine has forgotten the runner.
+    package func killUnresponsive() {
+        state.withLock { $0.unresponsive = true }
+        kill()
+    }
+
+    /// Whether the runner was killed for not answering heartbeats.
+    package var wasUnresponsive: Bool { state.withLock { $0.unresponsive } }
 
     private func send(_ message: RunnerMessage) {
         guard let channel = process.channel else { return }
