@@ -4,9 +4,9 @@ import Foundation
     import Glibc
 #endif
 
-/// A process the benchmark starts in a session of its own, its output in a file, waited for by
-/// polling: nothing it leaves behind can hold the benchmark's own output open, and a deadline
-/// ends it together with everything it started.
+/// A process the benchmark starts, its output in a file, waited for by polling: nothing it
+/// leaves behind can hold the benchmark's own output open, and a deadline ends it together
+/// with everything it started (Foundation's `Process` makes it the leader of a new process group).
 struct Child {
     let process: Process
     let outputPath: String
@@ -27,8 +27,8 @@ struct Child {
         let standardOutput = try standardOutputPath.map(createFile) ?? output
         defer { try? standardOutput.close() }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        process.arguments = [executable] + arguments
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         process.currentDirectoryURL = directory
         process.standardOutput = standardOutput
         process.standardError = output
