@@ -4,7 +4,7 @@ package import IsolatedClient
 package import IsolatedCore
 package import IsolatedEngine
 package import IsolatedStore
-public import Logging
+package import Logging
 import NIOCore
 
 /// `isolated serve`: an ``Engine`` behind an HTTP API, with API keys and durable history.
