@@ -4,7 +4,7 @@ import Testing
 
 /// A package outside this repository, as a new user would write it: it depends on Isolated and
 /// declares an isolated function whose requirement it does not depend on itself.
-@Suite("A package that depends on Isolated", .serialized, .timeLimit(.minutes(15)))
+@Suite("A package that depends on Isolated", .serialized, .timeLimit(.minutes(30)))
 struct ExternalPackageTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -71,7 +71,9 @@ struct ExternalPackageTests {
 
     static let root = repository.appendingPathComponent(".build/consumer-package")
 
-    /// Builds the consumer once per test run, in a build directory kept across runs.
+    /// Builds the consumer once per test run, in a build directory kept across runs. From a
+    /// fresh clone that build compiles swift-syntax beside the rest of the suite: minutes, hence
+    /// the longer time limit of the suites that wait for it.
     static func executable() async throws -> String {
         try await ConsumerBuild.shared.executable()
     }
@@ -97,7 +99,7 @@ struct ExternalPackageTests {
         try source.write(to: root.appendingPathComponent("Sources/Consumer/main.swift"), atomically: true, encoding: .utf8)
         try unshippable.write(to: root.appendingPathComponent("Sources/Unshippable/main.swift"), atomically: true, encoding: .utf8)
         let (status, output) = try await ExternalProcess.run(
-            "/usr/bin/env", ["swift", "build", "--package-path", root.path, "--product", "Consumer"], timeout: .seconds(1200))
+            "/usr/bin/env", ["swift", "build", "--package-path", root.path, "--product", "Consumer"], timeout: .seconds(1800))
         guard status == 0 else { throw BuildFailure(output: output) }
         return root.appendingPathComponent(".build/debug/Consumer").path
     }

@@ -9,7 +9,7 @@ import Testing
 /// `isolated serve` as a real process on a loopback port, driven the way a new user would: the
 /// `isolated` CLI for keys, history and runners, and separate client processes (the demo and
 /// an outside package) with `ISOLATED_SERVER` and `ISOLATED_KEY` set.
-@Suite("isolated serve as a real process, with real client processes", .serialized, .timeLimit(.minutes(15)))
+@Suite("isolated serve as a real process, with real client processes", .serialized, .timeLimit(.minutes(30)))
 struct ServeProcessTests {
     /// The executables `swift test` built beside the test bundle.
     static let binaries: URL = {
