@@ -105,7 +105,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "bench",
-            dependencies: ["Isolated", "IsolatedCore", "IsolatedEngine"],
+            dependencies: ["Isolated", "IsolatedCore", "IsolatedEngine", "TestSupport"],
             path: "Benchmarks/bench",
             swiftSettings: swiftSettings
         ),
@@ -133,7 +133,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Helpers the end-to-end test targets share.
+        // Helpers the end-to-end test targets and the benchmark share: child processes, a server process.
         .target(name: "TestSupport", dependencies: ["IsolatedEngine"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "IsolatedServerTests",

@@ -158,7 +158,7 @@ struct IsolatedScenarios {
         }
         try? await Task.sleep(for: .seconds(1))
         results["idle_engine_rss_mb"] =
-            residentMegabytes(server.server.process.processIdentifier).map {
+            residentMegabytes(server.processID).map {
                 Measurement(
                     value: $0, how: "VmRSS of the idle isolated serve process (engine, HTTP server, SQLite) after the calls above, runners excluded")
             } ?? Measurement(error: "cannot read the server's memory", how: nil)

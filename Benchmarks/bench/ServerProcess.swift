@@ -1,12 +1,15 @@
 import Foundation
+import TestSupport
 
 /// `isolated serve` as a separate process on a free loopback port, with a throwaway database
 /// and a key, for the scenarios that go through the server.
 struct ServerProcess {
-    let server: Child
-    let url: URL
+    let server: ServeProcess
     let key: String
     private let database: String
+
+    var url: URL { server.url }
+    var processID: Int32 { server.process.processID }
 
     struct StartFailure: Error, CustomStringConvertible {
         var description: String
@@ -24,35 +27,23 @@ struct ServerProcess {
         }
         let database = "\(home)/bench-\(ProcessInfo.processInfo.processIdentifier).sqlite"
         let key = try await createKey(home: home, database: database)
-        let server = try Child.start(
-            executable, ["serve", "--port", "0", "--home", home, "--database", database, "--log-level", "warning"], outputPath: "\(database).log")
-        for _ in 0..<600 {
-            if let line = server.output.split(separator: "\n").first(where: { $0.hasPrefix("isolated: serving on ") }),
-                let address = line.split(separator: " ").dropFirst(3).first, let url = URL(string: String(address))
-            {
-                return ServerProcess(server: server, url: url, key: key, database: database)
-            }
-            guard server.process.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        _ = await server.wait(timeout: .zero)
-        throw StartFailure(description: "isolated serve did not start: \(server.output)")
+        let server = try await ServeProcess.start(
+            executable: executable, arguments: ["--home", home, "--database", database, "--log-level", "warning"], log: "\(database).log")
+        return ServerProcess(server: server, key: key, database: database)
     }
 
     private static func createKey(home: String, database: String) async throws -> String {
-        let child = try Child.start(executable, ["keys", "create", "bench", "--home", home, "--database", database])
-        defer { try? FileManager.default.removeItem(atPath: child.outputPath) }
-        let status = await child.wait(timeout: .seconds(60))
-        guard status == 0, let key = child.output.split(separator: "\n").first(where: { $0.hasPrefix("isk_") }) else {
-            throw StartFailure(description: "isolated keys create failed: \(child.output)")
+        let (status, output) = try await ExternalProcess.run(
+            executable, ["keys", "create", "bench", "--home", home, "--database", database], timeout: .seconds(60))
+        guard status == 0, let key = output.split(separator: "\n").first(where: { $0.hasPrefix("isk_") }) else {
+            throw StartFailure(description: "isolated keys create failed: \(output)")
         }
         return String(key)
     }
 
     /// Stops the server (SIGTERM; it stops its runners within its grace period) and removes its database.
     func stop() async {
-        kill(server.process.processIdentifier, SIGTERM)
-        _ = await server.wait(timeout: .seconds(60))
+        _ = try? await server.stop(SIGTERM)
         for suffix in ["", "-wal", "-shm", ".log"] { try? FileManager.default.removeItem(atPath: database + suffix) }
     }
 }

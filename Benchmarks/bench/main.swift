@@ -23,12 +23,14 @@ let engine = Engine(configuration: EngineConfiguration(home: home))
 let ours = try await withThrowingTaskGroup(of: Void.self) { group in
     group.addTask { try await engine.run() }
     await engine.untilRunning()
-    defer { engine.shutdown() }
     let scenarios = await Isolation.withEngine(engine) {
         await Isolation.withEventHandler({ _ in }) {
             await IsolatedScenarios(engine: engine, home: home, quick: quick).run(progress: progress)
         }
     }
+    // The engine's own failure, if it had one, ends the benchmark instead of vanishing with the group.
+    engine.shutdown()
+    try await group.waitForAll()
     return SystemRun(system: "isolated", version: nil, quick: quick, scenarios: scenarios)
 }
 let theirs = options.contains("--skip-isolate") ? nil : await IsolateRunner.run(repository: repository, quick: quick)

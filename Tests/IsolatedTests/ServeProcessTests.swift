@@ -17,56 +17,12 @@ struct ServeProcessTests {
         return URL(fileURLWithPath: executable).deletingLastPathComponent()
     }()
 
-    /// A running `isolated serve`, its output in a file.
-    struct ServerProcess {
-        let process: ExternalProcess
-        let url: String
-
-        var log: String { process.output }
-
-        static func start(database: String) async throws -> ServerProcess {
-            let process = try ExternalProcess.start(
-                binaries.appendingPathComponent("isolated").path,
-                ["serve", "--port", "0", "--home", TestEngine.home, "--database", database, "--shutdown-grace-period", "10"],
-                outputPath: "\(database).log")
-            for _ in 0..<300 {
-                if let line = process.output.split(separator: "\n").first(where: { $0.hasPrefix("isolated: serving on ") }),
-                    let url = line.split(separator: " ").dropFirst(3).first
-                {
-                    return ServerProcess(process: process, url: String(url))
-                }
-                guard process.isRunning else { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            process.signal(SIGKILL)
-            throw StartFailure(output: process.output)
-        }
-
-        /// Every process the server started, its runners' sandboxes and runners among them.
-        var descendants: [Int32] {
-            var found: [Int32] = []
-            var queue = [process.processID]
-            while let parent = queue.popLast() {
-                let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(parent)/task")) ?? []
-                for task in tasks {
-                    let children = (try? String(contentsOfFile: "/proc/\(parent)/task/\(task)/children", encoding: .utf8)) ?? ""
-                    let ids = children.split(separator: " ").compactMap { Int32($0) }
-                    found += ids
-                    queue += ids
-                }
-            }
-            return found
-        }
-
-        func stop(_ signal: Int32) async throws -> Int32 {
-            process.signal(signal)
-            return try await process.wait(timeout: .seconds(30))
-        }
-    }
-
-    struct StartFailure: Error, CustomStringConvertible {
-        var output: String
-        var description: String { "isolated serve did not start:\n\(output.suffix(3000))" }
+    /// `isolated serve` on the test home's cache with a database of its own.
+    static func startServer(database: String) async throws -> ServeProcess {
+        try await ServeProcess.start(
+            executable: binaries.appendingPathComponent("isolated").path,
+            arguments: ["--home", TestEngine.home, "--database", database, "--shutdown-grace-period", "10"],
+            log: "\(database).log")
     }
 
     static func isolated(_ arguments: [String], key: String? = nil) async throws -> (Int32, String) {
@@ -74,10 +30,10 @@ struct ServeProcessTests {
             binaries.appendingPathComponent("isolated").path, arguments, environment: ["ISOLATED_KEY": key ?? "", "ISOLATED_SERVER": ""])
     }
 
-    static func client(_ executable: String, _ arguments: [String] = [], server: ServerProcess, key: String) async throws -> (Int32, String) {
+    static func client(_ executable: String, _ arguments: [String] = [], server: ServeProcess, key: String) async throws -> (Int32, String) {
         // No ISOLATED_HOME: a client of a server needs no cache of its own.
         try await ExternalProcess.run(
-            executable, arguments, environment: ["ISOLATED_SERVER": server.url, "ISOLATED_KEY": key, "ISOLATED_HOME": "/nonexistent"])
+            executable, arguments, environment: ["ISOLATED_SERVER": server.url.absoluteString, "ISOLATED_KEY": key, "ISOLATED_HOME": "/nonexistent"])
     }
 
     /// A fresh database path beside the test home's cache.
@@ -106,10 +62,10 @@ struct ServeProcessTests {
     func serveAsANewUserWould() async throws {
         let consumer = try await ExternalPackageTests.executable()
         let database = try Self.newDatabase()
-        let server = try await ServerProcess.start(database: database)
+        let server = try await Self.startServer(database: database)
         let key = try await Self.createKey("process tests", database: database)
 
-        let (refused, refusedOutput) = try await Self.isolated(["runners", "list", "--server", server.url])
+        let (refused, refusedOutput) = try await Self.isolated(["runners", "list", "--server", server.url.absoluteString])
         #expect(refused != 0 && refusedOutput.contains("this server needs an API key"), "\(refusedOutput)")
 
         let (demo, demoOutput) = try await Self.client(Self.binaries.appendingPathComponent("Demo").path, server: server, key: key)
@@ -129,7 +85,7 @@ struct ServeProcessTests {
             firstRunner != nil && firstRunner == secondOutput.split(separator: "\n").first { $0.hasPrefix("runner: r") },
             "\(firstOutput)\n\(secondOutput)")
 
-        var request = URLRequest(url: URL(string: "\(server.url)/metrics")!)
+        var request = URLRequest(url: server.url.appendingPathComponent("metrics"))
         request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
         let metrics = String(decoding: try await URLSession.shared.data(for: request).0, as: UTF8.self)
         #expect(metrics.contains(#"isolated_runner_starts_total{kind="warm"}"#), "\(metrics)")
@@ -139,18 +95,18 @@ struct ServeProcessTests {
         #expect(!started.isEmpty, "the server has no runners after the calls")
         #expect(try await server.stop(SIGTERM) == 0)
         #expect(try await Self.waitUntilGone(started).isEmpty, "processes outlived the server's graceful shutdown")
-        let serverLog = server.log
+        let serverLog = server.process.output
         #expect(!serverLog.contains(key) && !serverLog.contains(String(key.suffix(20))), "the server logged the key")
 
         // The history is in the database: a restarted server still lists the calls, with phases.
-        let restarted = try await ServerProcess.start(database: database)
-        let (listed, listing) = try await Self.isolated(["invocations", "--json", "--server", restarted.url], key: key)
+        let restarted = try await Self.startServer(database: database)
+        let (listed, listing) = try await Self.isolated(["invocations", "--json", "--server", restarted.url.absoluteString], key: key)
         #expect(listed == 0, "\(listing)")
         for function in ["whichRunner", "getTwo", "isolatedJoke", "tellJokes", "predict"] {
             #expect(listing.contains("\"function\" : \"\(function)\""), "\(listing)")
         }
         #expect(listing.contains("\"phase\" : \"run\""))
-        let (logs, logsOutput) = try await Self.isolated(["invocations", "--server", restarted.url], key: key)
+        let (logs, logsOutput) = try await Self.isolated(["invocations", "--server", restarted.url.absoluteString], key: key)
         #expect(logs == 0 && logsOutput.contains("succeeded"), "\(logsOutput)")
         #expect(try await restarted.stop(SIGTERM) == 0)
     }
@@ -159,7 +115,7 @@ struct ServeProcessTests {
     func noRunnerOutlivesAKilledServer() async throws {
         let consumer = try await ExternalPackageTests.executable()
         let database = try Self.newDatabase()
-        let server = try await ServerProcess.start(database: database)
+        let server = try await Self.startServer(database: database)
         let key = try await Self.createKey("killed", database: database)
         let (status, output) = try await Self.client(consumer, ["runner"], server: server, key: key)
         #expect(status == 0, "\(output)")
@@ -167,5 +123,23 @@ struct ServeProcessTests {
         #expect(!started.isEmpty, "the server has no warm runner after the call")
         _ = try await server.stop(SIGKILL)
         #expect(try await Self.waitUntilGone(started).isEmpty, "processes outlived the killed server")
+    }
+}
+
+extension ServeProcess {
+    /// Every process the server started, its runners' sandboxes and runners among them.
+    var descendants: [Int32] {
+        var found: [Int32] = []
+        var queue = [process.processID]
+        while let parent = queue.popLast() {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(parent)/task")) ?? []
+            for task in tasks {
+                let children = (try? String(contentsOfFile: "/proc/\(parent)/task/\(task)/children", encoding: .utf8)) ?? ""
+                let ids = children.split(separator: " ").compactMap { Int32($0) }
+                found += ids
+                queue += ids
+            }
+        }
+        return found
     }
 }

@@ -1,14 +1,17 @@
-import Foundation
+public import Foundation
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// A process a test starts (a CLI, a client, `swift build`), waited for without blocking a
-/// thread: tests run on a cooperative pool as small as the machine's core count, and a test
-/// blocked on a child that waits for this process's own engine would deadlock the run.
+/// A process the tests or the benchmark start (a CLI, a client, `swift build`, a server,
+/// isolate's script), waited for without blocking a thread: tests run on a cooperative pool as
+/// small as the machine's core count, and a test blocked on a child that waits for this
+/// process's own engine would deadlock the run. Output goes to a file, not a pipe, so a
+/// descendant that keeps it open cannot make a reader wait forever. Foundation's `Process`
+/// makes the child the leader of a new process group, which ``signalGroup(_:)`` reaches.
 public final class ExternalProcess: Sendable {
-    /// The process did not end in time; it has been killed.
+    /// The process did not end in time; it and its process group have been killed.
     public struct TimedOut: Error, CustomStringConvertible {
         /// The command line that was run.
         public var command: String
@@ -22,10 +25,11 @@ public final class ExternalProcess: Sendable {
 
     private let process: Process
     private let command: String
-    /// The file that receives the process's standard output and error, interleaved.
+    /// The file that receives the process's standard error, and its standard output unless
+    /// that was given a file of its own.
     public let outputPath: String
 
-    /// The process's id.
+    /// The process's id, which is also its process group's.
     public var processID: Int32 { process.processIdentifier }
     /// Whether the process has not ended yet.
     public var isRunning: Bool { process.isRunning }
@@ -38,24 +42,28 @@ public final class ExternalProcess: Sendable {
         self.outputPath = outputPath
     }
 
-    /// Starts `executable` with this process's environment plus `environment`, its output
-    /// going to `outputPath` (a new temporary file by default). A file, not a pipe: a
-    /// descendant that keeps it open cannot make a reader wait forever.
+    /// Starts `executable` with this process's environment plus `environment`. Its output goes
+    /// to `outputPath` (a new temporary file by default); its standard output alone goes to
+    /// `standardOutputPath` when that is given.
     public static func start(
         _ executable: String,
         _ arguments: [String],
         environment: [String: String] = [:],
-        outputPath: String? = nil
+        directory: String? = nil,
+        outputPath: String? = nil,
+        standardOutputPath: String? = nil
     ) throws -> ExternalProcess {
-        let path = outputPath ?? FileManager.default.temporaryDirectory.appendingPathComponent("isolated-test-\(UUID().uuidString).log").path
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        let path = outputPath ?? temporaryFile()
+        let output = try createFile(path)
         defer { try? output.close() }
+        let standardOutput = try standardOutputPath.map(createFile) ?? output
+        defer { try? standardOutput.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = output
+        process.currentDirectoryURL = directory.map { URL(fileURLWithPath: $0) }
+        process.standardOutput = standardOutput
         process.standardError = output
         try process.run()
         return ExternalProcess(process: process, command: ([executable] + arguments).joined(separator: " "), outputPath: path)
@@ -74,18 +82,42 @@ public final class ExternalProcess: Sendable {
         return (status, process.output)
     }
 
+    /// A new path in the temporary directory.
+    public static func temporaryFile() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("isolated-\(UUID().uuidString).log").path
+    }
+
+    private static func createFile(_ path: String) throws -> FileHandle {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        return try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    }
+
     /// Sends `signal` to the process.
     public func signal(_ signal: Int32) {
         kill(process.processIdentifier, signal)
     }
 
-    /// Waits for the process to end and returns its exit status (or terminating signal); kills
-    /// it if it outlives `timeout` or the waiting task is cancelled.
+    /// Sends `signal` to the process's group: the process, if it still runs, and whatever it
+    /// started and left in its group.
+    public func signalGroup(_ signal: Int32) {
+        kill(-process.processIdentifier, signal)
+    }
+
+    /// Waits for the process to end and returns its exit status (or terminating signal),
+    /// passing what it prints meanwhile to `progress`. If it outlives `timeout`, or the waiting
+    /// task is cancelled, its group is killed.
     @discardableResult
-    public func wait(timeout: Duration = .seconds(600)) async throws -> Int32 {
+    public func wait(timeout: Duration = .seconds(600), progress: ((Data) -> Void)? = nil) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
+        var shown = 0
+        func showNew() {
+            guard let progress, let data = FileManager.default.contents(atPath: outputPath), data.count > shown else { return }
+            progress(data.dropFirst(shown))
+            shown = data.count
+        }
         do {
             while process.isRunning {
+                showNew()
                 guard ContinuousClock.now < deadline else {
                     killAndReap()
                     throw TimedOut(command: command, timeout: timeout, output: output)
@@ -96,11 +128,12 @@ public final class ExternalProcess: Sendable {
             killAndReap()
             throw CancellationError()
         }
+        showNew()
         return process.terminationStatus
     }
 
     private func killAndReap() {
-        kill(process.processIdentifier, SIGKILL)
+        signalGroup(SIGKILL)
         // Reaped by Foundation's own monitor; waiting for that keeps terminationStatus valid.
         for _ in 0..<250 where process.isRunning { usleep(20_000) }
     }
