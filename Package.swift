@@ -118,6 +118,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "IsolatedCoreTests", dependencies: ["IsolatedCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "IsolatedClientTests", dependencies: ["IsolatedClient", "IsolatedCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IsolatedEngineTests",
             dependencies: ["IsolatedEngine", "IsolatedCore"],

@@ -40,9 +40,18 @@ enum IsolateRunner {
     }
 
     /// isolate's `throughput_32` goes through its server; its embedded counterpart, 32 agents
-    /// with one caller each, is a variant. Both become the rows they compare with.
+    /// with one caller each, is a variant. Its large results through `isolate.server` are
+    /// variants too (at the default limit, and raised). Each becomes the row it compares with.
     private static func normalized(_ run: SystemRun) -> SystemRun {
         var run = run
+        for id in ["result_10mib", "result_100mib"] {
+            guard let variants = run.scenarios[id]?.variants, let server = variants["server"] ?? variants["server_raised_limit"] else { continue }
+            var measurement = server
+            if let raised = variants["server_raised_limit"] {
+                measurement.raisedLimit = Measurement.RaisedLimit(medianMs: raised.medianMs, samples: raised.samples, error: raised.error)
+            }
+            run.scenarios["\(id)_server"] = measurement
+        }
         if let server = run.scenarios["throughput_32"] {
             run.scenarios["throughput_32_server"] = server
             var embedded = server.variants?["embedded_agents"] ?? Measurement(error: "no embedded-agents variant")

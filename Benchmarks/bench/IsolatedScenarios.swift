@@ -83,9 +83,7 @@ struct IsolatedScenarios {
             return .latencies(shared, how: sharedHow)
         }
 
-        for (id, size, count) in [
-            ("result_10mib", 10 << 20, quick ? 3 : 10), ("result_100mib", 100 << 20, quick ? 1 : 5), ("result_256mib", 256 << 20, 1),
-        ] {
+        for (id, size, count) in Self.resultSizes(quick: quick) {
             let how =
                 "a warm S runner returns a String of \(size >> 20) MiB, decoded by the caller through @Isolated; \(count) calls after one to warm up"
             await measure(id, how: how) {
@@ -123,7 +121,8 @@ struct IsolatedScenarios {
         do {
             server = try await ServerProcess.start(home: home)
         } catch {
-            for id in ["warm_server", "throughput_32_server", "idle_engine_rss_mb"] { results[id] = .failed(error, how: "isolated serve") }
+            let ids = ["warm_server", "throughput_32_server", "idle_engine_rss_mb"] + Self.resultSizes(quick: quick).map { "\($0.id)_server" }
+            for id in ids { results[id] = .failed(error, how: "isolated serve") }
             return
         }
         await measure(on: server, into: &results, progress: progress)
@@ -146,6 +145,22 @@ struct IsolatedScenarios {
         } catch {
             results["warm_server"] = .failed(error, how: how)
         }
+        for (id, size, count) in Self.resultSizes(quick: quick) {
+            let how =
+                "a warm S runner of isolated serve returns a String of \(size >> 20) MiB, streamed as raw bytes and decoded by the "
+                + "caller through @Isolated with the server set; \(count) calls after one to warm up"
+            progress("isolated: \(id)_server")
+            do {
+                results["\(id)_server"] = try await Isolation.withServer(server.url, key: server.key) {
+                    _ = try await bigResult(bytes: size)
+                    var big: [Double] = []
+                    for _ in 0..<count { big.append(try await timed { _ = try await bigResult(bytes: size) }) }
+                    return .latencies(big, how: how)
+                }
+            } catch {
+                results["\(id)_server"] = .failed(error, how: how)
+            }
+        }
         let duration: Duration = quick ? .seconds(2) : .seconds(10)
         let throughputHow = "32 tasks calling trivial(Int) -> Int through isolated serve for \(duration)"
         progress("isolated: throughput_32_server")
@@ -162,6 +177,11 @@ struct IsolatedScenarios {
                 Measurement(
                     value: $0, how: "VmRSS of the idle isolated serve process (engine, HTTP server, SQLite) after the calls above, runners excluded")
             } ?? Measurement(error: "cannot read the server's memory", how: nil)
+    }
+
+    /// The large-result scenarios: id, bytes and calls, the same embedded and through the server.
+    static func resultSizes(quick: Bool) -> [(id: String, bytes: Int, count: Int)] {
+        [("result_10mib", 10 << 20, quick ? 3 : 10), ("result_100mib", 100 << 20, quick ? 1 : 5), ("result_256mib", 256 << 20, 1)]
     }
 
     private func throughput(duration: Duration, how: String) async throws -> Measurement {

@@ -29,8 +29,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A machine-type catalog (JSON) replacing the standard one; `isolated machine-types --file` checks one.")
     var machineTypes: String?
 
-    @Option(help: "The largest request body accepted, in bytes.")
+    @Option(help: "The largest request body accepted (a call's arguments), in bytes.")
     var maxRequestBytes = 64 << 20
+
+    @Option(help: "The largest result a call may send back, in bytes.")
+    var maxResultBytes = 1 << 30
 
     @Option(help: "The most output kept per recorded call, in bytes.")
     var maxLogBytes = 1 << 20
@@ -43,6 +46,12 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
+
+    func validate() throws {
+        guard maxRequestBytes > 0, maxResultBytes > 0 else {
+            throw ValidationError("--max-request-bytes and --max-result-bytes must be positive numbers of bytes")
+        }
+    }
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -68,6 +77,7 @@ struct Serve: AsyncParsableCommand {
                 host: host,
                 port: port,
                 maxRequestBytes: maxRequestBytes,
+                maxResultBytes: maxResultBytes,
                 allowKeylessLoopback: allowKeylessLoopback
             ),
             logger: logger

@@ -1,9 +1,16 @@
 public import Foundation
 public import IsolatedCore
 
-/// The body of `POST /v1/invocations`: one call, its arguments encoded with ``PayloadCoding``
-/// and sent as base64.
+/// The body of `POST /v1/invocations`, in one of two forms.
+///
+/// - `application/json`: this object, with each argument in base64 in `arguments`.
+/// - `application/vnd.isolated.invocation` (``binaryMediaType``): this object with
+///   `argumentBytes` instead of `arguments`, a newline, then the arguments' bytes back to back.
+///   Large arguments travel without base64 and are never parsed as JSON.
 public struct InvocationBody: Sendable, Codable {
+    /// The media type of the binary form.
+    public static let binaryMediaType = "application/vnd.isolated.invocation"
+
     /// The function: its source, entry point and shipped declarations.
     public var function: FunctionSource
     /// The packages its environment needs.
@@ -16,30 +23,85 @@ public struct InvocationBody: Sendable, Codable {
     public var maxConcurrency: Int?
     /// Whether its runners can reach the network; `enabled` when absent.
     public var network: NetworkAccess?
-    /// Each argument, encoded with ``PayloadCoding``.
-    public var arguments: [Data]
+    /// Each argument, encoded with ``PayloadCoding``: in the JSON form.
+    public var arguments: [Data]?
+    /// Each argument's size in bytes: in the binary form, whose arguments follow the header line.
+    public var argumentBytes: [Int]?
 
-    /// The body for `request`.
+    /// The JSON form of `request`.
     public init(_ request: InvocationRequest) {
+        self.init(request, arguments: request.arguments.map { Data($0) }, argumentBytes: nil)
+    }
+
+    private init(_ request: InvocationRequest, arguments: [Data]?, argumentBytes: [Int]?) {
         function = request.function
         requirements = request.requirements
         machineType = request.machineType
         keepAlive = request.keepAlive
         maxConcurrency = request.maxConcurrency
         network = request.network
-        arguments = request.arguments.map { Data($0) }
+        self.arguments = arguments
+        self.argumentBytes = argumentBytes
     }
 
-    /// The call this body describes.
-    public var request: InvocationRequest {
-        InvocationRequest(
+    /// The binary form of `request`: its header line, then its arguments.
+    public static func binary(_ request: InvocationRequest) throws -> Data {
+        let header = InvocationBody(request, arguments: nil, argumentBytes: request.arguments.map(\.count))
+        var body = try JSONEncoder().encode(header)
+        body.reserveCapacity(body.count + 1 + request.arguments.reduce(0) { $0 + $1.count })
+        body.append(UInt8(ascii: "\n"))
+        for argument in request.arguments { body.append(contentsOf: argument) }
+        return body
+    }
+
+    /// The call this body describes; `attached` is what followed the header line of a binary
+    /// body. The error names the field that is wrong.
+    public func request(attached: UnsafeRawBufferPointer? = nil) throws(InvalidBody) -> InvocationRequest {
+        let decoded: [[UInt8]]
+        switch (arguments, argumentBytes, attached) {
+        case (let arguments?, nil, nil):
+            decoded = arguments.map { Array($0) }
+        case (nil, let sizes?, let attached?):
+            if let negative = sizes.firstIndex(where: { $0 < 0 }) {
+                throw InvalidBody(description: "argumentBytes[\(negative)] is negative")
+            }
+            // Added with overflow checks: the sizes come from the client.
+            let (total, overflow) = sizes.reduce((0, false)) { sum, size in
+                let (added, overflow) = sum.0.addingReportingOverflow(size)
+                return (added, sum.1 || overflow)
+            }
+            guard !overflow, total == attached.count else {
+                throw InvalidBody(description: "argumentBytes add up to \(total) bytes, but \(attached.count) follow the header line")
+            }
+            var offset = 0
+            decoded = sizes.map { size in
+                defer { offset += size }
+                return Array(attached[offset..<(offset + size)])
+            }
+        case (_, _?, nil):
+            throw InvalidBody(
+                description: "'argumentBytes' belongs to the binary form (Content-Type: \(Self.binaryMediaType)); a JSON body has only 'arguments'")
+        case (nil, _, nil):
+            throw InvalidBody(description: "'arguments' is missing")
+        case (_?, _, _?):
+            throw InvalidBody(description: "a binary body takes 'argumentBytes', not 'arguments'")
+        case (nil, nil, _?):
+            throw InvalidBody(description: "'argumentBytes' is missing from the header line of a binary body")
+        }
+        return InvocationRequest(
             function: function,
             requirements: requirements,
             machineType: machineType,
             keepAlive: keepAlive,
             maxConcurrency: maxConcurrency,
             network: network ?? .enabled,
-            arguments: arguments.map { Array($0) }
+            arguments: decoded
         )
+    }
+
+    /// A body whose fields do not fit together.
+    public struct InvalidBody: Error, CustomStringConvertible {
+        /// What is wrong, naming the field.
+        public var description: String
     }
 }

@@ -13,14 +13,21 @@ import Synchronization
 public final class ServerClient: Sendable {
     /// The server's base URL, like `http://127.0.0.1:8080`.
     public let baseURL: URL
+    /// The largest result this client accepts from a call; a larger one fails with
+    /// `resultTooLarge` before it is read.
+    public let maxResultBytes: Int
     private let key: String?
     private let session: URLSession
     private let streams: StreamRouter
 
+    /// The default of ``maxResultBytes`` and of the server's `--max-result-bytes`: 1 GiB.
+    public static let defaultMaxResultBytes = 1 << 30
+
     /// A client for the server at `baseURL`, authenticating with `key`.
-    public init(baseURL: URL, key: String?) {
+    public init(baseURL: URL, key: String?, maxResultBytes: Int = ServerClient.defaultMaxResultBytes) {
         self.baseURL = baseURL
         self.key = key
+        self.maxResultBytes = maxResultBytes
         let streams = StreamRouter()
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 24 * 60 * 60
@@ -31,30 +38,41 @@ public final class ServerClient: Sendable {
 
     deinit { session.invalidateAndCancel() }
 
-    /// A client for `ISOLATED_SERVER` with `ISOLATED_KEY`, or nil when `ISOLATED_SERVER` is not set.
+    /// A client for `ISOLATED_SERVER` with `ISOLATED_KEY`, or nil when `ISOLATED_SERVER` is not
+    /// set; `ISOLATED_MAX_RESULT_BYTES` sets ``maxResultBytes``.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(IsolatedError) -> ServerClient? {
         guard let server = environment["ISOLATED_SERVER"], !server.isEmpty else { return nil }
         guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw IsolatedError(code: .engineUnavailable, message: "ISOLATED_SERVER is not an http(s) URL: '\(server)'")
         }
-        return ServerClient(baseURL: url, key: environment["ISOLATED_KEY"].flatMap { $0.isEmpty ? nil : $0 })
+        var maxResultBytes = defaultMaxResultBytes
+        if let limit = environment["ISOLATED_MAX_RESULT_BYTES"], !limit.isEmpty {
+            guard let bytes = Int(limit), bytes > 0 else {
+                throw IsolatedError(code: .engineUnavailable, message: "ISOLATED_MAX_RESULT_BYTES is not a positive number of bytes: '\(limit)'")
+            }
+            maxResultBytes = bytes
+        }
+        return ServerClient(baseURL: url, key: environment["ISOLATED_KEY"].flatMap { $0.isEmpty ? nil : $0 }, maxResultBytes: maxResultBytes)
     }
 
     /// Runs a call on the server; `events` receives its phases, progress and log lines as they stream.
+    ///
+    /// Arguments go up and the result comes back as raw bytes (the binary forms of the body and
+    /// the stream), read in time and memory linear in their size.
     public func invoke(
         _ request: InvocationRequest,
         events: @escaping @Sendable (InvocationEvent) -> Void
     ) async throws(IsolatedError) -> (id: String?, payload: [UInt8], report: CallReport) {
         let body: Data
         do {
-            body = try JSONEncoder().encode(InvocationBody(request))
+            body = try InvocationBody.binary(request)
         } catch {
             throw IsolatedError(code: .codingFailed, message: "cannot encode the call to \(request.function.reference): \(error)")
         }
         var urlRequest = makeRequest("POST", "v1/invocations")
         urlRequest.httpBody = body
-        urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        urlRequest.setValue("application/x-ndjson", forHTTPHeaderField: "Accept")
+        urlRequest.setValue(InvocationBody.binaryMediaType, forHTTPHeaderField: "Content-Type")
+        urlRequest.setValue(StreamEvent.binaryMediaType, forHTTPHeaderField: "Accept")
 
         let (status, chunks) = try await stream(urlRequest)
         guard status == 200 else {
@@ -62,18 +80,21 @@ public final class ServerClient: Sendable {
             throw Self.failure(status: status, body: body, server: baseURL)
         }
         var invocationID: String?
-        var buffer = Data()
+        var reader = EventStreamReader()
+        var result: CallReport?
         let decoder = JSONDecoder()
         do {
             for try await chunk in chunks {
-                buffer.append(chunk)
-                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = buffer[buffer.startIndex..<newline]
-                    buffer = Data(buffer[(newline + 1)...])
+                chunk.withUnsafeBytes { reader.append($0) }
+                while let item = try reader.next() {
+                    guard case .line(let line) = item else {
+                        guard case .bytes(let payload) = item, let report = result else { continue }
+                        return (invocationID, payload, report)
+                    }
                     guard !line.isEmpty else { continue }
                     let event: StreamEvent
                     do {
-                        event = try decoder.decode(StreamEvent.self, from: line)
+                        event = try decoder.decode(StreamEvent.self, from: Data(line))
                     } catch {
                         throw IsolatedError(code: .codingFailed, message: "the server at \(baseURL) sent an unreadable event: \(error)")
                     }
@@ -81,12 +102,26 @@ public final class ServerClient: Sendable {
                     case .invocation(let id): invocationID = id
                     case .event(let event): events(event)
                     case .result(let payload, let report): return (invocationID, Array(payload), report)
+                    case .resultBytes(let count, let report):
+                        guard count <= maxResultBytes else {
+                            throw IsolatedError(
+                                code: .resultTooLarge,
+                                message: "the result of \(request.function.reference) is \(Self.describe(bytes: count)), over this client's "
+                                    + "limit of \(Self.describe(bytes: maxResultBytes)) (ISOLATED_MAX_RESULT_BYTES); return less, or raise the limit",
+                                function: request.function.reference,
+                                report: report
+                            )
+                        }
+                        result = report
+                        reader.expectBytes(count)
                     case .error(let error): throw error
                     }
                 }
             }
         } catch let error as IsolatedError {
             throw error
+        } catch let error as EventStreamReader.Failure {
+            throw IsolatedError(code: .codingFailed, message: "the server at \(baseURL) sent an unreadable stream: \(error)")
         } catch {
             throw Self.connectionError(error, server: baseURL, during: "the call to \(request.function.reference)")
         }
@@ -95,9 +130,17 @@ public final class ServerClient: Sendable {
         }
         throw IsolatedError(
             code: .engineUnavailable,
-            message: "the server at \(baseURL) closed the stream of \(request.function.reference) before its result; "
+            message: "the server at \(baseURL) closed the stream of \(request.function.reference) before its result"
+                + (reader.isInsideItem ? " had arrived whole" : "") + "; "
                 + "\(invocationID.map { "`isolated logs \($0)` shows what it recorded" } ?? "it may have stopped")"
         )
+    }
+
+    /// "64 MiB", "1.5 MiB", or "1000 bytes" below a MiB: a limit or size in an error message.
+    package static func describe(bytes: Int) -> String {
+        if bytes < 1 << 20 { return "\(bytes) bytes" }
+        if bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+        return String(format: "%.1f MiB", Double(bytes) / 1_048_576)
     }
 
     /// `GET`s `path` and decodes the JSON response.

@@ -5,7 +5,9 @@ public import IsolatedCore
 /// log lines as they happen, then exactly one `result` or `error`.
 ///
 /// Each line is an object whose `type` is `invocation`, `phaseStarted`, `phaseFinished`,
-/// `progress`, `log`, `result` or `error` (see `openapi.json`).
+/// `progress`, `log`, `result` or `error` (see `openapi.json`). In the binary form of the
+/// stream (``StreamEvent/binaryMediaType``) a `result` line carries `payloadBytes` instead of
+/// `payload`, and that many raw bytes follow its newline.
 public enum StreamEvent: Sendable, Codable {
     /// The server's id for the call, first: `isolated logs ID` finds it later.
     case invocation(id: String)
@@ -13,11 +15,19 @@ public enum StreamEvent: Sendable, Codable {
     case event(InvocationEvent)
     /// The call returned: its result encoded with ``PayloadCoding``, and its report.
     case result(payload: Data, report: CallReport)
+    /// The call returned, in the binary stream: its result's `count` bytes follow this line.
+    case resultBytes(count: Int, report: CallReport)
     /// The call failed.
     case error(IsolatedError)
 
+    /// The media type of the binary stream, which a client asks for in `Accept`; results
+    /// travel in it as raw bytes after their event line.
+    public static let binaryMediaType = "application/vnd.isolated.events"
+    /// The media type of the plain stream: JSON lines only, results in base64.
+    public static let jsonLinesMediaType = "application/x-ndjson"
+
     private enum CodingKeys: String, CodingKey {
-        case type, id, phase, detail, seconds, outcome, text, callID, function, stream, payload, report, error
+        case type, id, phase, detail, seconds, outcome, text, callID, function, stream, payload, payloadBytes, report, error
     }
 
     /// Decodes one line of the stream.
@@ -50,7 +60,15 @@ public enum StreamEvent: Sendable, Codable {
                 )
             )
         case "result":
-            self = .result(payload: try container.decode(Data.self, forKey: .payload), report: try container.decode(CallReport.self, forKey: .report))
+            let report = try container.decode(CallReport.self, forKey: .report)
+            if let count = try container.decodeIfPresent(Int.self, forKey: .payloadBytes) {
+                guard count >= 0 else {
+                    throw DecodingError.dataCorruptedError(forKey: .payloadBytes, in: container, debugDescription: "a negative size")
+                }
+                self = .resultBytes(count: count, report: report)
+            } else {
+                self = .result(payload: try container.decode(Data.self, forKey: .payload), report: report)
+            }
         case "error":
             self = .error(try container.decode(IsolatedError.self, forKey: .error))
         default:
@@ -87,6 +105,10 @@ public enum StreamEvent: Sendable, Codable {
         case .result(let payload, let report):
             try container.encode("result", forKey: .type)
             try container.encode(payload, forKey: .payload)
+            try container.encode(report, forKey: .report)
+        case .resultBytes(let count, let report):
+            try container.encode("result", forKey: .type)
+            try container.encode(count, forKey: .payloadBytes)
             try container.encode(report, forKey: .report)
         case .error(let error):
             try container.encode("error", forKey: .type)

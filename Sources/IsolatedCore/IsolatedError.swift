@@ -59,6 +59,8 @@ public struct IsolatedError: Error, Sendable, Codable, CustomStringConvertible {
         public static let unauthorized = Code(rawValue: "unauthorized")
         /// The request's body is larger than the server accepts.
         public static let requestTooLarge = Code(rawValue: "requestTooLarge")
+        /// The call's result is larger than the server sends or the client accepts.
+        public static let resultTooLarge = Code(rawValue: "resultTooLarge")
         /// The declarations shipped with a function do not fit together.
         public static let invalidShipment = Code(rawValue: "invalidShipment")
 

@@ -4,7 +4,7 @@ public import IsolatedCore
 /// How an ``Engine`` builds environments and runs runners.
 public struct EngineConfiguration: Sendable {
     /// Where environments, compiled functions and runner directories live: `ISOLATED_HOME`,
-    /// or `~/.cache/isolated`.
+    /// or `~/.cache/isolated`; a relative path is taken from the current directory.
     public var home: String
     /// The directory holding `swift` and `swiftc`; by default the first on `PATH`.
     public var toolchainDirectory: String?
@@ -74,7 +74,8 @@ public struct EngineConfiguration: Sendable {
         sandbox: SandboxConfiguration = SandboxConfiguration(),
         maxOutputBytesPerCall: Int = 64 << 20
     ) {
-        self.home = home ?? Self.defaultHome
+        // Absolute: runners start in directories of their own, where a relative home means nothing.
+        self.home = URL(fileURLWithPath: home ?? Self.defaultHome).standardizedFileURL.path
         self.toolchainDirectory = toolchainDirectory
         self.buildConfiguration = buildConfiguration
         self.machineTypes = machineTypes

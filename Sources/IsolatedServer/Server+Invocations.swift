@@ -35,6 +35,10 @@ extension Server {
 
     /// Runs one call and streams its events as newline-delimited JSON; the call is recorded
     /// from its start, with its phases, outcome, error and (up to the store's limit) output.
+    ///
+    /// The body is JSON, or the binary form (`InvocationBody.binaryMediaType`) whose arguments
+    /// follow a JSON header line as raw bytes. A client that accepts the binary stream
+    /// (`StreamEvent.binaryMediaType`) gets the result as raw bytes after its event line.
     private func invoke(_ request: Request) async throws -> Response {
         var request = request
         let buffer: ByteBuffer
@@ -44,18 +48,18 @@ extension Server {
             metrics.recordRejection("tooLarge")
             throw IsolatedError(
                 code: .requestTooLarge,
-                message: "the call's body is larger than this server's limit of \(configuration.maxRequestBytes >> 20) MiB "
-                    + "(isolated serve --max-request-bytes); pass large data another way"
+                message: "the call's body is larger than this server's limit of \(ServerClient.describe(bytes: configuration.maxRequestBytes)) "
+                    + "(isolated serve --max-request-bytes); pass large data another way, or raise the limit"
             )
         }
-        let body: InvocationBody
+        let call: InvocationRequest
         do {
-            body = try JSONDecoder().decode(InvocationBody.self, from: Data(buffer.readableBytesView))
-        } catch let error as DecodingError {
+            call = try Self.decodeInvocation(buffer, binary: request.headers[.contentType]?.hasPrefix(InvocationBody.binaryMediaType) == true)
+        } catch {
             metrics.recordRejection("malformed")
-            throw IsolatedError(code: .invalidRequest, message: "the call's body is not a valid invocation: \(Self.describe(error))")
+            throw error
         }
-        let call = body.request
+        let binary = request.headers[values: .accept].contains { $0.contains(StreamEvent.binaryMediaType) }
         let id = UUID().uuidString.lowercased()
         let started = InvocationRecord(
             id: id,
@@ -67,14 +71,42 @@ extension Server {
         logger.debug("call started", metadata: ["invocation": "\(id)", "function": "\(call.function.reference)"])
         return Response(
             status: .ok,
-            headers: [.contentType: "application/x-ndjson"],
+            headers: [.contentType: binary ? StreamEvent.binaryMediaType : StreamEvent.jsonLinesMediaType],
             body: ResponseBody { writer in
-                try await self.run(call, started: started, writer: &writer)
+                try await self.run(call, started: started, binary: binary, writer: &writer)
             }
         )
     }
 
-    private func run(_ call: InvocationRequest, started: InvocationRecord, writer: inout any ResponseBodyWriter) async throws {
+    /// The call a body describes, in either form; a malformed one is an `invalidRequest` naming the field.
+    static func decodeInvocation(_ buffer: ByteBuffer, binary: Bool) throws(IsolatedError) -> InvocationRequest {
+        // A Result, because withUnsafeBytes rethrows untyped; the arguments are copied once, out of the buffer.
+        let decoded = buffer.readableBytesView.withUnsafeBytes { bytes -> Result<InvocationRequest, IsolatedError> in
+            var header = bytes
+            var attached: UnsafeRawBufferPointer?
+            if binary {
+                guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) else {
+                    return .failure(
+                        IsolatedError(
+                            code: .invalidRequest,
+                            message: "the call's binary body has no header line: it must start with a JSON object and a newline"))
+                }
+                header = UnsafeRawBufferPointer(rebasing: bytes[..<newline])
+                attached = UnsafeRawBufferPointer(rebasing: bytes[(newline + 1)...])
+            }
+            do {
+                let body = try JSONDecoder().decode(InvocationBody.self, from: Data(header))
+                return .success(try body.request(attached: attached))
+            } catch let error as DecodingError {
+                return .failure(IsolatedError(code: .invalidRequest, message: "the call's body is not a valid invocation: \(Self.describe(error))"))
+            } catch {
+                return .failure(IsolatedError(code: .invalidRequest, message: "the call's body is not a valid invocation: \(error)"))
+            }
+        }
+        return try decoded.get()
+    }
+
+    private func run(_ call: InvocationRequest, started: InvocationRecord, binary: Bool, writer: inout any ResponseBodyWriter) async throws {
         let id = started.id
         // The start is recorded while the call runs, not before it: one write off every call's path.
         async let recordedStart: Void = {
@@ -109,24 +141,42 @@ extension Server {
         for await event in events where connected {
             connected = await Self.write(event, to: &writer)
         }
-        let result = await outcome
+        let result = checkSize(of: await outcome, call: call)
         let report: CallReport?
-        let final: StreamEvent
         switch result {
-        case .success(let value):
-            report = value.report
-            final = .result(payload: Data(value.payload), report: value.report)
-        case .failure(let error):
-            report = error.report
-            final = .error(error)
+        case .success(let value): report = value.report
+        case .failure(let error): report = error.report
         }
         await recordedStart
         await record(id: id, call: call, result: result, report: report, logs: logs.text)
-        if connected, await Self.write(final, to: &writer) {
-            try? await writer.finish(nil)
+        guard connected else { return }
+        switch result {
+        case .success(let value) where binary:
+            connected = await Self.write(.resultBytes(count: value.payload.count, report: value.report), to: &writer)
+            if connected { connected = await Self.write(bytes: value.payload, to: &writer) }
+        case .success(let value):
+            connected = await Self.write(.result(payload: Data(value.payload), report: value.report), to: &writer)
+        case .failure(let error):
+            connected = await Self.write(.error(error), to: &writer)
         }
+        if connected { try? await writer.finish(nil) }
     }
 
+    /// The result, or `resultTooLarge` when it is over the server's limit.
+    private func checkSize(of result: Result<InvocationResult, IsolatedError>, call: InvocationRequest) -> Result<InvocationResult, IsolatedError> {
+        guard case .success(let value) = result, value.payload.count > configuration.maxResultBytes else { return result }
+        return .failure(
+            IsolatedError(
+                code: .resultTooLarge,
+                message: "the result of \(call.function.reference) is \(ServerClient.describe(bytes: value.payload.count)), over this server's "
+                    + "limit of \(ServerClient.describe(bytes: configuration.maxResultBytes)) (isolated serve --max-result-bytes); "
+                    + "return less, or raise the limit",
+                function: call.function.reference,
+                chain: [call.function.reference],
+                report: value.report
+            )
+        )
+    }
     private func record(id: String, call: InvocationRequest, result: Result<InvocationResult, IsolatedError>, report: CallReport?, logs: String) async
     {
         let outcome: InvocationRecord.Outcome
@@ -168,6 +218,20 @@ extension Server {
         line.append(UInt8(ascii: "\n"))
         do {
             try await writer.write(ByteBuffer(bytes: line))
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Writes raw bytes in slices, so a large result is never copied whole into one more buffer;
+    /// false once the client is gone.
+    private static func write(bytes: [UInt8], to writer: inout any ResponseBodyWriter) async -> Bool {
+        let slice = 1 << 20
+        do {
+            for start in stride(from: 0, to: bytes.count, by: slice) {
+                try await writer.write(ByteBuffer(bytes: bytes[start..<min(start + slice, bytes.count)]))
+            }
             return true
         } catch {
             return false

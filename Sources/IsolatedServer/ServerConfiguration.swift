@@ -6,15 +6,24 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// The largest request body accepted; larger ones get `413 Content Too Large`.
     public var maxRequestBytes: Int
+    /// The largest result a call sends back; a larger one fails the call with `resultTooLarge`.
+    public var maxResultBytes: Int
     /// Whether requests without a key are served. Only allowed when ``host`` is a loopback
     /// address; meant for development on one machine.
     public var allowKeylessLoopback: Bool
 
     /// Creates a configuration; every value has a default.
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxRequestBytes: Int = 64 << 20, allowKeylessLoopback: Bool = false) {
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        maxRequestBytes: Int = 64 << 20,
+        maxResultBytes: Int = 1 << 30,
+        allowKeylessLoopback: Bool = false
+    ) {
         self.host = host
         self.port = port
         self.maxRequestBytes = maxRequestBytes
+        self.maxResultBytes = maxResultBytes
         self.allowKeylessLoopback = allowKeylessLoopback
     }
 

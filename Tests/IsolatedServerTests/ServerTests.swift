@@ -48,6 +48,51 @@ struct ServerTests {
         }
     }
 
+    @Test("a JSON body with an ndjson stream gets the result in base64; a binary body and stream carry it as raw bytes after its line")
+    func bothForms() async throws {
+        try await TestServer.with { server in
+            let (_, secret) = try await server.store.createKey(name: "raw")
+            let call = Self.request(_isolatedShipped(greeting: ()), [try PayloadCoding.encode("lin")])
+            func post(_ body: Data, contentType: String, accept: String) async throws -> (String?, [UInt8]) {
+                var request = URLRequest(url: server.url.appendingPathComponent("v1/invocations"))
+                request.httpMethod = "POST"
+                request.httpBody = body
+                request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
+                request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+                request.setValue(accept, forHTTPHeaderField: "Accept")
+                let (data, response) = try await URLSession.shared.data(for: request)
+                return ((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Content-Type"), Array(data))
+            }
+
+            let (jsonType, json) = try await post(
+                try JSONEncoder().encode(InvocationBody(call)), contentType: "application/json", accept: "application/x-ndjson")
+            #expect(jsonType == StreamEvent.jsonLinesMediaType)
+            let lines = json.split(separator: UInt8(ascii: "\n")).map { try? JSONDecoder().decode(StreamEvent.self, from: Data($0)) }
+            guard case .result(let payload, _)? = lines.last else {
+                Issue.record("the last line is not a result: \(String(decoding: json, as: UTF8.self))")
+                return
+            }
+            #expect(try PayloadCoding.decode(String.self, from: Array(payload)).hasPrefix("hello, lin"))
+
+            let (binaryType, binary) = try await post(
+                try InvocationBody.binary(call), contentType: InvocationBody.binaryMediaType, accept: StreamEvent.binaryMediaType)
+            #expect(binaryType == StreamEvent.binaryMediaType)
+            var reader = EventStreamReader()
+            binary.withUnsafeBytes { reader.append($0) }
+            var result: [UInt8]?
+            while let item = try reader.next() {
+                switch item {
+                case .line(let line):
+                    if case .resultBytes(let count, _) = try JSONDecoder().decode(StreamEvent.self, from: Data(line)) { reader.expectBytes(count) }
+                case .bytes(let bytes):
+                    result = bytes
+                }
+            }
+            #expect(try PayloadCoding.decode(String.self, from: try #require(result)).hasPrefix("hello, lin"))
+            #expect(!reader.isInsideItem)
+        }
+    }
+
     @Test("@Isolated calls inside Isolation.withServer go to that server, even inside withEngine, and stream their output")
     func sdkCallsGoToTheServer() async throws {
         try await TestServer.with { server in
@@ -156,10 +201,13 @@ struct ServerTests {
     func badRequests() async throws {
         try await TestServer.with(configuration: ServerConfiguration(port: 0, maxRequestBytes: 1 << 20)) { server in
             let (_, secret) = try await server.store.createKey(name: "raw")
-            func send(_ method: String, _ path: String, _ body: Data? = nil) async throws -> (Int, ErrorResponse?) {
+            func send(_ method: String, _ path: String, _ body: Data? = nil, contentType: String = "application/json") async throws -> (
+                Int, ErrorResponse?
+            ) {
                 var request = URLRequest(url: server.url.appendingPathComponent(path))
                 request.httpMethod = method
                 request.httpBody = body
+                request.setValue(contentType, forHTTPHeaderField: "Content-Type")
                 request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
                 let (data, response) = try await URLSession.shared.data(for: request)
                 return ((response as? HTTPURLResponse)?.statusCode ?? 0, try? JSONDecoder().decode(ErrorResponse.self, from: data))
@@ -167,6 +215,16 @@ struct ServerTests {
             let (malformed, malformedError) = try await send("POST", "v1/invocations", Data(#"{"function": {"name": "f"}}"#.utf8))
             #expect(malformed == 400)
             #expect(malformedError?.error.message.contains("'source' is missing in function") == true, "\(String(describing: malformedError))")
+            let header =
+                #"{"function": {"name": "f", "source": "", "entry": "", "stub": "", "file": "f.swift", "line": 1, "dependencies": []}, "#
+                + #""requirements": [], "#
+                + #""machineType": "XS", "keepAlive": 0, "argumentBytes": [3, 4]}"#
+            let (mismatched, mismatchedError) = try await send(
+                "POST", "v1/invocations", Data((header + "\nabcdef").utf8), contentType: InvocationBody.binaryMediaType)
+            #expect(mismatched == 400)
+            #expect(mismatchedError?.error.message.contains("argumentBytes add up to 7 bytes, but 6 follow the header line") == true)
+            let (headless, headlessError) = try await send("POST", "v1/invocations", Data(header.utf8), contentType: InvocationBody.binaryMediaType)
+            #expect(headless == 400 && headlessError?.error.message.contains("has no header line") == true)
             let (large, largeError) = try await send("POST", "v1/invocations", Data(repeating: UInt8(ascii: " "), count: 2 << 20))
             #expect(large == 413 && largeError?.error.code == .requestTooLarge)
             let (unknown, unknownError) = try await send("GET", "v1/nothing-here")

@@ -40,6 +40,37 @@ struct ExternalPackageTests {
             ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "?"
         }
 
+        /// `count` bytes in which every 8-byte word differs, so a lost, repeated or misplaced chunk shows.
+        @Shippable
+        func pattern(_ count: Int) -> Data {
+            var data = Data(count: count)
+            data.withUnsafeMutableBytes { bytes in
+                var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+                for offset in stride(from: 0, to: count - count % 8, by: 8) {
+                    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                    bytes.storeBytes(of: state, toByteOffset: offset, as: UInt64.self)
+                }
+            }
+            return data
+        }
+
+        @Isolated(machineType: "S", keepAlive: 60, uses: [pattern])
+        func patternBytes(_ count: Int) async throws -> Data {
+            pattern(count)
+        }
+
+        @Isolated(machineType: "S", keepAlive: 60)
+        func echo(_ data: Data) async throws -> Data {
+            data
+        }
+
+        /// This process's peak resident memory, in bytes (VmHWM).
+        func peakMemory() -> Int {
+            let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+            return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+        }
+
         let arguments = CommandLine.arguments
         if arguments.count > 2, arguments[1] == "hold" {
             // Start a warm worker, say where it is, then wait to be killed.
@@ -47,6 +78,19 @@ struct ExternalPackageTests {
             let worker = reports.first?.processID ?? 0
             try "\\(worker)".write(toFile: arguments[2], atomically: true, encoding: .utf8)
             try await Task.sleep(for: .seconds(600))
+        } else if arguments.count > 3, arguments[1] == "payload", let mebibytes = Int(arguments[3]) {
+            // A large result, or a large argument echoed back; checked byte for byte, with the
+            // growth of this process's peak memory during the call.
+            let expected = pattern(mebibytes << 20)
+            let before = peakMemory()
+            do {
+                let received = arguments[2] == "echo" ? try await echo(expected) : try await patternBytes(expected.count)
+                print("payload: \\(received == expected ? "identical" : "DIFFERENT"), \\(received.count) bytes")
+                print("peak memory growth: \\(peakMemory() - before) bytes")
+            } catch {
+                print("payload error: \\(error)")
+                exit(3)
+            }
         } else if arguments.count > 1, arguments[1] == "runner" {
             print("runner: \\(try await whichRunner())")
         } else {

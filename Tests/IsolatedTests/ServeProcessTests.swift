@@ -18,10 +18,10 @@ struct ServeProcessTests {
     }()
 
     /// `isolated serve` on the test home's cache with a database of its own.
-    static func startServer(database: String) async throws -> ServeProcess {
+    static func startServer(database: String, arguments: [String] = []) async throws -> ServeProcess {
         try await ServeProcess.start(
             executable: binaries.appendingPathComponent("isolated").path,
-            arguments: ["--home", TestEngine.home, "--database", database, "--shutdown-grace-period", "10"],
+            arguments: ["--home", TestEngine.home, "--database", database, "--shutdown-grace-period", "10"] + arguments,
             log: "\(database).log")
     }
 
@@ -30,10 +30,15 @@ struct ServeProcessTests {
             binaries.appendingPathComponent("isolated").path, arguments, environment: ["ISOLATED_KEY": key ?? "", "ISOLATED_SERVER": ""])
     }
 
-    static func client(_ executable: String, _ arguments: [String] = [], server: ServeProcess, key: String) async throws -> (Int32, String) {
+    static func client(
+        _ executable: String, _ arguments: [String] = [], server: ServeProcess, key: String, environment: [String: String] = [:]
+    ) async throws -> (Int32, String) {
         // No ISOLATED_HOME: a client of a server needs no cache of its own.
         try await ExternalProcess.run(
-            executable, arguments, environment: ["ISOLATED_SERVER": server.url.absoluteString, "ISOLATED_KEY": key, "ISOLATED_HOME": "/nonexistent"])
+            executable, arguments,
+            environment: ["ISOLATED_SERVER": server.url.absoluteString, "ISOLATED_KEY": key, "ISOLATED_HOME": "/nonexistent"].merging(environment) {
+                $1
+            })
     }
 
     /// A fresh database path beside the test home's cache.
@@ -109,6 +114,60 @@ struct ServeProcessTests {
         let (logs, logsOutput) = try await Self.isolated(["invocations", "--server", restarted.url.absoluteString], key: key)
         #expect(logs == 0 && logsOutput.contains("succeeded"), "\(logsOutput)")
         #expect(try await restarted.stop(SIGTERM) == 0)
+    }
+
+    @Test("a 64 MiB result and a 32 MiB argument round-trip byte for byte, in memory a small multiple of their size")
+    func largePayloads() async throws {
+        let consumer = try await ExternalPackageTests.executable()
+        let database = try Self.newDatabase()
+        let server = try await Self.startServer(database: database)
+        let key = try await Self.createKey("payloads", database: database)
+        for (mode, mebibytes) in [("result", 64), ("echo", 32)] {
+            let (status, output) = try await Self.client(consumer, ["payload", mode, "\(mebibytes)"], server: server, key: key)
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("payload: identical, \(mebibytes << 20) bytes"), "\(output)")
+            let growth = try #require(output.split(separator: "\n").first { $0.hasPrefix("peak memory growth: ") }?.split(separator: " ")[3])
+            // Measured here: 2.3 times the bytes a call moves, for a 64 MiB result (the bytes
+            // received, the decoded value, and chunks waiting in URLSession's stream) and for a
+            // 32 MiB echo (which also holds its argument encoded, in the body and in
+            // URLSession's copy of it). Base64 in JSON lines took minutes at this size.
+            let moved = (mode == "echo" ? 2 : 1) * (mebibytes << 20)
+            #expect(try #require(Int(growth)) <= 4 * moved, "\(mode): \(output)")
+        }
+        #expect(try await server.stop(SIGTERM) == 0)
+    }
+
+    @Test("a result over the server's or the client's limit, and an argument over the server's, fail with an error naming the limit")
+    func payloadLimits() async throws {
+        let consumer = try await ExternalPackageTests.executable()
+        let database = try Self.newDatabase()
+        let server = try await Self.startServer(
+            database: database, arguments: ["--max-result-bytes", "\(8 << 20)", "--max-request-bytes", "\(4 << 20)"])
+        let key = try await Self.createKey("limits", database: database)
+
+        let (result, resultOutput) = try await Self.client(consumer, ["payload", "result", "16"], server: server, key: key)
+        #expect(result == 3, "\(resultOutput)")
+        #expect(
+            resultOutput.contains("resultTooLarge: the result of patternBytes() at ")
+                && resultOutput.contains("is 16.0 MiB, over this server's limit of 8 MiB (isolated serve --max-result-bytes)"),
+            "\(resultOutput)")
+
+        let (client, clientOutput) = try await Self.client(
+            consumer, ["payload", "result", "2"], server: server, key: key, environment: ["ISOLATED_MAX_RESULT_BYTES": "\(1 << 20)"])
+        #expect(client == 3, "\(clientOutput)")
+        #expect(clientOutput.contains("is 2.0 MiB, over this client's limit of 1 MiB (ISOLATED_MAX_RESULT_BYTES)"), "\(clientOutput)")
+
+        let (argument, argumentOutput) = try await Self.client(consumer, ["payload", "echo", "8"], server: server, key: key)
+        #expect(argument == 3, "\(argumentOutput)")
+        #expect(
+            argumentOutput.contains(
+                "requestTooLarge: the call's body is larger than this server's limit of 4 MiB (isolated serve --max-request-bytes)"),
+            "\(argumentOutput)")
+
+        // Within the limits, the same server and runners still serve.
+        let (small, smallOutput) = try await Self.client(consumer, ["payload", "result", "1"], server: server, key: key)
+        #expect(small == 0 && smallOutput.contains("payload: identical"), "\(smallOutput)")
+        #expect(try await server.stop(SIGTERM) == 0)
     }
 
     @Test("after SIGKILL of the server, none of its runners survives it")
