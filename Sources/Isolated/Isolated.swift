@@ -28,6 +28,12 @@
 ///   - network: `.disabled` runs the function without network access: its runner gets a
 ///     network namespace with only loopback. Needs the sandbox; `isolated doctor` says whether
 ///     this machine has it.
+///   - timeout: Seconds one call may run; past it the runner is killed and the call fails with
+///     `timedOut`. Nil takes the engine's default (`EngineConfiguration.defaultTimeout`, 300 s).
+///     A nested call never runs past its caller's deadline.
+///   - retries: How many more times to try a call when the machinery fails (its runner crashed,
+///     could not start or stopped answering), each time on a new runner after a growing pause.
+///     An error the function throws, a compile error, `outOfMemory` and `timedOut` are never retried.
 @attached(body)
 @attached(peer, names: named(_isolatedShipped))
 public macro Isolated(
@@ -38,7 +44,9 @@ public macro Isolated(
     // function or type may be written here, and an unmarked one fails there, with a message.
     uses: [Any] = [],
     maxConcurrency: Int? = nil,
-    network: NetworkAccess = .enabled
+    network: NetworkAccess = .enabled,
+    timeout: Int? = nil,
+    retries: Int = 0
 ) = #externalMacro(module: "IsolatedMacros", type: "IsolatedMacro")
 
 /// Memoizes the function inside each worker: its body runs once per distinct arguments for as

@@ -18,6 +18,10 @@ public struct IsolatedFunction: Sendable {
     public var maxConcurrency: Int?
     /// Whether its runners can reach the network.
     public var network: NetworkAccess
+    /// Seconds one call may run; nil for the engine's default.
+    public var timeout: Int?
+    /// How many more times a call is tried when the machinery fails.
+    public var retries: Int
 
     /// Describes a function; the macro fills every argument from the declaration.
     public init(
@@ -32,7 +36,9 @@ public struct IsolatedFunction: Sendable {
         keepAlive: Int = 10,
         uses: [ShippedDeclaration] = [],
         maxConcurrency: Int? = nil,
-        network: NetworkAccess = .enabled
+        network: NetworkAccess = .enabled,
+        timeout: Int? = nil,
+        retries: Int = 0
     ) {
         self.source = FunctionSource(
             name: name,
@@ -48,6 +54,8 @@ public struct IsolatedFunction: Sendable {
         self.keepAlive = keepAlive
         self.maxConcurrency = maxConcurrency
         self.network = network
+        self.timeout = timeout
+        self.retries = retries
     }
 
     /// Calls the function with `arguments` and decodes its result.
@@ -82,6 +90,8 @@ public struct IsolatedFunction: Sendable {
             keepAlive: keepAlive,
             maxConcurrency: maxConcurrency,
             network: network,
+            timeout: timeout,
+            retries: retries == 0 ? nil : retries,
             arguments: arguments
         )
         do {

@@ -23,6 +23,10 @@ public struct InvocationBody: Sendable, Codable {
     public var maxConcurrency: Int?
     /// Whether its runners can reach the network; `enabled` when absent.
     public var network: NetworkAccess?
+    /// Seconds the call may run; the server's default when absent.
+    public var timeout: Int?
+    /// How many more times the call is tried when the machinery fails; none when absent.
+    public var retries: Int?
     /// Each argument, encoded with ``PayloadCoding``: in the JSON form.
     public var arguments: [Data]?
     /// Each argument's size in bytes: in the binary form, whose arguments follow the header line.
@@ -40,6 +44,8 @@ public struct InvocationBody: Sendable, Codable {
         keepAlive = request.keepAlive
         maxConcurrency = request.maxConcurrency
         network = request.network
+        timeout = request.timeout
+        retries = request.retries
         self.arguments = arguments
         self.argumentBytes = argumentBytes
     }
@@ -95,6 +101,8 @@ public struct InvocationBody: Sendable, Codable {
             keepAlive: keepAlive,
             maxConcurrency: maxConcurrency,
             network: network ?? .enabled,
+            timeout: timeout,
+            retries: retries,
             arguments: decoded
         )
     }

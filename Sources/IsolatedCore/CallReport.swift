@@ -19,6 +19,9 @@ public struct CallReport: Sendable, Hashable, Codable {
         public static let run = Phase(rawValue: "run")
         /// Decoding the result.
         public static let transfer = Phase(rawValue: "transfer")
+        /// Pausing before another attempt, after the machinery failed (a runner crashed, could
+        /// not start or stopped answering); its outcome is the failure's code.
+        public static let retry = Phase(rawValue: "retry")
 
         /// The raw value.
         public var description: String { rawValue }
@@ -70,6 +73,9 @@ public struct CallReport: Sendable, Hashable, Codable {
     public func duration(of phase: Phase) -> Duration? {
         phases.first { $0.phase == phase }?.duration
     }
+
+    /// How many times the call was tried: one more than its `retry` phases.
+    public var attempts: Int { 1 + phases.count { $0.phase == .retry } }
 
     /// The sum of all phases.
     public var total: Duration { phases.reduce(.zero) { $0 + $1.duration } }

@@ -47,6 +47,10 @@ public struct CallTemplate: Sendable, Hashable, Codable {
     public var maxConcurrency: Int?
     /// Whether its runners can reach the network.
     public var network: NetworkAccess
+    /// Seconds one call may run; nil for the engine's default.
+    public var timeout: Int?
+    /// How many more times a call is tried when the machinery fails; nil for none.
+    public var retries: Int?
 
     /// Creates a template.
     public init(
@@ -55,7 +59,9 @@ public struct CallTemplate: Sendable, Hashable, Codable {
         machineType: MachineType,
         keepAlive: Int,
         maxConcurrency: Int? = nil,
-        network: NetworkAccess = .enabled
+        network: NetworkAccess = .enabled,
+        timeout: Int? = nil,
+        retries: Int? = nil
     ) {
         self.function = function
         self.requirements = requirements
@@ -63,6 +69,8 @@ public struct CallTemplate: Sendable, Hashable, Codable {
         self.keepAlive = keepAlive
         self.maxConcurrency = maxConcurrency
         self.network = network
+        self.timeout = timeout
+        self.retries = retries
     }
 
     /// The call with these arguments.
@@ -74,6 +82,8 @@ public struct CallTemplate: Sendable, Hashable, Codable {
             keepAlive: keepAlive,
             maxConcurrency: maxConcurrency,
             network: network,
+            timeout: timeout,
+            retries: retries,
             arguments: arguments
         )
     }
@@ -129,6 +139,10 @@ public struct InvocationRequest: Sendable, Hashable, Codable {
     public var maxConcurrency: Int?
     /// Whether its runners can reach the network.
     public var network: NetworkAccess
+    /// Seconds the call may run; nil for the engine's default.
+    public var timeout: Int?
+    /// How many more times the call is tried when the machinery fails; nil for none.
+    public var retries: Int?
     /// Each argument, encoded with ``PayloadCoding``.
     public var arguments: [[UInt8]]
 
@@ -140,7 +154,9 @@ public struct InvocationRequest: Sendable, Hashable, Codable {
             machineType: machineType,
             keepAlive: keepAlive,
             maxConcurrency: maxConcurrency,
-            network: network
+            network: network,
+            timeout: timeout,
+            retries: retries
         )
     }
 
@@ -152,6 +168,8 @@ public struct InvocationRequest: Sendable, Hashable, Codable {
         keepAlive: Int,
         maxConcurrency: Int? = nil,
         network: NetworkAccess = .enabled,
+        timeout: Int? = nil,
+        retries: Int? = nil,
         arguments: [[UInt8]]
     ) {
         self.function = function
@@ -160,6 +178,8 @@ public struct InvocationRequest: Sendable, Hashable, Codable {
         self.keepAlive = keepAlive
         self.maxConcurrency = maxConcurrency
         self.network = network
+        self.timeout = timeout
+        self.retries = retries
         self.arguments = arguments
     }
 }

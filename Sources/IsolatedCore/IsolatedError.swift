@@ -31,6 +31,11 @@ public struct IsolatedError: Error, Sendable, Codable, CustomStringConvertible {
         public static let outOfMemory = Code(rawValue: "outOfMemory")
         /// The call waited longer than the engine's queue timeout for a runner.
         public static let queueTimedOut = Code(rawValue: "queueTimedOut")
+        /// The call ran longer than its timeout; its runner was killed.
+        public static let timedOut = Code(rawValue: "timedOut")
+        /// A setting of the call is out of range: a negative `keepAlive`, a `timeout` or
+        /// `maxConcurrency` below 1.
+        public static let invalidSetting = Code(rawValue: "invalidSetting")
         /// The runner stopped answering heartbeats and was killed.
         public static let runnerUnresponsive = Code(rawValue: "runnerUnresponsive")
         /// The runner could not be started.

@@ -23,8 +23,9 @@ public enum RunnerMessage: Sendable, Equatable {
     case stop
     /// The function threw an ``IsolatedError`` (JSON), typically from a nested call it made.
     case failed(id: UInt64, error: [UInt8])
-    /// The function, during invocation `parent`, makes a nested isolated call (an ``InvocationRequest`` as JSON).
-    case call(id: UInt64, parent: UInt64, request: [UInt8])
+    /// The function, during invocation `parent`, calls the isolated function it ships as
+    /// `function` with these encoded arguments; the engine supplies that call's settings.
+    case call(id: UInt64, parent: UInt64, function: String, arguments: [[UInt8]])
     /// A nested call returned this encoded result.
     case callReturned(id: UInt64, result: [UInt8])
     /// A nested call failed with this ``IsolatedError`` (JSON).
@@ -80,11 +81,14 @@ public enum RunnerMessage: Sendable, Equatable {
             kind = Self.stopKind
         case .failed(let id, let error):
             return Frame(kind: Self.failedKind, payload: Self.idPrefixed(id, error))
-        case .call(let id, let parent, let request):
+        case .call(let id, let parent, let function, let arguments):
             kind = Self.callKind
+            writer = ByteWriter(capacity: 24 + function.utf8.count + arguments.reduce(0) { $0 + $1.count + 4 })
             writer.write(id)
             writer.write(parent)
-            writer.write(bytes: request)
+            writer.write(function)
+            writer.write(UInt32(arguments.count))
+            for argument in arguments { writer.write(bytes: argument) }
         case .callReturned(let id, let result):
             return Frame(kind: Self.callReturnedKind, payload: Self.idPrefixed(id, result))
         case .callFailed(let id, let error):
@@ -110,12 +114,7 @@ public enum RunnerMessage: Sendable, Equatable {
             case Self.readyKind: self = .ready(processID: Int32(bitPattern: try reader.readUInt32()))
             case Self.invokeKind:
                 let id = try reader.readUInt64()
-                let count = Int(try reader.readUInt32())
-                guard count <= frame.payload.count else { throw Malformed(description: "invalid argument count \(count)") }
-                var arguments: [[UInt8]] = []
-                arguments.reserveCapacity(count)
-                for _ in 0..<count { arguments.append(try reader.readBytes()) }
-                self = .invoke(id: id, arguments: arguments)
+                self = .invoke(id: id, arguments: try Self.readArguments(&reader, payloadCount: frame.payload.count))
             case Self.returnedKind:
                 let id = try reader.readUInt64()
                 // Neither the reader nor the frame may keep a reference, or removing the id copies.
@@ -136,7 +135,9 @@ public enum RunnerMessage: Sendable, Equatable {
                 self = .failed(id: try reader.readUInt64(), error: Array(frame.payload.dropFirst(8)))
                 return
             case Self.callKind:
-                self = .call(id: try reader.readUInt64(), parent: try reader.readUInt64(), request: try reader.readBytes())
+                let (id, parent, function) = (try reader.readUInt64(), try reader.readUInt64(), try reader.readString())
+                self = .call(
+                    id: id, parent: parent, function: function, arguments: try Self.readArguments(&reader, payloadCount: frame.payload.count))
             case Self.callReturnedKind:
                 self = .callReturned(id: try reader.readUInt64(), result: Array(frame.payload.dropFirst(8)))
                 return
@@ -151,6 +152,16 @@ public enum RunnerMessage: Sendable, Equatable {
             throw Malformed(description: "truncated frame of kind \(frame.kind.rawValue)")
         }
         guard reader.isAtEnd else { throw Malformed(description: "trailing bytes in frame of kind \(frame.kind.rawValue)") }
+    }
+
+    /// A count, then that many length-prefixed arguments.
+    private static func readArguments(_ reader: inout ByteReader, payloadCount: Int) throws -> [[UInt8]] {
+        let count = Int(try reader.readUInt32())
+        guard count <= payloadCount else { throw Malformed(description: "invalid argument count \(count)") }
+        var arguments: [[UInt8]] = []
+        arguments.reserveCapacity(count)
+        for _ in 0..<count { arguments.append(try reader.readBytes()) }
+        return arguments
     }
 
     private static func idPrefixed(_ id: UInt64, _ body: [UInt8]) -> [UInt8] {

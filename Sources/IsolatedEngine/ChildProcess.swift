@@ -153,9 +153,7 @@ package struct ChildProcess: Sendable {
     /// Waits for the process to end; blocks the calling thread.
     package func waitForTermination() -> Termination {
         var status: Int32 = 0
-        while waitpid(processID, &status, 0) < 0 {
-            if errno != EINTR { return .exited(-1) }
-        }
+        guard retryingInterrupted({ waitpid(processID, &status, 0) }) >= 0 else { return .exited(-1) }
         return Termination(waitStatus: status)
     }
 

@@ -65,10 +65,9 @@ package enum Command {
             onLine(text)
         }
         while open > 0 {
-            guard poll(&descriptors, 2, -1) >= 0 || errno == EINTR else { break }
+            guard retryingInterrupted({ poll(&descriptors, 2, -1) }) >= 0 else { break }
             for index in 0..<2 where descriptors[index].fd >= 0 && descriptors[index].revents != 0 {
-                let count = buffer.withUnsafeMutableBytes { read(descriptors[index].fd, $0.baseAddress, $0.count) }
-                if count < 0, errno == EINTR { continue }
+                let count = retryingInterrupted { buffer.withUnsafeMutableBytes { read(descriptors[index].fd, $0.baseAddress, $0.count) } }
                 if count <= 0 {
                     if let rest = splitters[index].finish() { emit(rest, from: index) }
                     close(descriptors[index].fd)

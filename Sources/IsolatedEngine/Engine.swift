@@ -57,13 +57,15 @@ public actor Engine: Service {
         var calls = 0
         var pingsSent: UInt64 = 0
         var monitored = false
+        /// When the call it serves must end, on the engine's clock; checked at each heartbeat.
+        var deadline: Duration?
     }
 
     private var state = State.created
     private var runningWaiters: [CheckedContinuation<Void, Never>] = []
-    /// Compiled workers by call template (its own template is compiled into a worker, for
-    /// recursion), so the warm path finds its executable without touching the disk.
-    private var versions: [CallTemplate: WorkerExecutable] = [:]
+    /// Compiled workers by function version, so the warm path finds its executable without
+    /// touching the disk; a call's settings are not part of the key.
+    private var versions: [FunctionVersion: WorkerExecutable] = [:]
     private var runners: [String: Runner] = [:]
     private var idle: [PoolKey: [String]] = [:]
     private var starting: [PoolKey: Int] = [:]
@@ -186,14 +188,16 @@ public actor Engine: Service {
         _ request: InvocationRequest,
         events: @escaping @Sendable (InvocationEvent) -> Void = { _ in }
     ) async throws(IsolatedError) -> InvocationResult {
-        try await invoke(request, events: events, callers: [])
+        try await invoke(request, events: events, callers: [], callerDeadline: nil)
     }
 
-    /// Runs a call made by `callers` (outermost first) from inside their workers.
+    /// Runs a call made by `callers` (outermost first) from inside their workers, ending by
+    /// `callerDeadline` at the latest.
     private func invoke(
         _ request: InvocationRequest,
         events: @escaping @Sendable (InvocationEvent) -> Void,
-        callers: [FunctionReference]
+        callers: [FunctionReference],
+        callerDeadline: Duration?
     ) async throws(IsolatedError) -> InvocationResult {
         let callID = nextCallID
         nextCallID += 1
@@ -211,7 +215,13 @@ public actor Engine: Service {
                 )
             }
             guard request.keepAlive >= 0 else {
-                throw IsolatedError(code: .invalidRequirement, message: "keepAlive must be 0 or more seconds, not \(request.keepAlive)")
+                throw IsolatedError(code: .invalidSetting, message: "keepAlive must be 0 or more seconds, not \(request.keepAlive)")
+            }
+            if let timeout = request.timeout, timeout < 1 {
+                throw IsolatedError(code: .invalidSetting, message: "timeout must be 1 or more seconds, not \(timeout)")
+            }
+            if let retries = request.retries, retries < 0 {
+                throw IsolatedError(code: .invalidSetting, message: "retries must be 0 or more, not \(retries)")
             }
             let machine = try configuration.machineTypes.spec(for: request.machineType)
             if let shortfall = capacity.shortfall(of: machine) {
@@ -223,77 +233,27 @@ public actor Engine: Service {
                 )
             }
             if let limit = request.maxConcurrency, limit < 1 {
-                throw IsolatedError(code: .invalidRequirement, message: "maxConcurrency must be 1 or more, not \(limit)")
+                throw IsolatedError(code: .invalidSetting, message: "maxConcurrency must be 1 or more, not \(limit)")
             }
             let worker = try await workerExecutable(for: request, report: &report, events: events)
-            let pool = PoolKey(worker: worker, machineType: machine.name, network: request.network)
-            let runnerID = try await acquireRunner(for: request, machine: machine, pool: pool, report: &report, events: events)
-            guard let runner = runners[runnerID] else {
-                throw IsolatedError(code: .runnerCrashed, message: "the runner for \(request.function.reference) exited before the call began")
-            }
-            report.runnerID = runnerID
-            report.processID = runner.processID
-
-            let started = ContinuousClock.now
-            events(.phaseStarted(.run, detail: nil))
-            let name = request.function.name
-            let connection = runner.connection
-            let nestedCallers = callers + [request.function.reference]
-            let outcome = await withTaskCancellationHandler {
-                await connection.invoke(id: callID, arguments: request.arguments) { stream, text in
-                    events(.log(LogLine(callID: callID, function: name, stream: stream, text: text)))
-                } onNestedCall: { [weak self] id, bytes in
-                    guard let engine = self else { return }
-                    engine.enqueue {
-                        await engine.serveNestedCall(id, bytes, on: connection, runner: runnerID, callers: nestedCallers, events: events)
-                    }
+            var attempt = 1
+            while true {
+                do throws(IsolatedError) {
+                    return try await run(
+                        request, machine: machine, worker: worker, callID: callID, report: &report, events: events, callers: callers,
+                        callerDeadline: callerDeadline)
+                } catch let failure where attempt <= (request.retries ?? 0) && Self.isRetryable(failure) && !Task.isCancelled {
+                    // The machinery failed, not the function: again on a new runner, after a growing pause.
+                    let backoff = configuration.retryBackoff * (1 << min(attempt - 1, 6))
+                    attempt += 1
+                    events(.phaseStarted(.retry, detail: "attempt \(attempt) of \((request.retries ?? 0) + 1), after \(failure.code)"))
+                    let started = ContinuousClock.now
+                    try? await clock.sleep(clock.now() + backoff)
+                    let timing = CallReport.Timing(phase: .retry, duration: ContinuousClock.now - started, outcome: failure.code.rawValue)
+                    report.phases.append(timing)
+                    report.warm = false
+                    events(.phaseFinished(timing))
                 }
-            } onCancel: {
-                connection.kill()
-            }
-            let timing = CallReport.Timing(phase: .run, duration: ContinuousClock.now - started)
-            report.phases.append(timing)
-            events(.phaseFinished(timing))
-
-            let unresponsive = connection.wasUnresponsive
-            let outOfMemory = connection.confinement?.outOfMemory ?? false
-            release(runnerID, keepAlive: request.keepAlive)
-            switch outcome {
-            case .returned(let payload):
-                logger.debug("call finished", metadata: Self.metadata(report))
-                return InvocationResult(payload: payload, report: report)
-            case .threw(let remote):
-                throw Self.error(for: remote, function: request.function.reference)
-            case .failed(let error):
-                throw error
-            case .printedTooMuch(let limit, let tail):
-                throw IsolatedError(
-                    code: .outputLimitExceeded,
-                    message: "\(request.function.reference) printed more than \(Self.bytes(limit)) in one call, "
-                        + "the engine's limit (EngineConfiguration.maxOutputBytesPerCall), and was stopped; "
-                        + "return large data as the result or write it to a file instead",
-                    logTail: tail
-                )
-            case .crashed(let termination, let tail):
-                if Task.isCancelled {
-                    throw IsolatedError(code: .cancelled, message: "the call to \(request.function.reference) was cancelled; its runner was stopped")
-                }
-                if outOfMemory {
-                    throw outOfMemoryError(request, machine: machine, tail: tail)
-                }
-                if unresponsive {
-                    throw IsolatedError(
-                        code: .runnerUnresponsive,
-                        message: "the runner for \(request.function.reference) stopped answering heartbeats for "
-                            + "\(configuration.heartbeatTimeout) and was killed; the next call gets a new runner",
-                        logTail: tail
-                    )
-                }
-                throw IsolatedError(
-                    code: .runnerCrashed,
-                    message: "the runner for \(request.function.reference) crashed: \(termination); the next call gets a new runner",
-                    logTail: tail
-                )
             }
         } catch {
             var error = error
@@ -304,6 +264,108 @@ public actor Engine: Service {
             logger.debug("call failed", metadata: Self.metadata(report).merging(["error": "\(error.code)"]) { $1 })
             throw error
         }
+    }
+
+    /// One attempt at a call whose worker is ready: a warm or new runner, the run, its outcome.
+    private func run(
+        _ request: InvocationRequest,
+        machine: MachineTypeSpec,
+        worker: WorkerExecutable,
+        callID: UInt64,
+        report: inout CallReport,
+        events: @escaping @Sendable (InvocationEvent) -> Void,
+        callers: [FunctionReference],
+        callerDeadline: Duration?
+    ) async throws(IsolatedError) -> InvocationResult {
+        let pool = PoolKey(worker: worker, machineType: machine.name, network: request.network)
+        let runnerID = try await acquireRunner(for: request, machine: machine, pool: pool, report: &report, events: events)
+        guard let runner = runners[runnerID] else {
+            throw IsolatedError(code: .runnerCrashed, message: "the runner for \(request.function.reference) exited before the call began")
+        }
+        report.runnerID = runnerID
+        report.processID = runner.processID
+        let timeout = request.timeout.map { Duration.seconds($0) } ?? configuration.defaultTimeout
+        let deadline = min(clock.now() + timeout, callerDeadline ?? .seconds(Int64.max))
+        runners[runnerID]?.deadline = deadline
+
+        let started = ContinuousClock.now
+        events(.phaseStarted(.run, detail: nil))
+        let name = request.function.name
+        let connection = runner.connection
+        let nestedCallers = callers + [request.function.reference]
+        let scope = CallScope()
+        let outcome = await withTaskCancellationHandler {
+            await connection.invoke(id: callID, arguments: request.arguments) { stream, text in
+                events(.log(LogLine(callID: callID, function: name, stream: stream, text: text)))
+            } onNestedCall: { [weak self] id, function, arguments in
+                guard let engine = self else { return }
+                let template = request.template
+                engine.enqueue {
+                    await engine.serveNestedCall(
+                        id, of: function, arguments, caller: template, scope: scope, on: connection, runner: runnerID, callers: nestedCallers,
+                        events: events)
+                }
+            }
+        } onCancel: {
+            connection.kill()
+        }
+        scope.end()
+        let timing = CallReport.Timing(phase: .run, duration: ContinuousClock.now - started)
+        report.phases.append(timing)
+        events(.phaseFinished(timing))
+
+        let unresponsive = connection.wasUnresponsive
+        let timedOut = connection.wasTimedOut
+        let outOfMemory = connection.confinement?.outOfMemory ?? false
+        release(runnerID, keepAlive: request.keepAlive)
+        switch outcome {
+        case .returned(let payload):
+            logger.debug("call finished", metadata: Self.metadata(report))
+            return InvocationResult(payload: payload, report: report)
+        case .threw(let remote):
+            throw Self.error(for: remote, function: request.function.reference)
+        case .failed(let error):
+            throw error
+        case .printedTooMuch(let limit, let tail):
+            throw IsolatedError(
+                code: .outputLimitExceeded,
+                message: "\(request.function.reference) printed more than \(Self.bytes(limit)) in one call, "
+                    + "the engine's limit (EngineConfiguration.maxOutputBytesPerCall), and was stopped; "
+                    + "return large data as the result or write it to a file instead",
+                logTail: tail
+            )
+        case .crashed(let termination, let tail):
+            if Task.isCancelled {
+                throw IsolatedError(code: .cancelled, message: "the call to \(request.function.reference) was cancelled; its runner was stopped")
+            }
+            if outOfMemory {
+                throw outOfMemoryError(request, machine: machine, tail: tail)
+            }
+            if timedOut {
+                throw timedOutError(request, timeout: timeout, callerDeadline: callerDeadline, deadline: deadline, tail: tail)
+            }
+            if unresponsive {
+                throw IsolatedError(
+                    code: .runnerUnresponsive,
+                    message: "the runner for \(request.function.reference) stopped answering heartbeats for "
+                        + "\(configuration.heartbeatTimeout) and was killed; the next call gets a new runner",
+                    logTail: tail
+                )
+            }
+            throw IsolatedError(
+                code: .runnerCrashed,
+                message: "the runner for \(request.function.reference) crashed: \(termination); the next call gets a new runner",
+                logTail: tail
+            )
+        }
+    }
+
+    /// Whether a failure is of the machinery rather than of the function: worth another
+    /// attempt on a new runner when the call allows retries. Thrown errors, compile errors,
+    /// `outOfMemory` and `timedOut` never are.
+    static func isRetryable(_ error: IsolatedError) -> Bool {
+        // A failure with a chain came from a nested call, which retries on its own terms.
+        error.chain.isEmpty && [.runnerCrashed, .runnerStartFailed, .runnerUnresponsive].contains(error.code)
     }
 
     /// A warm runner of `pool`, or a new one, waiting while the function has `maxConcurrency` runners.
@@ -456,7 +518,7 @@ public actor Engine: Service {
         report: inout CallReport,
         events: @escaping @Sendable (InvocationEvent) -> Void
     ) async throws(IsolatedError) -> WorkerExecutable {
-        let key = request.template
+        let key = FunctionVersion(request.template)
         if let worker = versions[key] {
             if FileManager.default.isExecutableFile(atPath: worker.path) {
                 report.phases.append(CallReport.Timing(phase: .environment, duration: .zero, outcome: "cached"))
@@ -484,7 +546,7 @@ public actor Engine: Service {
 
         started = ContinuousClock.now
         events(.phaseStarted(.compile, detail: request.function.name))
-        let (worker, compiled) = try await store.worker(for: request.template, in: environment)
+        let (worker, compiled) = try await store.worker(for: key, in: environment)
         timing = CallReport.Timing(phase: .compile, duration: ContinuousClock.now - started, outcome: compiled ? "compiled" : "cached")
         report.phases.append(timing)
         events(.phaseFinished(timing))
@@ -492,10 +554,14 @@ public actor Engine: Service {
         return worker
     }
 
-    /// Runs a nested call a worker made and sends the outcome back on its channel.
+    /// Runs a nested call a worker made and sends the outcome back on its channel. The call
+    /// names the function; its settings are the ones `caller` was called with.
     private func serveNestedCall(
         _ id: UInt64,
-        _ bytes: [UInt8],
+        of function: String,
+        _ arguments: [[UInt8]],
+        caller: CallTemplate,
+        scope: CallScope,
         on connection: RunnerConnection,
         runner: String,
         callers: [FunctionReference],
@@ -507,20 +573,52 @@ public actor Engine: Service {
             runners[runner]?.nestedCalls -= 1
         }
         let reply: RunnerMessage
-        do throws(IsolatedError) {
-            let request: InvocationRequest
-            do {
-                request = try PayloadCoding.decode(InvocationRequest.self, from: bytes)
-            } catch {
-                throw IsolatedError(
-                    code: .codingFailed, message: "\(callers.last.map { "\($0)" } ?? "a worker") sent an unreadable nested call: \(error)")
+        let outcome: Result<InvocationResult, IsolatedError>
+        if let template = caller.nestedCall(function) {
+            let request = template.request(arguments: arguments)
+            let deadline = runners[runner]?.deadline
+            // Cancelled if the call that made it ends first.
+            outcome = await scope.bound {
+                do throws(IsolatedError) {
+                    return .success(try await self.invoke(request, events: events, callers: callers, callerDeadline: deadline))
+                } catch {
+                    return .failure(error)
+                }
             }
-            let result = try await invoke(request, events: events, callers: callers)
-            reply = .callReturned(id: id, result: result.payload)
-        } catch {
-            reply = .callFailed(id: id, error: (try? PayloadCoding.encode(error)) ?? [])
+        } else {
+            outcome = .failure(
+                IsolatedError(
+                    code: .invalidShipment,
+                    message: "\(caller.function.reference) called \(function)(), which it does not ship; list it in uses:"
+                ))
+        }
+        switch outcome {
+        case .success(let result): reply = .callReturned(id: id, result: result.payload)
+        case .failure(let error): reply = .callFailed(id: id, error: (try? PayloadCoding.encode(error)) ?? [])
         }
         connection.reply(reply)
+    }
+
+    private func timedOutError(_ request: InvocationRequest, timeout: Duration, callerDeadline: Duration?, deadline: Duration, tail: [String])
+        -> IsolatedError
+    {
+        let limit = "\(timeout.components.seconds) s"
+        if let callerDeadline, callerDeadline == deadline {
+            return IsolatedError(
+                code: .timedOut,
+                message: "\(request.function.reference) was still running when the call that made it reached its own timeout; "
+                    + "its runner was stopped. Raise the outer function's timeout:",
+                logTail: tail
+            )
+        }
+        let source =
+            request.timeout == nil ? "the engine's default timeout of \(limit) (EngineConfiguration.defaultTimeout)" : "its timeout of \(limit)"
+        return IsolatedError(
+            code: .timedOut,
+            message: "\(request.function.reference) ran longer than \(source) and was stopped; "
+                + "the next call gets a new runner. Raise timeout: if it needs longer",
+            logTail: tail
+        )
     }
 
     private func outOfMemoryError(_ request: InvocationRequest, machine: MachineTypeSpec, tail: [String]) -> IsolatedError {
@@ -623,6 +721,7 @@ public actor Engine: Service {
     private func release(_ id: String, keepAlive: Int) {
         guard var runner = runners[id] else { return }
         runner.calls += 1
+        runner.deadline = nil
         guard case .busy = runner.phase, !runner.connection.hasExited, !runner.connection.wasUnresponsive else {
             runners[id] = runner
             return
@@ -712,8 +811,14 @@ public actor Engine: Service {
     }
 
     private func checkHeartbeats(allowedMisses: UInt64) {
+        let now = clock.now()
         for (id, runner) in runners {
-            guard case .busy = runner.phase, !runner.connection.wasUnresponsive else { continue }
+            guard case .busy = runner.phase, !runner.connection.wasUnresponsive, !runner.connection.wasTimedOut else { continue }
+            if let deadline = runner.deadline, now >= deadline {
+                logger.debug("call past its deadline", metadata: ["runner": "\(id)"])
+                runner.connection.killTimedOut()
+                continue
+            }
             let answered = runner.connection.lastPong
             if runner.pingsSent >= answered + allowedMisses {
                 logger.debug("runner unresponsive", metadata: ["runner": "\(id)"])

@@ -32,6 +32,12 @@ public struct EngineConfiguration: Sendable {
     /// The most a function may print (standard output and error together) in one call; a
     /// function that prints more is stopped and the call fails with `outputLimitExceeded`.
     public var maxOutputBytesPerCall: Int
+    /// How long a call may run when its function sets no `timeout:`: 300 s, Modal's default.
+    /// Long enough for real work, short enough that a function spinning forever gives its
+    /// runner back within minutes; the deadline is checked at each heartbeat.
+    public var defaultTimeout: Duration
+    /// The pause before a call's first retry; each further retry waits twice as long.
+    public var retryBackoff: Duration
 
     /// How runners are sandboxed.
     public struct SandboxConfiguration: Sendable {
@@ -72,7 +78,9 @@ public struct EngineConfiguration: Sendable {
         queueTimeout: Duration = .seconds(120),
         enforceLimits: Bool = true,
         sandbox: SandboxConfiguration = SandboxConfiguration(),
-        maxOutputBytesPerCall: Int = 64 << 20
+        maxOutputBytesPerCall: Int = 64 << 20,
+        defaultTimeout: Duration = .seconds(300),
+        retryBackoff: Duration = .milliseconds(250)
     ) {
         // Absolute: runners start in directories of their own, where a relative home means nothing.
         self.home = URL(fileURLWithPath: home ?? Self.defaultHome).standardizedFileURL.path
@@ -87,6 +95,8 @@ public struct EngineConfiguration: Sendable {
         self.enforceLimits = enforceLimits
         self.sandbox = sandbox
         self.maxOutputBytesPerCall = maxOutputBytesPerCall
+        self.defaultTimeout = defaultTimeout
+        self.retryBackoff = retryBackoff
     }
 
     /// `ISOLATED_HOME`, or `~/.cache/isolated`.

@@ -92,13 +92,13 @@ package actor EnvironmentStore {
     }
 
     /// The worker executable for `function` in `environment`, compiling it if needed.
-    package func worker(for template: CallTemplate, in environment: Environment) async throws(IsolatedError) -> (
+    package func worker(for version: FunctionVersion, in environment: Environment) async throws(IsolatedError) -> (
         worker: WorkerExecutable, compiled: Bool
     ) {
         let (runtimeKey, runtime) = try await runtime()
         let toolchain = try await toolchain()
         let configuration = self.configuration.buildConfiguration
-        let source = try FunctionCompiler.workerSource(template, modules: environment.modules)
+        let source = try FunctionCompiler.workerSource(version.function, modules: environment.modules)
         let key = FunctionCompiler.key(workerSource: source, environment: environment, runtimeKey: runtimeKey, configuration: configuration)
         let directory = "\(home)/functions/\(key)"
         let compiled = BuiltFlag()
@@ -114,7 +114,7 @@ package actor EnvironmentStore {
                     }
                     compiled.set()
                     let path = try await FunctionCompiler.compile(
-                        template,
+                        version.function,
                         source: source,
                         environment: environment,
                         runtime: runtime,

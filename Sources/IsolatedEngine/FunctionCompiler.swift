@@ -9,7 +9,7 @@ package enum FunctionCompiler {
         -> String
     {
         var hasher = SHA256()
-        for part in ["2", environment.key, runtimeKey, configuration.rawValue, workerSource] {
+        for part in ["3", environment.key, runtimeKey, configuration.rawValue, workerSource] {
             hasher.update(part)
             hasher.update([0])
         }
@@ -19,11 +19,13 @@ package enum FunctionCompiler {
     /// The worker's full source: every shipped declaration and the function itself, each under
     /// `#sourceLocation` so diagnostics name the user's files, stubs for the isolated functions
     /// it may call (itself included, so recursion is a nested call), and the entry point.
-    package static func workerSource(_ template: CallTemplate, modules: [String]) throws(IsolatedError) -> String {
-        let function = template.function
+    ///
+    /// No call's settings are in it: a stub names its function, and the engine adds the settings
+    /// of the call being served, so changing `keepAlive` or `machineType` compiles nothing.
+    package static func workerSource(_ function: FunctionSource, modules: [String]) throws(IsolatedError) -> String {
         var seen: [String: ShippedSource] = [:]
         var sections: [String] = []
-        var registrations: [(String, CallTemplate)] = []
+        var registrations: [FunctionReference] = []
         for dependency in function.dependencies {
             if let earlier = seen[dependency.name] {
                 guard earlier != dependency else { continue }
@@ -41,25 +43,17 @@ package enum FunctionCompiler {
             }
             seen[dependency.name] = dependency
             sections.append(located(dependency.source, file: dependency.file, line: dependency.line))
-            if let call = dependency.call { registrations.append((dependency.name, call)) }
+            if dependency.kind == .isolated {
+                registrations.append(FunctionReference(name: dependency.name, file: dependency.file, line: dependency.line))
+            }
         }
         sections.append(located(function.source, file: function.file, line: function.line))
         if !function.stub.isEmpty {
             sections.append(located(function.stub, file: function.file, line: function.line))
-            registrations.append((function.name, template))
+            registrations.append(function.reference)
         }
-        var registerLines: [String] = []
-        for (name, call) in registrations {
-            let json: String
-            do {
-                // Canonical: the template is part of the source, whose hash is the version's key.
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                json = String(decoding: try encoder.encode(call), as: UTF8.self)
-            } catch {
-                throw IsolatedError(code: .codingFailed, message: "cannot encode the call template of \(name): \(error)")
-            }
-            registerLines.append("NestedFunction.register(\(literal(name)), template: \(literal(json)))")
+        let registerLines = registrations.map {
+            "IsolatedRunner.NestedFunction.register(\(literal($0.name)), file: \(literal($0.file)), line: \($0.line))"
         }
         let imports = (["Foundation", "IsolatedRunner"] + modules).map { "import \($0)" }.joined(separator: "\n")
         return """
@@ -71,7 +65,7 @@ package enum FunctionCompiler {
             enum IsolatedWorkerEntry {
                 static func main() async {
                     \(registerLines.joined(separator: "\n        "))
-                    await Runner.run { invocation in
+                    await IsolatedRunner.Runner.run { invocation in
                         \(function.entry.replacingOccurrences(of: "\n", with: "\n            "))
                     }
                 }
@@ -91,7 +85,7 @@ package enum FunctionCompiler {
     /// Compiles the worker into `directory/worker`, atomically; the caller creates `directory` and
     /// holds its compile lock.
     package static func compile(
-        _ template: CallTemplate,
+        _ function: FunctionSource,
         source workerSource: String,
         environment: Environment,
         runtime: Runtime,
@@ -99,7 +93,6 @@ package enum FunctionCompiler {
         configuration: EngineConfiguration.BuildConfiguration,
         in directory: String
     ) async throws(IsolatedError) -> String {
-        let function = template.function
         let executable = "\(directory)/worker"
         // Named like the user's file, so the compiler's #fileID bookkeeping sees no conflict.
         let basename = (function.file as NSString).lastPathComponent

@@ -38,7 +38,7 @@ package final class RunnerConnection: Sendable {
         var id: UInt64
         var continuation: CheckedContinuation<Outcome, Never>
         var onLog: @Sendable (LogLine.Stream, String) -> Void
-        var onNestedCall: @Sendable (_ id: UInt64, _ request: [UInt8]) -> Void
+        var onNestedCall: @Sendable (_ id: UInt64, _ function: String, _ arguments: [[UInt8]]) -> Void
         var outcome: Outcome?
         var markersSeen = 0
         var printed = 0
@@ -53,6 +53,7 @@ package final class RunnerConnection: Sendable {
         var lastPong: UInt64 = 0
         var openPipes = 2
         var unresponsive = false
+        var timedOut = false
     }
 
     private static let tailLength = 20
@@ -61,7 +62,10 @@ package final class RunnerConnection: Sendable {
     /// The runner's cgroups, where limits are enforced.
     package let confinement: Confinement?
     private let state = Mutex(State())
-    private let writeLock = Mutex(())
+    /// The engine's end of the channel, nil once closed. Writers and the I/O thread's close
+    /// take this one lock, so a frame can never be written to a descriptor number that was
+    /// closed and reused by another runner's socket.
+    private let channel: Mutex<Int32?>
     private let resolveProcessID: (@Sendable (Int32) -> Int32?)?
     private let maxOutputBytesPerCall: Int
     private let onIdleLog: @Sendable (LogLine.Stream, String) -> Void
@@ -80,6 +84,7 @@ package final class RunnerConnection: Sendable {
         onExit: @escaping @Sendable (ChildProcess.Termination) -> Void
     ) {
         self.process = process
+        self.channel = Mutex(process.channel)
         self.confinement = confinement
         self.resolveProcessID = resolveProcessID
         self.maxOutputBytesPerCall = maxOutputBytesPerCall
@@ -111,7 +116,7 @@ package final class RunnerConnection: Sendable {
         id: UInt64,
         arguments: [[UInt8]],
         onLog: @escaping @Sendable (LogLine.Stream, String) -> Void,
-        onNestedCall: @escaping @Sendable (_ id: UInt64, _ request: [UInt8]) -> Void
+        onNestedCall: @escaping @Sendable (_ id: UInt64, _ function: String, _ arguments: [[UInt8]]) -> Void
     ) async -> Outcome {
         await withCheckedContinuation { continuation in
             let crashed: Outcome? = state.withLock { state in
@@ -157,19 +162,36 @@ package final class RunnerConnection: Sendable {
     /// Whether the runner was killed for not answering heartbeats.
     package var wasUnresponsive: Bool { state.withLock { $0.unresponsive } }
 
+    /// Kills the runner because its call ran past its deadline; remembered here, like
+    /// ``killUnresponsive()``, so the call reports it whatever reaches the engine first.
+    package func killTimedOut() {
+        state.withLock { $0.timedOut = true }
+        kill()
+    }
+
+    /// Whether the runner was killed because its call ran past its deadline.
+    package var wasTimedOut: Bool { state.withLock { $0.timedOut } }
+
     private func send(_ message: RunnerMessage) {
-        guard let channel = process.channel else { return }
         let bytes = message.frame.bytes
-        writeLock.withLock { _ in
+        channel.withLock { channel in
+            guard let channel else { return }
             var offset = 0
             while offset < bytes.count {
-                let count = bytes.withUnsafeBytes { Glibc.send(channel, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return
+                let count = retryingInterrupted {
+                    bytes.withUnsafeBytes { Glibc.send(channel, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
                 }
+                guard count >= 0 else { return }
                 offset += count
             }
+        }
+    }
+
+    /// Closes the engine's end of the channel, under the lock writers take.
+    private func closeChannel() {
+        channel.withLock { channel in
+            if let descriptor = channel { close(descriptor) }
+            channel = nil
         }
     }
 
@@ -187,13 +209,13 @@ package final class RunnerConnection: Sendable {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
 
         while descriptors[0].fd >= 0 {
-            guard poll(&descriptors, 3, -1) >= 0 || errno == EINTR else { break }
+            guard retryingInterrupted({ poll(&descriptors, 3, -1) }) >= 0 else { break }
             for index in [1, 2, 0] where descriptors[index].fd >= 0 && descriptors[index].revents != 0 {
-                let count = buffer.withUnsafeMutableBytes { read(descriptors[index].fd, $0.baseAddress, $0.count) }
-                if count < 0, errno == EINTR || errno == EAGAIN { continue }
+                let count = retryingInterrupted { buffer.withUnsafeMutableBytes { read(descriptors[index].fd, $0.baseAddress, $0.count) } }
+                if count < 0, errno == EAGAIN { continue }
                 if count <= 0 {
                     if index > 0, let rest = splitters[index - 1].finish() { receive(line: rest, from: index) }
-                    close(descriptors[index].fd)
+                    if index == 0 { closeChannel() } else { close(descriptors[index].fd) }
                     descriptors[index].fd = -1
                     if index > 0 { pipeClosed() }
                     continue
@@ -223,9 +245,10 @@ package final class RunnerConnection: Sendable {
 
     private func drain(_ descriptors: inout [pollfd], _ splitters: inout [LineSplitter], _ buffer: inout [UInt8]) {
         while descriptors[1].fd >= 0 || descriptors[2].fd >= 0 {
-            guard poll(&descriptors, 3, 100) > 0 else { return }
+            guard retryingInterrupted({ poll(&descriptors, 3, 100) }) > 0 else { return }
             for index in 1...2 where descriptors[index].fd >= 0 && descriptors[index].revents != 0 {
-                let count = buffer.withUnsafeMutableBytes { read(descriptors[index].fd, $0.baseAddress, $0.count) }
+                let count = retryingInterrupted { buffer.withUnsafeMutableBytes { read(descriptors[index].fd, $0.baseAddress, $0.count) } }
+                if count < 0, errno == EAGAIN { continue }
                 if count <= 0 {
                     if let rest = splitters[index - 1].finish() { receive(line: rest, from: index) }
                     close(descriptors[index].fd)
@@ -303,10 +326,10 @@ package final class RunnerConnection: Sendable {
                 (try? PayloadCoding.decode(IsolatedError.self, from: error))
                 ?? IsolatedError(code: .codingFailed, message: "the runner sent an unreadable error")
             settle(id: id, .failed(decoded))
-        case .call(let id, let parent, let request):
+        case .call(let id, let parent, let function, let arguments):
             let handler = state.withLock { $0.call?.id == parent ? $0.call?.onNestedCall : nil }
             if let handler {
-                handler(id, request)
+                handler(id, function, arguments)
             } else {
                 let error = IsolatedError(code: .invalidShipment, message: "a nested call arrived outside the call that made it")
                 reply(.callFailed(id: id, error: (try? PayloadCoding.encode(error)) ?? []))

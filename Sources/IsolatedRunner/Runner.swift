@@ -92,15 +92,16 @@ final class RunnerChannel: Sendable {
         set { calls.withLock { $0.invocation = newValue } }
     }
 
-    /// Makes a nested isolated call through the engine and waits for its outcome.
-    func call(_ request: [UInt8]) async -> Result<[UInt8], IsolatedError> {
+    /// Calls the isolated function shipped as `function` through the engine, which adds the
+    /// settings of the call being served, and waits for the outcome.
+    func call(_ function: String, arguments: [[UInt8]]) async -> Result<[UInt8], IsolatedError> {
         await withCheckedContinuation { continuation in
             let (id, parent) = calls.withLock { calls in
                 defer { calls.nextID += 1 }
                 calls.pending[calls.nextID] = continuation
                 return (calls.nextID, calls.invocation)
             }
-            send(.call(id: id, parent: parent, request: request))
+            send(.call(id: id, parent: parent, function: function, arguments: arguments))
         }
     }
 

@@ -11,6 +11,9 @@ struct FrameTests {
         .ping(3),
         .pong(3),
         .stop,
+        .call(id: 2, parent: 7, function: "tellJokes", arguments: [[1, 104, 105], []]),
+        .callReturned(id: 2, result: Array("[\"a\"]".utf8)),
+        .callFailed(id: 3, error: Array("{}".utf8)),
     ]
 
     @Test("every message survives a round trip, however the bytes are split")
