@@ -43,11 +43,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Wire types and framing shared by the engine and every worker; Foundation only.
-        .target(name: "IsolatedCore", swiftSettings: swiftSettings),
-        // The loop inside every worker. Workers compile it from source (see RuntimeBuilder);
-        // it is a target here so the host type-checks and tests it.
-        .target(name: "IsolatedRunner", dependencies: ["IsolatedCore"], swiftSettings: swiftSettings),
+        // What every worker compiles with the engine: the runner protocol (frames, messages,
+        // payload coding, Docs/RunnerProtocol.md), the errors and reports that cross it; Foundation only.
+        .target(name: "IsolatedWire", swiftSettings: swiftSettings),
+        // Types the SDK, engine and server share (function specs, requirements, machine types), over the wire types.
+        .target(name: "IsolatedCore", dependencies: ["IsolatedWire"], swiftSettings: swiftSettings),
+        // The loop inside every worker. Workers compile it from source (see Runtime); it is a
+        // target here so the host type-checks and tests it.
+        .target(name: "IsolatedRunner", dependencies: ["IsolatedWire"], swiftSettings: swiftSettings),
         .target(
             name: "IsolatedEngine",
             dependencies: [
@@ -117,7 +120,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "IsolatedCoreTests", dependencies: ["IsolatedCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "IsolatedCoreTests", dependencies: ["IsolatedCore", "IsolatedWire"], swiftSettings: swiftSettings),
         .testTarget(name: "IsolatedClientTests", dependencies: ["IsolatedClient", "IsolatedCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IsolatedEngineTests",

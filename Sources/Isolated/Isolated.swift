@@ -34,6 +34,9 @@
 ///   - retries: How many more times to try a call when the machinery fails (its runner crashed,
 ///     could not start or stopped answering), each time on a new runner after a growing pause.
 ///     An error the function throws, a compile error, `outOfMemory` and `timedOut` are never retried.
+///   - minWarm: How many runners to keep warm between calls (fal's `min_concurrency`, Modal's
+///     `min_containers`): started after the first call, replaced when one ends, counted against
+///     the machine's capacity and `maxConcurrency` like any runner, stopped with the engine.
 @attached(body)
 @attached(peer, names: named(_isolatedShipped))
 public macro Isolated(
@@ -46,7 +49,8 @@ public macro Isolated(
     maxConcurrency: Int? = nil,
     network: NetworkAccess = .enabled,
     timeout: Int? = nil,
-    retries: Int = 0
+    retries: Int = 0,
+    minWarm: Int = 0
 ) = #externalMacro(module: "IsolatedMacros", type: "IsolatedMacro")
 
 /// Memoizes the function inside each worker: its body runs once per distinct arguments for as

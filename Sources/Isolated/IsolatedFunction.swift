@@ -22,6 +22,8 @@ public struct IsolatedFunction: Sendable {
     public var timeout: Int?
     /// How many more times a call is tried when the machinery fails.
     public var retries: Int
+    /// How many runners to keep warm between calls.
+    public var minWarm: Int
 
     /// Describes a function; the macro fills every argument from the declaration.
     public init(
@@ -38,7 +40,8 @@ public struct IsolatedFunction: Sendable {
         maxConcurrency: Int? = nil,
         network: NetworkAccess = .enabled,
         timeout: Int? = nil,
-        retries: Int = 0
+        retries: Int = 0,
+        minWarm: Int = 0
     ) {
         self.source = FunctionSource(
             name: name,
@@ -56,6 +59,7 @@ public struct IsolatedFunction: Sendable {
         self.network = network
         self.timeout = timeout
         self.retries = retries
+        self.minWarm = minWarm
     }
 
     /// Calls the function with `arguments` and decodes its result.
@@ -92,6 +96,7 @@ public struct IsolatedFunction: Sendable {
             network: network,
             timeout: timeout,
             retries: retries == 0 ? nil : retries,
+            minWarm: minWarm == 0 ? nil : minWarm,
             arguments: arguments
         )
         do {

@@ -41,8 +41,7 @@ struct MachineTypes: AsyncParsableCommand {
             print("\nLimits: `isolated doctor` on the server's machine says what it enforces")
             return
         }
-        let resources = ResourceControl.detect(engineID: "isolated-doctor-\(ProcessInfo.processInfo.processIdentifier)")
-        resources.removeEngineGroups()
+        let resources = ResourceControl.detect()
         print("\nLimits: \(resources.summary)")
     }
 }

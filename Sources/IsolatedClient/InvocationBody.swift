@@ -27,6 +27,8 @@ public struct InvocationBody: Sendable, Codable {
     public var timeout: Int?
     /// How many more times the call is tried when the machinery fails; none when absent.
     public var retries: Int?
+    /// How many runners of the function to keep warm between calls; none when absent.
+    public var minWarm: Int?
     /// Each argument, encoded with ``PayloadCoding``: in the JSON form.
     public var arguments: [Data]?
     /// Each argument's size in bytes: in the binary form, whose arguments follow the header line.
@@ -46,6 +48,7 @@ public struct InvocationBody: Sendable, Codable {
         network = request.network
         timeout = request.timeout
         retries = request.retries
+        minWarm = request.minWarm
         self.arguments = arguments
         self.argumentBytes = argumentBytes
     }
@@ -103,6 +106,7 @@ public struct InvocationBody: Sendable, Codable {
             network: network ?? .enabled,
             timeout: timeout,
             retries: retries,
+            minWarm: minWarm,
             arguments: decoded
         )
     }

@@ -43,12 +43,12 @@ public final class ServerClient: Sendable {
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(IsolatedError) -> ServerClient? {
         guard let server = environment["ISOLATED_SERVER"], !server.isEmpty else { return nil }
         guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-            throw IsolatedError(code: .engineUnavailable, message: "ISOLATED_SERVER is not an http(s) URL: '\(server)'")
+            throw IsolatedError(code: .invalidConfiguration, message: "ISOLATED_SERVER is not an http(s) URL: '\(server)'")
         }
         var maxResultBytes = defaultMaxResultBytes
         if let limit = environment["ISOLATED_MAX_RESULT_BYTES"], !limit.isEmpty {
             guard let bytes = Int(limit), bytes > 0 else {
-                throw IsolatedError(code: .engineUnavailable, message: "ISOLATED_MAX_RESULT_BYTES is not a positive number of bytes: '\(limit)'")
+                throw IsolatedError(code: .invalidConfiguration, message: "ISOLATED_MAX_RESULT_BYTES is not a positive number of bytes: '\(limit)'")
             }
             maxResultBytes = bytes
         }
@@ -129,7 +129,7 @@ public final class ServerClient: Sendable {
             throw IsolatedError(code: .cancelled, message: "the call to \(request.function.reference) was cancelled; the server lets it finish")
         }
         throw IsolatedError(
-            code: .engineUnavailable,
+            code: .serverUnavailable,
             message: "the server at \(baseURL) closed the stream of \(request.function.reference) before its result"
                 + (reader.isInsideItem ? " had arrived whole" : "") + "; "
                 + "\(invocationID.map { "`isolated logs \($0)` shows what it recorded" } ?? "it may have stopped")"
@@ -224,7 +224,7 @@ public final class ServerClient: Sendable {
             return IsolatedError(code: .cancelled, message: "\(what) was cancelled")
         }
         return IsolatedError(
-            code: .engineUnavailable,
+            code: .serverUnavailable,
             message: "cannot reach the Isolated server at \(server) (ISOLATED_SERVER) for \(what): \(error.localizedDescription); "
                 + "is `isolated serve` running there?",
             underlying: error
@@ -234,7 +234,7 @@ public final class ServerClient: Sendable {
     private static func failure(status: Int, body: Data, server: URL) -> IsolatedError {
         if let response = try? JSONDecoder().decode(ErrorResponse.self, from: body) { return response.error }
         let text = String(decoding: body.prefix(500), as: UTF8.self)
-        return IsolatedError(code: .engineUnavailable, message: "the server at \(server) answered \(status): \(text)")
+        return IsolatedError(code: .serverUnavailable, message: "the server at \(server) answered \(status): \(text)")
     }
 }
 

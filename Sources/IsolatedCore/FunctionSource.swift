@@ -51,6 +51,8 @@ public struct CallTemplate: Sendable, Hashable, Codable {
     public var timeout: Int?
     /// How many more times a call is tried when the machinery fails; nil for none.
     public var retries: Int?
+    /// How many runners of the function to keep warm between calls; nil for none.
+    public var minWarm: Int?
 
     /// Creates a template.
     public init(
@@ -61,7 +63,8 @@ public struct CallTemplate: Sendable, Hashable, Codable {
         maxConcurrency: Int? = nil,
         network: NetworkAccess = .enabled,
         timeout: Int? = nil,
-        retries: Int? = nil
+        retries: Int? = nil,
+        minWarm: Int? = nil
     ) {
         self.function = function
         self.requirements = requirements
@@ -71,6 +74,7 @@ public struct CallTemplate: Sendable, Hashable, Codable {
         self.network = network
         self.timeout = timeout
         self.retries = retries
+        self.minWarm = minWarm
     }
 
     /// The call with these arguments.
@@ -84,6 +88,7 @@ public struct CallTemplate: Sendable, Hashable, Codable {
             network: network,
             timeout: timeout,
             retries: retries,
+            minWarm: minWarm,
             arguments: arguments
         )
     }
@@ -143,6 +148,8 @@ public struct InvocationRequest: Sendable, Hashable, Codable {
     public var timeout: Int?
     /// How many more times the call is tried when the machinery fails; nil for none.
     public var retries: Int?
+    /// How many runners of the function to keep warm between calls; nil for none.
+    public var minWarm: Int?
     /// Each argument, encoded with ``PayloadCoding``.
     public var arguments: [[UInt8]]
 
@@ -156,7 +163,8 @@ public struct InvocationRequest: Sendable, Hashable, Codable {
             maxConcurrency: maxConcurrency,
             network: network,
             timeout: timeout,
-            retries: retries
+            retries: retries,
+            minWarm: minWarm
         )
     }
 
@@ -170,6 +178,7 @@ public struct InvocationRequest: Sendable, Hashable, Codable {
         network: NetworkAccess = .enabled,
         timeout: Int? = nil,
         retries: Int? = nil,
+        minWarm: Int? = nil,
         arguments: [[UInt8]]
     ) {
         self.function = function
@@ -180,6 +189,7 @@ public struct InvocationRequest: Sendable, Hashable, Codable {
         self.network = network
         self.timeout = timeout
         self.retries = retries
+        self.minWarm = minWarm
         self.arguments = arguments
     }
 }

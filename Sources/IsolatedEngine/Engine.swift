@@ -36,6 +36,13 @@ public actor Engine: Service {
         var network: NetworkAccess
     }
 
+    /// What `minWarm` keeps alive in a pool: how many runners, and the call they are started for.
+    private struct WarmMinimum {
+        var count: Int
+        var template: CallTemplate
+        var machine: MachineTypeSpec
+    }
+
     private struct Runner {
         enum Phase {
             case starting
@@ -71,6 +78,8 @@ public actor Engine: Service {
     private var starting: [PoolKey: Int] = [:]
     /// Machine types of runners being started, which already hold their share of capacity.
     private var startingMachines: [UInt64: MachineTypeSpec] = [:]
+    /// Pools whose last call asked for `minWarm` runners, and how to start one.
+    private var warmMinimums: [PoolKey: WarmMinimum] = [:]
     private var nextCallID: UInt64 = 1
     private var nextRunnerNumber = 1
     private var nextWaiterID: UInt64 = 0
@@ -85,7 +94,7 @@ public actor Engine: Service {
         self.clock = EngineClock(clock)
         self.logger = logger
         self.store = EnvironmentStore(configuration: configuration, logger: logger)
-        self.resources = configuration.enforceLimits ? ResourceControl.detect() : ResourceControl(mode: .unavailable("disabled by configuration"))
+        self.resources = configuration.enforceLimits ? ResourceControl.detect() : ResourceControl(unavailable: "disabled by configuration")
         let store = self.store
         let sandboxes = SingleFlight<String, Sandbox>()
         self.launcher = LocalLauncher(
@@ -223,6 +232,12 @@ public actor Engine: Service {
             if let retries = request.retries, retries < 0 {
                 throw IsolatedError(code: .invalidSetting, message: "retries must be 0 or more, not \(retries)")
             }
+            if let minWarm = request.minWarm {
+                guard minWarm >= 0 else { throw IsolatedError(code: .invalidSetting, message: "minWarm must be 0 or more, not \(minWarm)") }
+                if let limit = request.maxConcurrency, minWarm > limit {
+                    throw IsolatedError(code: .invalidSetting, message: "minWarm (\(minWarm)) is more than maxConcurrency (\(limit)) allows")
+                }
+            }
             let machine = try configuration.machineTypes.spec(for: request.machineType)
             if let shortfall = capacity.shortfall(of: machine) {
                 let usable = configuration.machineTypes.types.filter { capacity.shortfall(of: $0) == nil }.map(\.name)
@@ -318,6 +333,7 @@ public actor Engine: Service {
         let timedOut = connection.wasTimedOut
         let outOfMemory = connection.confinement?.outOfMemory ?? false
         release(runnerID, keepAlive: request.keepAlive)
+        keepWarm(pool, as: request, machine: machine)
         switch outcome {
         case .returned(let payload):
             logger.debug("call finished", metadata: Self.metadata(report))
@@ -445,24 +461,7 @@ public actor Engine: Service {
     /// Whether a runner of `machine` fits in what the machine has left, stopping idle runners
     /// (least recently used first) to make room when it would not.
     private func makeRoom(for machine: MachineTypeSpec) -> Bool {
-        while true {
-            var cpus = 0.0
-            var memory = 0
-            var gpus = 0
-            for runner in runners.values {
-                if case .stopping = runner.phase { continue }
-                if runner.nestedCalls == 0 { cpus += runner.machine.cpus }
-                memory += runner.machine.memory
-                gpus += runner.machine.gpus
-            }
-            for reserved in startingMachines.values {
-                cpus += reserved.cpus
-                memory += reserved.memory
-                gpus += reserved.gpus
-            }
-            if cpus + machine.cpus <= capacity.cpus + 0.001, memory + machine.memory <= capacity.memory, gpus + machine.gpus <= capacity.gpus {
-                return true
-            }
+        while !hasRoom(for: machine) {
             let idleRunners = runners.values.compactMap { runner -> (String, Duration)? in
                 if case .idle(let since) = runner.phase { return (runner.id, since) }
                 return nil
@@ -471,6 +470,26 @@ public actor Engine: Service {
             logger.debug("stopping an idle runner to make room", metadata: ["runner": "\(oldest.0)", "for": "\(machine.name)"])
             stop(oldest.0)
         }
+        return true
+    }
+
+    /// Whether a runner of `machine` fits in what the machine has left now.
+    private func hasRoom(for machine: MachineTypeSpec) -> Bool {
+        var cpus = 0.0
+        var memory = 0
+        var gpus = 0
+        for runner in runners.values {
+            if case .stopping = runner.phase { continue }
+            if runner.nestedCalls == 0 { cpus += runner.machine.cpus }
+            memory += runner.machine.memory
+            gpus += runner.machine.gpus
+        }
+        for reserved in startingMachines.values {
+            cpus += reserved.cpus
+            memory += reserved.memory
+            gpus += reserved.gpus
+        }
+        return cpus + machine.cpus <= capacity.cpus + 0.001 && memory + machine.memory <= capacity.memory && gpus + machine.gpus <= capacity.gpus
     }
 
     private func queueTimeout(machine: MachineTypeSpec, limited: Bool, maxConcurrency: Int?) -> IsolatedError {
@@ -718,9 +737,9 @@ public actor Engine: Service {
         return id
     }
 
-    private func release(_ id: String, keepAlive: Int) {
+    private func release(_ id: String, keepAlive: Int, served: Bool = true) {
         guard var runner = runners[id] else { return }
-        runner.calls += 1
+        if served { runner.calls += 1 }
         runner.deadline = nil
         guard case .busy = runner.phase, !runner.connection.hasExited, !runner.connection.wasUnresponsive else {
             runners[id] = runner
@@ -758,6 +777,10 @@ public actor Engine: Service {
         switch runner.phase {
         case .idle(let since):
             let deadline = since + runner.keepAlive
+            if clock.now() >= deadline, let minimum = warmMinimums[runner.pool], alive(in: runner.pool) <= minimum.count {
+                // Needed for the pool's minWarm: kept, and checked again a keep-alive later.
+                return clock.now() + runner.keepAlive
+            }
             guard clock.now() < deadline else {
                 logger.debug("keep-alive ended", metadata: ["runner": "\(id)"])
                 stop(id)
@@ -794,6 +817,61 @@ public actor Engine: Service {
         idle[runner.pool]?.removeAll { $0 == id }
         if idle[runner.pool]?.isEmpty == true { idle[runner.pool] = nil }
         logger.debug("runner exited", metadata: ["runner": "\(id)", "termination": "\(termination)"])
+        notifyRunnerChange()
+        // A runner that ends is replaced where a pool's minWarm needs it, and capacity allows.
+        for pool in warmMinimums.keys { fillWarm(pool) }
+    }
+
+    // MARK: - Warm minimums
+
+    /// Records the pool's `minWarm` as its last call set it, and starts what it lacks.
+    private func keepWarm(_ pool: PoolKey, as request: InvocationRequest, machine: MachineTypeSpec) {
+        guard let count = request.minWarm, count > 0 else {
+            warmMinimums[pool] = nil
+            return
+        }
+        warmMinimums[pool] = WarmMinimum(count: count, template: request.template, machine: machine)
+        fillWarm(pool)
+    }
+
+    /// The pool's runners that are not stopping, those starting included.
+    private func alive(in pool: PoolKey) -> Int {
+        starting[pool, default: 0]
+            + runners.values.count { runner in
+                guard runner.pool == pool else { return false }
+                if case .stopping = runner.phase { return false }
+                return true
+            }
+    }
+
+    /// Starts runners until the pool has its minimum, as far as free capacity allows: a warm
+    /// minimum never stops another runner to make room.
+    private func fillWarm(_ pool: PoolKey) {
+        guard case .running = state, let minimum = warmMinimums[pool] else { return }
+        var missing = minimum.count - alive(in: pool)
+        while missing > 0, hasRoom(for: minimum.machine) {
+            missing -= 1
+            // Counted at once, like a call's runner, so capacity and maxConcurrency see it coming.
+            starting[pool, default: 0] += 1
+            let reservation = nextWaiterID
+            nextWaiterID += 1
+            startingMachines[reservation] = minimum.machine
+            enqueue { await self.startWarm(pool, minimum, reservation: reservation) }
+        }
+    }
+
+    private func startWarm(_ pool: PoolKey, _ minimum: WarmMinimum, reservation: UInt64) async {
+        let request = minimum.template.request(arguments: [])
+        do throws(IsolatedError) {
+            let id = try await startRunner(for: request, machine: minimum.machine, pool: pool)
+            starting[pool, default: 0] -= 1
+            startingMachines[reservation] = nil
+            release(id, keepAlive: request.keepAlive, served: false)
+        } catch {
+            starting[pool, default: 0] -= 1
+            startingMachines[reservation] = nil
+            logger.debug("cannot start a warm runner", metadata: ["function": "\(request.function.name)", "error": "\(error.code)"])
+        }
         notifyRunnerChange()
     }
 

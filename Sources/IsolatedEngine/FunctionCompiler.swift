@@ -55,7 +55,7 @@ package enum FunctionCompiler {
         let registerLines = registrations.map {
             "IsolatedRunner.NestedFunction.register(\(literal($0.name)), file: \(literal($0.file)), line: \($0.line))"
         }
-        let imports = (["Foundation", "IsolatedRunner"] + modules).map { "import \($0)" }.joined(separator: "\n")
+        let imports = (["Foundation", "IsolatedWire", "IsolatedRunner"] + modules).map { "import \($0)" }.joined(separator: "\n")
         return """
             \(imports)
 

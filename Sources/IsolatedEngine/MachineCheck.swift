@@ -34,9 +34,7 @@ package struct MachineCheck: Codable, Sendable, Equatable {
             checks.append(MachineCheck(name: "toolchain", status: "error", detail: "\(error)"))
         }
         checks.append(home(configuration.home))
-        let resources = ResourceControl.detect(
-            engineID: "isolated-doctor-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
-        resources.removeEngineGroups()
+        let resources = ResourceControl.detect()
         checks.append(
             MachineCheck(name: "machine-type limits", status: resources.isEnforcing ? "enforced" : "not enforced", detail: resources.summary)
         )

@@ -8,37 +8,47 @@ import Synchronization
 
 /// Confines each runner to its machine type's memory, CPU and process limits with cgroups, v1 or
 /// v2, whichever the machine has; each runner gets its own group under the engine's.
+///
+/// Detecting the hierarchy only reads: the engine's group is created, and groups that dead
+/// engines left behind are cleared, when the first runner is confined. So creating an engine,
+/// `isolated doctor` and `isolated machine-types` change nothing on the machine.
 package struct ResourceControl: Sendable {
-    /// How limits are enforced on this machine.
-    package enum Mode: Sendable, Equatable {
-        /// cgroup v1: one directory per controller.
-        case version1(memory: String, cpu: String, pids: String)
-        /// cgroup v2: one unified directory.
-        case version2(String)
-        /// Not enforced, and why.
-        case unavailable(String)
+    private let hierarchy: Result<any CgroupHierarchy, Unavailable>
+    private let engineGroup: EngineGroup
+
+    /// Why limits are not enforced.
+    package struct Unavailable: Error, Sendable {
+        /// The reason, in a sentence.
+        package var reason: String
     }
 
-    package let mode: Mode
+    /// Limits not enforced, for `reason`.
+    package init(unavailable reason: String) {
+        hierarchy = .failure(Unavailable(reason: reason))
+        engineGroup = EngineGroup()
+    }
+
+    private init(_ hierarchy: any CgroupHierarchy) {
+        self.hierarchy = .success(hierarchy)
+        engineGroup = EngineGroup()
+    }
 
     /// What is enforced, in a sentence, for `isolated doctor` and logs.
     package var summary: String {
-        switch mode {
-        case .version1(let memory, let cpu, let pids):
-            "cgroup v1: memory, CPU quota and process count enforced per runner (under \(memory), \(cpu), \(pids))"
-        case .version2(let root):
-            "cgroup v2: memory, CPU quota and process count enforced per runner (under \(root))"
-        case .unavailable(let reason):
-            "not enforced: \(reason)"
+        switch hierarchy {
+        case .success(let hierarchy): hierarchy.summary
+        case .failure(let unavailable): "not enforced: \(unavailable.reason)"
         }
     }
 
-    package var isEnforcing: Bool {
-        if case .unavailable = mode { return false }
-        return true
-    }
+    /// Whether runners are confined.
+    package var isEnforcing: Bool { (try? hierarchy.get()) != nil }
 
-    /// Finds a writable cgroup hierarchy and creates this engine's group in it.
+    /// The engine's own groups: created with its first runner, removed when it stops.
+    package var engineGroups: [String] { (try? hierarchy.get())?.engineGroups ?? [] }
+
+    /// Finds the cgroup hierarchy this process may create groups in, without creating any;
+    /// the engine's group will be named `engineID`.
     package static func detect(engineID: String = "isolated-\(getpid())") -> ResourceControl {
         let membership = (try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? ""
         var paths: [String: String] = [:]
@@ -50,69 +60,44 @@ package struct ResourceControl: Sendable {
         }
         let root = "/sys/fs/cgroup"
         if FileManager.default.fileExists(atPath: "\(root)/memory/memory.limit_in_bytes") {
-            var directories: [String: String] = [:]
+            var parents: [String] = []
             for controller in ["memory", "cpu", "pids"] {
-                let base = "\(root)/\(controller)\(paths[controller] ?? "/")"
-                let directory = (base.hasSuffix("/") ? base : base + "/") + engineID
-                guard (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil else {
+                let parent = "\(root)/\(controller)\(paths[controller] ?? "/")"
+                guard access(parent, W_OK) == 0 else {
                     return ResourceControl(
-                        mode: .unavailable("the \(controller) cgroup at \(base) is not writable (run the engine as root or delegate a cgroup)"))
+                        unavailable: "the \(controller) cgroup at \(parent) is not writable (run the engine as root or delegate a cgroup)")
                 }
-                removeStaleGroups(in: (directory as NSString).deletingLastPathComponent)
-                directories[controller] = directory
+                parents.append(parent)
             }
-            return ResourceControl(mode: .version1(memory: directories["memory"]!, cpu: directories["cpu"]!, pids: directories["pids"]!))
+            return ResourceControl(CgroupV1(memory: parents[0], cpu: parents[1], pids: parents[2], engineID: engineID))
         }
         if FileManager.default.fileExists(atPath: "\(root)/cgroup.controllers"), let relative = paths[""] {
-            let base = "\(root)\(relative)"
-            let directory = (base.hasSuffix("/") ? base : base + "/") + engineID
-            guard (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil,
-                write("+memory +cpu +pids", to: "\(directory)/cgroup.subtree_control")
+            let parent = "\(root)\(relative)"
+            let controllers = (try? String(contentsOfFile: "\(parent)/cgroup.controllers", encoding: .utf8)) ?? ""
+            guard access(parent, W_OK) == 0, ["memory", "cpu", "pids"].allSatisfy({ controllers.split(separator: " ").contains(Substring($0)) })
             else {
-                return ResourceControl(mode: .unavailable("the cgroup v2 group \(base) is not writable or does not delegate memory, cpu and pids"))
+                return ResourceControl(unavailable: "the cgroup v2 group \(parent) is not writable or does not offer memory, cpu and pids")
             }
-            return ResourceControl(mode: .version2(directory))
+            return ResourceControl(CgroupV2(parent: parent, engineID: engineID))
         }
-        return ResourceControl(mode: .unavailable("this machine has no cgroup hierarchy"))
+        return ResourceControl(unavailable: "this machine has no cgroup hierarchy")
     }
 
-    /// Creates a runner's groups with `spec`'s limits; the runner joins them with ``Confinement/join(processID:)``
-    /// or, sandboxed, by writing itself into ``Confinement/processFiles`` before it starts.
+    /// Creates a runner's groups with `spec`'s limits (and, the first time, the engine's own);
+    /// the runner joins them with ``Confinement/join(processID:)`` or, sandboxed, by writing
+    /// itself into ``Confinement/processFiles`` before it starts. Nil when limits are not enforced.
     package func prepare(runnerID: String, spec: MachineTypeSpec) throws(IsolatedError) -> Confinement? {
-        let quota = Int(spec.cpus * 100_000)
-        let settings: [(String, String)]
-        let groups: [String]
-        switch mode {
-        case .unavailable:
-            return nil
-        case .version1(let memory, let cpu, let pids):
-            groups = ["\(memory)/\(runnerID)", "\(cpu)/\(runnerID)", "\(pids)/\(runnerID)"]
-            settings = [
-                ("\(groups[0])/memory.limit_in_bytes", "\(spec.memory)"),
-                ("\(groups[0])/memory.memsw.limit_in_bytes", "\(spec.memory)"),
-                ("\(groups[1])/cpu.cfs_period_us", "100000"),
-                ("\(groups[1])/cpu.cfs_quota_us", "\(quota)"),
-                ("\(groups[2])/pids.max", "\(spec.processes)"),
-            ]
-        case .version2(let root):
-            groups = ["\(root)/\(runnerID)"]
-            settings = [
-                ("\(groups[0])/memory.max", "\(spec.memory)"),
-                ("\(groups[0])/memory.swap.max", "0"),
-                ("\(groups[0])/cpu.max", "\(quota) 100000"),
-                ("\(groups[0])/pids.max", "\(spec.processes)"),
-            ]
-        }
-        let confinement = Confinement(mode: mode, runnerID: runnerID, groups: groups)
-        for group in groups {
+        guard case .success(let hierarchy) = hierarchy else { return nil }
+        try engineGroup.create(in: hierarchy)
+        let confinement = Confinement(groups: hierarchy.runnerGroups(runnerID), oomEvents: hierarchy.oomEvents(runnerID), runnerID: runnerID)
+        for group in confinement.groups {
             guard (try? FileManager.default.createDirectory(atPath: group, withIntermediateDirectories: true)) != nil else {
                 confinement.release()
                 throw IsolatedError(code: .runnerStartFailed, message: "cannot create the cgroup \(group) for runner \(runnerID)")
             }
         }
-        for (file, value) in settings where FileManager.default.fileExists(atPath: file) {
-            // memsw and swap limits exist only where swap accounting is on; the rest must apply.
-            guard Self.write(value, to: file) || file.hasSuffix("memsw.limit_in_bytes") || file.hasSuffix("swap.max") else {
+        for (file, value, required) in hierarchy.limits(runnerID, spec: spec) where FileManager.default.fileExists(atPath: file) {
+            guard Self.write(value, to: file) || !required else {
                 confinement.release()
                 throw IsolatedError(code: .runnerStartFailed, message: "cannot set \(file) to \(value) for runner \(runnerID)")
             }
@@ -120,16 +105,45 @@ package struct ResourceControl: Sendable {
         return confinement
     }
 
-    /// Removes the engine's own (empty) groups when it stops.
+    /// Removes the engine's own (empty) groups when it stops, if it created them.
     package func removeEngineGroups() {
-        switch mode {
-        case .version1(let memory, let cpu, let pids): for group in [memory, cpu, pids] { rmdir(group) }
-        case .version2(let root): rmdir(root)
-        case .unavailable: break
-        }
+        guard case .success(let hierarchy) = hierarchy, engineGroup.created else { return }
+        for group in hierarchy.engineGroups { rmdir(group) }
     }
 
-    // Groups of engines that are gone, left behind by a crash or SIGKILL.
+    @discardableResult
+    static func write(_ value: String, to path: String) -> Bool {
+        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        let bytes = Array(value.utf8)
+        return bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) } == bytes.count
+    }
+}
+
+/// The engine's own groups, created once, when the first runner needs them.
+private final class EngineGroup: Sendable {
+    private let state = Mutex<Bool>(false)
+
+    var created: Bool { state.withLock { $0 } }
+
+    func create(in hierarchy: any CgroupHierarchy) throws(IsolatedError) {
+        let result: Result<Void, IsolatedError> = state.withLock { created in
+            guard !created else { return .success(()) }
+            for group in hierarchy.engineGroups {
+                guard (try? FileManager.default.createDirectory(atPath: group, withIntermediateDirectories: true)) != nil else {
+                    return .failure(IsolatedError(code: .runnerStartFailed, message: "cannot create the engine's cgroup \(group)"))
+                }
+            }
+            if case .failure(let error) = hierarchy.enableControllers() { return .failure(error) }
+            for group in hierarchy.engineGroups { Self.removeStaleGroups(in: (group as NSString).deletingLastPathComponent) }
+            created = true
+            return .success(())
+        }
+        try result.get()
+    }
+
+    /// Groups of engines whose process is gone, left behind by a crash or SIGKILL.
     private static func removeStaleGroups(in parent: String) {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where name.hasPrefix("isolated-") {
             guard let pid = Int32(name.dropFirst("isolated-".count)), kill(pid, 0) != 0, errno == ESRCH else { continue }
@@ -144,28 +158,19 @@ package struct ResourceControl: Sendable {
             rmdir(group)
         }
     }
-
-    @discardableResult
-    static func write(_ value: String, to path: String) -> Bool {
-        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        let bytes = Array(value.utf8)
-        return bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) } == bytes.count
-    }
 }
 
 /// One runner's cgroups: whether it ran out of memory, and their removal once it has exited.
 package final class Confinement: Sendable {
-    private let mode: ResourceControl.Mode
+    let groups: [String]
+    private let oomEvents: String
     private let runnerID: String
-    private let groups: [String]
     private let memoryKills = Mutex<Int?>(nil)
 
-    init(mode: ResourceControl.Mode, runnerID: String, groups: [String]) {
-        self.mode = mode
-        self.runnerID = runnerID
+    init(groups: [String], oomEvents: String, runnerID: String) {
         self.groups = groups
+        self.oomEvents = oomEvents
+        self.runnerID = runnerID
     }
 
     /// The `cgroup.procs` file of each group: writing a process id there moves it in.
@@ -195,13 +200,7 @@ package final class Confinement: Sendable {
     }
 
     private func oomKills() -> Int {
-        let file: String
-        switch mode {
-        case .version1: file = "\(groups[0])/memory.oom_control"
-        case .version2: file = "\(groups[0])/memory.events"
-        case .unavailable: return 0
-        }
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8),
+        guard let text = try? String(contentsOfFile: oomEvents, encoding: .utf8),
             let line = text.split(separator: "\n").first(where: { $0.hasPrefix("oom_kill ") })
         else { return 0 }
         return Int(line.dropFirst("oom_kill ".count)) ?? 0

@@ -4,27 +4,40 @@ package import IsolatedCore
 /// The runner loop and the wire types, compiled once per toolchain into two dynamic libraries
 /// every worker links, and the sandbox every runner starts in. Workers compile them from this
 /// package's own sources, so the engine and its workers always speak the same protocol version.
+///
+/// The sources are an explicit list, and only they are hashed into the runtime's key: editing
+/// any other file of the package never invalidates the runtime or the functions compiled on it.
 package struct Runtime: Sendable, Hashable {
     package var directory: String
     /// The `isolated-sandbox` executable (from `Sources/IsolatedSandbox/main.c`).
     package var sandbox: String { "\(directory)/isolated-sandbox" }
     package var compileFlags: [String] { ["-I", directory] }
     package var linkFlags: [String] {
-        ["-L", directory, "-lIsolatedRunner", "-lIsolatedCore", "-Xlinker", "-rpath", "-Xlinker", directory]
+        ["-L", directory, "-lIsolatedRunner", "-lIsolatedWire", "-Xlinker", "-rpath", "-Xlinker", directory]
     }
 
-    /// The directory holding `IsolatedCore` and `IsolatedRunner`'s sources.
+    /// The directory holding `IsolatedWire` and `IsolatedRunner`'s sources.
     package static let sourcesDirectory: String = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().path
 
-    private static let modules = ["IsolatedCore", "IsolatedRunner"]
+    /// Every module a worker links, in build order, with every source file it is compiled from.
+    package static let modules: [(name: String, files: [String])] = [
+        (
+            "IsolatedWire",
+            [
+                "ByteCoding.swift", "CallReport.swift", "Frame.swift", "IsolatedError.swift", "PayloadCoding.swift", "RemoteError.swift",
+                "RunnerMessage.swift", "SingleFlight.swift",
+            ]
+        ),
+        ("IsolatedRunner", ["CachedFunctions.swift", "Invocation.swift", "NestedFunction.swift", "Runner.swift", "StandardStreams.swift"]),
+    ]
     private static let features = ["ExistentialAny", "MemberImportVisibility", "InternalImportsByDefault"]
 
     /// A hash of the runtime's sources and the toolchain: its directory's name.
     package static func key(toolchain: Toolchain) throws(IsolatedError) -> String {
         var hasher = SHA256()
         hasher.update(toolchain.version)
-        for module in modules {
+        for module in modules.map(\.name) {
             let files = try sources(of: module)
             for file in files {
                 hasher.update(file)
@@ -37,7 +50,7 @@ package struct Runtime: Sendable, Hashable {
 
     /// Compiles both modules into `directory`.
     package static func build(in directory: String, toolchain: Toolchain) async throws(IsolatedError) -> Runtime {
-        for module in modules {
+        for module in modules.map(\.name) {
             var arguments = [
                 "-emit-library", "-emit-module", "-parse-as-library", "-module-name", module, "-package-name", "isolated",
                 "-swift-version", "6", "-O", "-emit-module-path", "\(directory)/\(module).swiftmodule",
@@ -45,12 +58,12 @@ package struct Runtime: Sendable, Hashable {
                 "-Xlinker", "-soname", "-Xlinker", "lib\(module).so",
             ]
             arguments += features.flatMap { ["-enable-upcoming-feature", $0] }
-            if module == "IsolatedRunner" { arguments.append("-lIsolatedCore") }
+            if module == "IsolatedRunner" { arguments.append("-lIsolatedWire") }
             arguments += try sources(of: module)
             let result = try await toolchain.compile(arguments)
             guard result.succeeded else {
                 throw IsolatedError(
-                    code: .engineUnavailable,
+                    code: .runtimeUnavailable,
                     message: "the runner runtime (\(module)) does not compile with \(toolchain.version)",
                     details: SwiftPMEnvironmentBuilder.relevantLines(result.output)
                 )
@@ -60,7 +73,7 @@ package struct Runtime: Sendable, Hashable {
         let result = try await toolchain.compileC(["-O2", "-Wall", "-o", runtime.sandbox, sandboxSource])
         guard result.succeeded else {
             throw IsolatedError(
-                code: .engineUnavailable,
+                code: .runtimeUnavailable,
                 message: "the runner sandbox (\(sandboxSource)) does not compile",
                 details: SwiftPMEnvironmentBuilder.relevantLines(result.output)
             )
@@ -72,12 +85,13 @@ package struct Runtime: Sendable, Hashable {
 
     private static func sources(of module: String) throws(IsolatedError) -> [String] {
         let directory = "\(sourcesDirectory)/\(module)"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+        let files = (modules.first { $0.name == module }?.files ?? []).map { "\(directory)/\($0)" }
+        if let missing = files.first(where: { !FileManager.default.fileExists(atPath: $0) }) {
             throw IsolatedError(
-                code: .engineUnavailable,
-                message: "the runner's sources are missing at \(directory); workers are compiled from the Isolated package's own sources"
+                code: .runtimeUnavailable,
+                message: "the runner's source \(missing) is missing; workers are compiled from the Isolated package's own sources"
             )
         }
-        return names.filter { $0.hasSuffix(".swift") }.sorted().map { "\(directory)/\($0)" }
+        return files
     }
 }

@@ -19,7 +19,7 @@ package struct Toolchain: Sendable, Hashable {
             ?? (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":").map(String.init)
         guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: "\($0)/swiftc") }) else {
             throw IsolatedError(
-                code: .engineUnavailable,
+                code: .toolchainUnavailable,
                 message: "no swiftc found in \(directory ?? "PATH"); install Swift 6 or set EngineConfiguration.toolchainDirectory"
             )
         }
@@ -27,7 +27,7 @@ package struct Toolchain: Sendable, Hashable {
         do {
             result = try await Command.run("\(bin)/swiftc", ["--version"])
         } catch {
-            throw IsolatedError(code: .engineUnavailable, message: "cannot run \(bin)/swiftc: \(error)")
+            throw IsolatedError(code: .toolchainUnavailable, message: "cannot run \(bin)/swiftc: \(error)")
         }
         let version = result.output.first { $0.contains("Swift version") } ?? result.output.first ?? "unknown"
         let target = result.output.first { $0.hasPrefix("Target:") }.map {
@@ -43,7 +43,7 @@ package struct Toolchain: Sendable, Hashable {
         do {
             return try await Command.run(clang, arguments)
         } catch {
-            throw IsolatedError(code: .engineUnavailable, message: "cannot run \(clang), which compiles the runner sandbox: \(error)")
+            throw IsolatedError(code: .toolchainUnavailable, message: "cannot run \(clang), which compiles the runner sandbox: \(error)")
         }
     }
 
@@ -52,7 +52,7 @@ package struct Toolchain: Sendable, Hashable {
         do {
             return try await Command.run(swiftc, arguments)
         } catch {
-            throw IsolatedError(code: .engineUnavailable, message: "cannot run \(swiftc): \(error)")
+            throw IsolatedError(code: .toolchainUnavailable, message: "cannot run \(swiftc): \(error)")
         }
     }
 }

@@ -1,4 +1,4 @@
-import IsolatedCore
+import IsolatedWire
 
 /// The memo of every `@Cached` function in this worker: each result is computed once per
 /// function and arguments and kept for as long as the worker lives. Concurrent first calls

@@ -1,5 +1,5 @@
 import Foundation
-import IsolatedCore
+import IsolatedWire
 
 /// One call of the worker's function: its encoded arguments, and how to encode its result.
 ///

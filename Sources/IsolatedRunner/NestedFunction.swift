@@ -1,4 +1,4 @@
-public import IsolatedCore
+public import IsolatedWire
 import Synchronization
 
 /// An isolated function as a worker calls it: through the engine, over the runner's own

@@ -1,5 +1,5 @@
 import Foundation
-import IsolatedCore
+import IsolatedWire
 import Synchronization
 
 #if canImport(Glibc)

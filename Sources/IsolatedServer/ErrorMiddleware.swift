@@ -41,10 +41,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static func status(for code: IsolatedError.Code) -> HTTPResponse.Status {
         switch code {
         case .notFound: .notFound
-        case .invalidRequest, .invalidRequirement, .noSuchMachineType, .codingFailed: .badRequest
+        case .invalidRequest, .invalidRequirement, .invalidSetting, .noSuchMachineType, .codingFailed: .badRequest
         case .unauthorized: .unauthorized
         case .requestTooLarge: .contentTooLarge
-        case .engineUnavailable: .serviceUnavailable
+        case .engineUnavailable, .toolchainUnavailable, .runtimeUnavailable: .serviceUnavailable
         default: .internalServerError
         }
     }

@@ -25,7 +25,7 @@ public struct Server: Sendable {
     package init(engine: Engine, store: Store, configuration: ServerConfiguration, logger: Logger) throws(IsolatedError) {
         if configuration.allowKeylessLoopback, !configuration.isLoopback {
             throw IsolatedError(
-                code: .engineUnavailable,
+                code: .invalidConfiguration,
                 message: "keyless access is only allowed on a loopback address, and the server would listen on \(configuration.host); "
                     + "bind to 127.0.0.1 or create a key with `isolated keys create`"
             )

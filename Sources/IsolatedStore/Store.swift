@@ -54,7 +54,7 @@ package actor Store {
         try await Schema.migrate(database, logger: logger)
         guard configuration.interruptsRunningInvocations else { return }
         let error = IsolatedError(
-            code: .engineUnavailable,
+            code: .interrupted,
             message: "the server stopped during the call, so its result is unknown; call the function again"
         )
         let interrupted = try await database.rows(

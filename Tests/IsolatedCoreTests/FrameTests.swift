@@ -1,4 +1,5 @@
 import IsolatedCore
+import IsolatedWire
 import Testing
 
 @Suite("Runner protocol framing")

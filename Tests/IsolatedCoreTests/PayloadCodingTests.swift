@@ -1,5 +1,6 @@
 import Foundation
 import IsolatedCore
+import IsolatedWire
 import Testing
 
 @Suite("Payload coding: JSON for any Codable, raw bytes for strings and data")

@@ -69,7 +69,7 @@ struct InvocationHistoryTests {
             let server = try await fixture.open()
             let interrupted = try #require(await server.invocation(id: "running"))
             #expect(interrupted.outcome == .interrupted && interrupted.endedAt == nil)
-            #expect(interrupted.error?.code == .engineUnavailable)
+            #expect(interrupted.error?.code == .interrupted)
             #expect(interrupted.error?.message.contains("server stopped during the call") == true)
             let done = try #require(await server.invocation(id: "done"))
             #expect(done.outcome == .succeeded && done.error == nil)

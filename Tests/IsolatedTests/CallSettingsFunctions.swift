@@ -26,3 +26,8 @@ func settingsInner() async throws -> String {
 func settingsOuter() async throws -> [String] {
     [ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "none", try await settingsInner()]
 }
+
+@Isolated(keepAlive: 1, minWarm: 2)
+func keptWarm() async throws -> String {
+    ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "none"
+}

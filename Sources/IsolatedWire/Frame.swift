@@ -3,38 +3,38 @@
 /// On the wire a frame is a 4-byte little-endian length, then a 1-byte kind, then the payload;
 /// the length counts the kind byte and the payload. Binary framing keeps the warm path free of
 /// JSON: only user arguments and results are encoded, and they travel as opaque bytes.
-public struct Frame: Sendable, Equatable {
+package struct Frame: Sendable, Equatable {
     /// What a frame carries; the payload's layout depends on it.
-    public struct Kind: RawRepresentable, Sendable, Hashable {
+    package struct Kind: RawRepresentable, Sendable, Hashable {
         /// The byte that identifies the kind on the wire.
-        public var rawValue: UInt8
+        package var rawValue: UInt8
         /// Creates a kind from its wire byte.
-        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        package init(rawValue: UInt8) { self.rawValue = rawValue }
     }
 
     /// The largest frame either side accepts: guards against a corrupt length prefix.
-    public static let maximumLength = 1 << 31
+    package static let maximumLength = 1 << 31
 
     /// The frame's kind.
-    public var kind: Kind
+    package var kind: Kind
     /// The frame's payload.
-    public var payload: [UInt8]
+    package var payload: [UInt8]
 
     /// Creates a frame.
-    public init(kind: Kind, payload: [UInt8] = []) {
+    package init(kind: Kind, payload: [UInt8] = []) {
         self.kind = kind
         self.payload = payload
     }
 
     /// The frame as bytes ready to write, header included.
-    public var bytes: [UInt8] {
+    package var bytes: [UInt8] {
         var bytes = Self.header(kind: kind, payloadCount: payload.count, reserving: payload.count)
         bytes.append(contentsOf: payload)
         return bytes
     }
 
     /// The 5 bytes before a payload of `payloadCount` bytes, with room for `extra` more.
-    public static func header(kind: Kind, payloadCount: Int, reserving extra: Int = 0) -> [UInt8] {
+    package static func header(kind: Kind, payloadCount: Int, reserving extra: Int = 0) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(5 + extra)
         withUnsafeBytes(of: UInt32(payloadCount + 1).littleEndian) { bytes.append(contentsOf: $0) }
@@ -44,34 +44,34 @@ public struct Frame: Sendable, Equatable {
 }
 
 /// Splits a byte stream into frames, however the bytes arrive.
-public struct FrameParser: Sendable {
+package struct FrameParser: Sendable {
     /// Raised when the stream cannot be a valid frame sequence.
-    public struct Failure: Error, CustomStringConvertible {
+    package struct Failure: Error, CustomStringConvertible {
         /// What was wrong.
-        public var description: String
+        package var description: String
     }
 
     private var buffer: [UInt8] = []
     private var start = 0
 
     /// Creates an empty parser.
-    public init() {}
+    package init() {}
 
     /// Adds bytes read from the stream.
     ///
     /// Concrete rather than generic: called from other modules, a generic version runs
     /// unspecialized, a byte at a time, which made a 10 MiB result take 300 ms.
-    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func append(_ bytes: UnsafeRawBufferPointer) {
         buffer.append(contentsOf: bytes)
     }
 
     /// Adds bytes read from the stream.
-    public mutating func append(_ bytes: ArraySlice<UInt8>) {
+    package mutating func append(_ bytes: ArraySlice<UInt8>) {
         bytes.withUnsafeBytes { append($0) }
     }
 
     /// The next complete frame, or nil until more bytes arrive.
-    public mutating func next() throws(Failure) -> Frame? {
+    package mutating func next() throws(Failure) -> Frame? {
         let available = buffer.count - start
         guard available >= 5 else { return compactIfDrained() }
         let length =
@@ -98,7 +98,7 @@ public struct FrameParser: Sendable {
     }
 
     /// Whether bytes of an incomplete frame are buffered.
-    public var hasPartialFrame: Bool { buffer.count > start }
+    package var hasPartialFrame: Bool { buffer.count > start }
 
     private mutating func compactIfDrained() -> Frame? {
         if start == buffer.count {

@@ -6,7 +6,7 @@ import Foundation
 /// then `returned` or `threw` for each invocation and `pong` for each ping. A runner handles one
 /// invocation at a time; its standard output and error are separate pipes, and after each call
 /// it writes `LogMarker` to both so the engine can attribute every line to the call that printed it.
-public enum RunnerMessage: Sendable, Equatable {
+package enum RunnerMessage: Sendable, Equatable {
     /// The runner is connected and waiting for invocations.
     case ready(processID: Int32)
     /// Run the function once with these encoded arguments.
@@ -32,9 +32,9 @@ public enum RunnerMessage: Sendable, Equatable {
     case callFailed(id: UInt64, error: [UInt8])
 
     /// A message that is not part of the protocol.
-    public struct Malformed: Error, CustomStringConvertible {
+    package struct Malformed: Error, CustomStringConvertible {
         /// What was wrong.
-        public var description: String
+        package var description: String
     }
 
     private static let readyKind = Frame.Kind(rawValue: 1)
@@ -50,7 +50,7 @@ public enum RunnerMessage: Sendable, Equatable {
     private static let callFailedKind = Frame.Kind(rawValue: 11)
 
     /// The message as a frame.
-    public var frame: Frame {
+    package var frame: Frame {
         var writer = ByteWriter()
         let kind: Frame.Kind
         switch self {
@@ -99,7 +99,7 @@ public enum RunnerMessage: Sendable, Equatable {
 
     /// The wire bytes of a `.returned` frame up to its result: a large result is then written
     /// as it is, after them, instead of being copied into one buffer twice.
-    public static func returnedHeader(id: UInt64, resultCount: Int) -> [UInt8] {
+    package static func returnedHeader(id: UInt64, resultCount: Int) -> [UInt8] {
         var bytes = Frame.header(kind: returnedKind, payloadCount: 8 + resultCount, reserving: 8)
         withUnsafeBytes(of: id.littleEndian) { bytes.append(contentsOf: $0) }
         return bytes
@@ -107,7 +107,7 @@ public enum RunnerMessage: Sendable, Equatable {
 
     /// Decodes a frame, failing on anything the protocol does not define. A result takes over
     /// the frame's storage rather than copying it.
-    public init(_ frame: consuming Frame) throws(Malformed) {
+    package init(_ frame: consuming Frame) throws(Malformed) {
         var reader = ByteReader(frame.payload)
         do {
             switch frame.kind {
@@ -178,15 +178,15 @@ public enum RunnerMessage: Sendable, Equatable {
 /// Everything the engine reads from a pipe before the marker belongs to that call, so logs are
 /// attributed exactly even though they travel apart from the result. A line the function left
 /// without a newline ends right before the marker.
-public enum LogMarker {
+package enum LogMarker {
     /// The marker's fixed prefix; the call id follows it.
-    public static let prefix = "\u{1}isolated-end-of-call "
+    package static let prefix = "\u{1}isolated-end-of-call "
 
     /// The marker line (newline included) for one call.
-    public static func line(for id: UInt64) -> String { "\(prefix)\(id)\n" }
+    package static func line(for id: UInt64) -> String { "\(prefix)\(id)\n" }
 
     /// Splits a line into the text before a marker and the marker's call id, if it has one.
-    public static func parse(_ line: Substring) -> (text: Substring, id: UInt64)? {
+    package static func parse(_ line: Substring) -> (text: Substring, id: UInt64)? {
         guard let range = line.range(of: prefix), let id = UInt64(line[range.upperBound...]) else { return nil }
         return (line[..<range.lowerBound], id)
     }

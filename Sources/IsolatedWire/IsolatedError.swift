@@ -42,8 +42,21 @@ public struct IsolatedError: Error, Sendable, Codable, CustomStringConvertible {
         public static let runnerStartFailed = Code(rawValue: "runnerStartFailed")
         /// An argument or the result could not be encoded or decoded.
         public static let codingFailed = Code(rawValue: "codingFailed")
-        /// The engine has shut down or could not start.
+        /// The engine is not running: it was never started, or it has stopped.
         public static let engineUnavailable = Code(rawValue: "engineUnavailable")
+        /// `swiftc`, `swift` or the C compiler the engine needs cannot be found or run.
+        public static let toolchainUnavailable = Code(rawValue: "toolchainUnavailable")
+        /// The runner runtime every worker links cannot be built: its sources are missing or do
+        /// not compile with this toolchain.
+        public static let runtimeUnavailable = Code(rawValue: "runtimeUnavailable")
+        /// A setting of the SDK, the server or the engine is malformed: an environment variable,
+        /// a flag, a configuration value.
+        public static let invalidConfiguration = Code(rawValue: "invalidConfiguration")
+        /// The server cannot be reached, answered something unexpected, or closed a call's
+        /// stream before its result.
+        public static let serverUnavailable = Code(rawValue: "serverUnavailable")
+        /// The server stopped while the call ran, so its result is unknown.
+        public static let interrupted = Code(rawValue: "interrupted")
         /// The call was cancelled.
         public static let cancelled = Code(rawValue: "cancelled")
         /// The engine's own files could not be read or written.

@@ -4,12 +4,12 @@ import Foundation
 /// `Codable` type works, except that `String`, `Data` and `[UInt8]` travel as their raw bytes
 /// behind one marker byte (which no JSON document starts with): a 10 MiB string is a copy, not
 /// an escape-and-parse.
-public enum PayloadCoding {
+package enum PayloadCoding {
     private static let rawBytes: UInt8 = 0x00
     private static let rawText: UInt8 = 0x01
 
     /// Encodes a value.
-    public static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+    package static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
         if Value.self == String.self, let text = value as? String {
             return raw(rawText, count: text.utf8.count) { $0.append(contentsOf: text.utf8) }
         }
@@ -25,7 +25,7 @@ public enum PayloadCoding {
     }
 
     /// Decodes a value.
-    public static func decode<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8]) throws -> Value {
+    package static func decode<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8]) throws -> Value {
         if let marker = bytes.first, marker == rawBytes || marker == rawText {
             let body = bytes[1...]
             if marker == rawText, Value.self == String.self, let text = String(decoding: body, as: UTF8.self) as? Value { return text }
@@ -49,7 +49,7 @@ public enum PayloadCoding {
     }
 
     /// Encodes a call's arguments, one payload each; a failure names the argument and the function.
-    public static func arguments<each Argument: Encodable>(
+    package static func arguments<each Argument: Encodable>(
         _ argument: repeat each Argument,
         for function: FunctionReference
     ) throws(IsolatedError) -> [[UInt8]] {
@@ -69,7 +69,7 @@ public enum PayloadCoding {
     }
 
     /// Decodes what a function returned; a failure names the function and the expected type.
-    public static func result<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8], of function: FunctionReference) throws(IsolatedError)
+    package static func result<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8], of function: FunctionReference) throws(IsolatedError)
         -> Value
     {
         do {
