@@ -53,7 +53,7 @@ package enum FunctionCompiler {
             registrations.append(function.reference)
         }
         let registerLines = registrations.map {
-            "IsolatedRunner.NestedFunction.register(\(literal($0.name)), file: \(literal($0.file)), line: \($0.line))"
+            "IsolatedRunner::NestedFunction.register(\(literal($0.name)), file: \(literal($0.file)), line: \($0.line))"
         }
         let imports = (["Foundation", "IsolatedWire", "IsolatedRunner"] + modules).map { "import \($0)" }.joined(separator: "\n")
         return """
@@ -65,7 +65,7 @@ package enum FunctionCompiler {
             enum IsolatedWorkerEntry {
                 static func main() async {
                     \(registerLines.joined(separator: "\n        "))
-                    await IsolatedRunner.Runner.run { invocation in
+                    await IsolatedRunner::Runner.run { invocation in
                         \(function.entry.replacingOccurrences(of: "\n", with: "\n            "))
                     }
                 }

@@ -31,7 +31,7 @@ public struct CachedMacro: BodyMacro, PeerMacro {
             return []
         }
         // Formatting is disabled, so the statement carries the body's indentation itself.
-        return ["    throw Shipping.cachedOutsideWorker(\(raw: ShippedPeer.literal(function.displayName)))"]
+        return ["    throw Isolated::Shipping.cachedOutsideWorker(\(raw: ShippedPeer.literal(function.displayName)))"]
     }
 
     /// A closure has no name to list in `uses:`.
@@ -60,7 +60,8 @@ public struct CachedMacro: BodyMacro, PeerMacro {
         // Only the body's braces are respelled, where they stand, so the body keeps its line numbers.
         let arguments = function.parameterNames.joined(separator: ", ")
         let result = function.resultType?.metatypeText ?? "Void.self"
-        let memoized = "{ try await CachedFunctions.value(of: \"\(function.displayName)\", arguments: [\(arguments)], as: \(result)) {"
+        let memoized =
+            "{ try await IsolatedRunner::CachedFunctions.value(of: \"\(function.displayName)\", arguments: [\(arguments)], as: \(result)) {"
         let source = function.shippedSource(
             removingAttributeNamed: node.attributeName.trimmedDescription,
             replacing: [body.leftBrace.id: memoized, body.rightBrace.id: "} }"]
@@ -68,7 +69,7 @@ public struct CachedMacro: BodyMacro, PeerMacro {
         let peer = ShippedPeer.declaration(
             modifiers: function.peerModifiers,
             label: function.name.argumentLabel,
-            result: "ShippedDeclaration",
+            result: "Isolated::ShippedDeclaration",
             initializer: ".cached",
             arguments: [("name", ShippedPeer.literal(function.displayName)), ("source", ShippedPeer.literal(source.text))]
                 + ShippedPeer.location(of: source.start, in: context)

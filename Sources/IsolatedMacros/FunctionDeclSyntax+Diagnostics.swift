@@ -63,7 +63,9 @@ extension FunctionDeclSyntax {
         // IsolatedError may be typed.
         let typedError = effects?.throwsClause?.type?.trimmedDescription
         // A cached body's errors pass through the memo untyped, so @Cached takes no typed throws at all.
-        let admissible = attribute == "@Cached" ? ["any Error", "Error"] : ["IsolatedError", "Isolated.IsolatedError", "any Error", "Error"]
+        let admissible =
+            attribute == "@Cached"
+            ? ["any Error", "Error"] : ["IsolatedError", "Isolated.IsolatedError", "Isolated::IsolatedError", "any Error", "Error"]
         let typedErrorFits = typedError.map { admissible.contains($0) } ?? true
         if isAsync && isThrowing && typedErrorFits {
             return []

@@ -70,7 +70,7 @@ public struct IsolatedMacro: BodyMacro, PeerMacro {
         let attributeName = node.attributeName.trimmedDescription
         let source = function.shippedSource(removingAttributeNamed: attributeName, replacing: [function.name.id: bodyName])
         let signature = function.shippedSource(removingAttributeNamed: attributeName, signatureOnly: true).text
-        let nestedCall = "try await NestedFunction.named(\"\(function.displayName)\").call(\(function.callArguments))"
+        let nestedCall = "try await IsolatedRunner::NestedFunction.named(\"\(function.displayName)\").call(\(function.callArguments))"
         var arguments = [
             ("name", ShippedPeer.literal(function.displayName)),
             ("source", ShippedPeer.literal(source.text)),
@@ -90,8 +90,8 @@ public struct IsolatedMacro: BodyMacro, PeerMacro {
         let peer = ShippedPeer.declaration(
             modifiers: function.peerModifiers,
             label: function.name.argumentLabel,
-            result: "IsolatedFunction",
-            initializer: "IsolatedFunction",
+            result: "Isolated::IsolatedFunction",
+            initializer: "Isolated::IsolatedFunction",
             arguments: arguments
         )
         return [peer]

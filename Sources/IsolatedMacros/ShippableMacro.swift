@@ -47,7 +47,7 @@ public struct ShippableMacro: PeerMacro {
         let peer = ShippedPeer.declaration(
             modifiers: access,
             label: named.name.argumentLabel,
-            result: "ShippedDeclaration",
+            result: "Isolated::ShippedDeclaration",
             initializer: ".shippable",
             arguments: [("name", ShippedPeer.literal(name)), ("source", ShippedPeer.literal(source.text))]
                 + ShippedPeer.location(of: source.start, in: context)

@@ -33,7 +33,7 @@ struct UsesArgument {
                 let fixIt = Self.removal(of: element, from: array, message: "remove the repeated '\(written)'")
                 diagnostics.append(Diagnostic(node: element.expression, message: IsolatedDiagnostic.usesDuplicate(entry: written), fixIt: fixIt))
             } else {
-                declarations.append("Shipping.declaration(\(entry.peerCall))")
+                declarations.append("Isolated::Shipping.declaration(\(entry.peerCall))")
             }
         }
     }

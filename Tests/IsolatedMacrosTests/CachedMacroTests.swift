@@ -17,13 +17,13 @@ struct CachedMacroTests {
         } expansion: {
             ##"""
             func loadModel() async throws -> Model {
-                throw Shipping.cachedOutsideWorker("loadModel")
+                throw Isolated::Shipping.cachedOutsideWorker("loadModel")
             }
 
-            func _isolatedShipped(loadModel _: Void) -> ShippedDeclaration {
+            func _isolatedShipped(loadModel _: Void) -> Isolated::ShippedDeclaration {
                 .cached(
                     name: "loadModel",
-                    source: #"func loadModel() async throws -> Model { try await CachedFunctions.value(of: "loadModel", arguments: [], as: Model.self) {\#n    let data = try await download("model.bin")\#n    return Model(data)\#n} }"#,
+                    source: #"func loadModel() async throws -> Model { try await IsolatedRunner::CachedFunctions.value(of: "loadModel", arguments: [], as: Model.self) {\#n    let data = try await download("model.bin")\#n    return Model(data)\#n} }"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -44,13 +44,13 @@ struct CachedMacroTests {
         } expansion: {
             ##"""
             func embedding(for word: String, _ dimensions: Int) async throws -> (any Vector)? {
-                throw Shipping.cachedOutsideWorker("embedding")
+                throw Isolated::Shipping.cachedOutsideWorker("embedding")
             }
 
-            func _isolatedShipped(embedding _: Void) -> ShippedDeclaration {
+            func _isolatedShipped(embedding _: Void) -> Isolated::ShippedDeclaration {
                 .cached(
                     name: "embedding",
-                    source: #"func embedding(for word: String, _ dimensions: Int) async throws -> (any Vector)? { try await CachedFunctions.value(of: "embedding", arguments: [word, dimensions], as: (any Vector)?.self) {\#n    nil\#n} }"#,
+                    source: #"func embedding(for word: String, _ dimensions: Int) async throws -> (any Vector)? { try await IsolatedRunner::CachedFunctions.value(of: "embedding", arguments: [word, dimensions], as: (any Vector)?.self) {\#n    nil\#n} }"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -74,25 +74,25 @@ struct CachedMacroTests {
         } expansion: {
             ##"""
             func warmUp(_ level: Int) async throws {
-                throw Shipping.cachedOutsideWorker("warmUp")
+                throw Isolated::Shipping.cachedOutsideWorker("warmUp")
             }
 
-            func _isolatedShipped(warmUp _: Void) -> ShippedDeclaration {
+            func _isolatedShipped(warmUp _: Void) -> Isolated::ShippedDeclaration {
                 .cached(
                     name: "warmUp",
-                    source: #"func warmUp(_ level: Int) async throws { try await CachedFunctions.value(of: "warmUp", arguments: [level], as: Void.self) {\#n    print(level)\#n} }"#,
+                    source: #"func warmUp(_ level: Int) async throws { try await IsolatedRunner::CachedFunctions.value(of: "warmUp", arguments: [level], as: Void.self) {\#n    print(level)\#n} }"#,
                     file: "Test.swift",
                     line: 2
                 )
             }
             func prepare() async throws -> () {
-                throw Shipping.cachedOutsideWorker("prepare")
+                throw Isolated::Shipping.cachedOutsideWorker("prepare")
             }
 
-            func _isolatedShipped(prepare _: Void) -> ShippedDeclaration {
+            func _isolatedShipped(prepare _: Void) -> Isolated::ShippedDeclaration {
                 .cached(
                     name: "prepare",
-                    source: #"func prepare() async throws -> () { try await CachedFunctions.value(of: "prepare", arguments: [], as: Void.self) {} }"#,
+                    source: #"func prepare() async throws -> () { try await IsolatedRunner::CachedFunctions.value(of: "prepare", arguments: [], as: Void.self) {} }"#,
                     file: "Test.swift",
                     line: 7
                 )
@@ -122,13 +122,13 @@ struct CachedMacroTests {
                 public static func tokenizer(
                     named name: String
                 ) async throws -> Tokenizer {
-                    throw Shipping.cachedOutsideWorker("tokenizer")
+                    throw Isolated::Shipping.cachedOutsideWorker("tokenizer")
                 }
 
-                public static func _isolatedShipped(tokenizer _: Void) -> ShippedDeclaration {
+                public static func _isolatedShipped(tokenizer _: Void) -> Isolated::ShippedDeclaration {
                     .cached(
                         name: "tokenizer",
-                        source: #"public func tokenizer(\#n        named name: String\#n    ) async throws -> Tokenizer { try await CachedFunctions.value(of: "tokenizer", arguments: [name], as: Tokenizer.self) {\#n        try await Tokenizer(name)\#n    } }"#,
+                        source: #"public func tokenizer(\#n        named name: String\#n    ) async throws -> Tokenizer { try await IsolatedRunner::CachedFunctions.value(of: "tokenizer", arguments: [name], as: Tokenizer.self) {\#n        try await Tokenizer(name)\#n    } }"#,
                         file: "Test.swift",
                         line: 4
                     )
@@ -167,13 +167,13 @@ struct CachedMacroTests {
         } expansion: {
             ##"""
             func loadModel() async throws -> Model {
-                throw Shipping.cachedOutsideWorker("loadModel")
+                throw Isolated::Shipping.cachedOutsideWorker("loadModel")
             }
 
-            func _isolatedShipped(loadModel _: Void) -> ShippedDeclaration {
+            func _isolatedShipped(loadModel _: Void) -> Isolated::ShippedDeclaration {
                 .cached(
                     name: "loadModel",
-                    source: #"func loadModel() async throws -> Model { try await CachedFunctions.value(of: "loadModel", arguments: [], as: Model.self) {\#n    Model()\#n} }"#,
+                    source: #"func loadModel() async throws -> Model { try await IsolatedRunner::CachedFunctions.value(of: "loadModel", arguments: [], as: Model.self) {\#n    Model()\#n} }"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -250,13 +250,13 @@ struct CachedMacroTests {
         } expansion: {
             ##"""
             func lookup(_ key: String) async throws -> Int {
-                throw Shipping.cachedOutsideWorker("lookup")
+                throw Isolated::Shipping.cachedOutsideWorker("lookup")
             }
 
-            func _isolatedShipped(lookup _: Void) -> ShippedDeclaration {
+            func _isolatedShipped(lookup _: Void) -> Isolated::ShippedDeclaration {
                 .cached(
                     name: "lookup",
-                    source: #"func lookup(_ key: String) async throws -> Int { try await CachedFunctions.value(of: "lookup", arguments: [key], as: Int.self) {\#n    key.count\#n} }"#,
+                    source: #"func lookup(_ key: String) async throws -> Int { try await IsolatedRunner::CachedFunctions.value(of: "lookup", arguments: [key], as: Int.self) {\#n    key.count\#n} }"#,
                     file: "Test.swift",
                     line: 2
                 )

@@ -36,12 +36,12 @@ struct IsolatedMacroDiagnosticsTests {
                 try await _isolatedShipped(square: ()).call(value, returning: Int.self)
             }
 
-            func _isolatedShipped(square _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(square _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "square",
                     source: "func _isolatedBody_square(_ value: Int) async throws -> Int {\n    value * value\n}",
                     entry: "return try await invocation.result(_isolatedBody_square(invocation.argument(0, as: Int.self)))",
-                    stub: #"func square(_ value: Int) async throws -> Int {\#n    try await NestedFunction.named("square").call(value, returning: Int.self)\#n}"#,
+                    stub: #"func square(_ value: Int) async throws -> Int {\#n    try await IsolatedRunner::NestedFunction.named("square").call(value, returning: Int.self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -82,12 +82,12 @@ struct IsolatedMacroDiagnosticsTests {
                 try await _isolatedShipped(square: ()).call(value, returning: Int.self)
             }
 
-            func _isolatedShipped(square _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(square _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "square",
                     source: "func _isolatedBody_square(_ value: Int) async throws -> Int {\n    value * value\n}",
                     entry: "return try await invocation.result(_isolatedBody_square(invocation.argument(0, as: Int.self)))",
-                    stub: #"func square(_ value: Int) async throws -> Int {\#n    try await NestedFunction.named("square").call(value, returning: Int.self)\#n}"#,
+                    stub: #"func square(_ value: Int) async throws -> Int {\#n    try await IsolatedRunner::NestedFunction.named("square").call(value, returning: Int.self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -128,12 +128,12 @@ struct IsolatedMacroDiagnosticsTests {
                 try await _isolatedShipped(square: ()).call(value, returning: Int.self)
             }
 
-            func _isolatedShipped(square _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(square _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "square",
                     source: "func _isolatedBody_square(_ value: Int) async throws -> Int {\n    value * value\n}",
                     entry: "return try await invocation.result(_isolatedBody_square(invocation.argument(0, as: Int.self)))",
-                    stub: #"func square(_ value: Int) async throws -> Int {\#n    try await NestedFunction.named("square").call(value, returning: Int.self)\#n}"#,
+                    stub: #"func square(_ value: Int) async throws -> Int {\#n    try await IsolatedRunner::NestedFunction.named("square").call(value, returning: Int.self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -174,12 +174,12 @@ struct IsolatedMacroDiagnosticsTests {
                 try await _isolatedShipped(parse: ()).call(text, returning: Int.self)
             }
 
-            func _isolatedShipped(parse _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(parse _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "parse",
                     source: "func _isolatedBody_parse(_ text: String) async throws -> Int {\n    text.count\n}",
                     entry: "return try await invocation.result(_isolatedBody_parse(invocation.argument(0, as: String.self)))",
-                    stub: #"func parse(_ text: String) async throws -> Int {\#n    try await NestedFunction.named("parse").call(text, returning: Int.self)\#n}"#,
+                    stub: #"func parse(_ text: String) async throws -> Int {\#n    try await IsolatedRunner::NestedFunction.named("parse").call(text, returning: Int.self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -220,12 +220,12 @@ struct IsolatedMacroDiagnosticsTests {
                 try await _isolatedShipped(run: ()).call()
             }
 
-            func _isolatedShipped(run _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(run _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "run",
                     source: #"func _isolatedBody_run() async throws {\#n    print("run")\#n}"#,
                     entry: "try await _isolatedBody_run()\nreturn invocation.void()",
-                    stub: #"func run() async throws {\#n    try await NestedFunction.named("run").call()\#n}"#,
+                    stub: #"func run() async throws {\#n    try await IsolatedRunner::NestedFunction.named("run").call()\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -323,12 +323,12 @@ struct IsolatedMacroDiagnosticsTests {
                 try await _isolatedShipped(bump: ()).call(counter, step)
             }
 
-            func _isolatedShipped(bump _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(bump _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "bump",
                     source: "func _isolatedBody_bump(_ counter: Int, by step: Int) async throws {\n    counter += step\n}",
                     entry: "try await _isolatedBody_bump(invocation.argument(0, as: Int.self), by: invocation.argument(1, as: Int.self))\nreturn invocation.void()",
-                    stub: #"func bump(_ counter: Int, by step: Int) async throws {\#n    try await NestedFunction.named("bump").call(counter, step)\#n}"#,
+                    stub: #"func bump(_ counter: Int, by step: Int) async throws {\#n    try await IsolatedRunner::NestedFunction.named("bump").call(counter, step)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -400,12 +400,12 @@ struct IsolatedMacroDiagnosticsTests {
                 try await _isolatedShipped(total: ()).call(values, scale, returning: Double.self)
             }
 
-            func _isolatedShipped(total _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(total _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "total",
                     source: "func _isolatedBody_total(_ values: [Int], scale: Double) async throws -> Double {\n    Double(values.reduce(0, +)) * scale\n}",
                     entry: "return try await invocation.result(_isolatedBody_total(invocation.argument(0, as: [Int].self), scale: invocation.argument(1, as: Double.self)))",
-                    stub: #"func total(_ values: [Int], scale: Double) async throws -> Double {\#n    try await NestedFunction.named("total").call(values, scale, returning: Double.self)\#n}"#,
+                    stub: #"func total(_ values: [Int], scale: Double) async throws -> Double {\#n    try await IsolatedRunner::NestedFunction.named("total").call(values, scale, returning: Double.self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -515,12 +515,12 @@ struct IsolatedMacroDiagnosticsTests {
                     try await _isolatedShipped(count: ()).call(returning: Int.self)
                 }
 
-                static func _isolatedShipped(count _: Void) -> IsolatedFunction {
-                    IsolatedFunction(
+                static func _isolatedShipped(count _: Void) -> Isolated::IsolatedFunction {
+                    Isolated::IsolatedFunction(
                         name: "count",
                         source: "func _isolatedBody_count() async throws -> Int {\n        0\n    }",
                         entry: "return try await invocation.result(_isolatedBody_count())",
-                        stub: #"func count() async throws -> Int {\#n    try await NestedFunction.named("count").call(returning: Int.self)\#n}"#,
+                        stub: #"func count() async throws -> Int {\#n    try await IsolatedRunner::NestedFunction.named("count").call(returning: Int.self)\#n}"#,
                         file: "Test.swift",
                         line: 3
                     )
@@ -532,12 +532,12 @@ struct IsolatedMacroDiagnosticsTests {
                     try await _isolatedShipped(name: ()).call(returning: String.self)
                 }
 
-                public static func _isolatedShipped(name _: Void) -> IsolatedFunction {
-                    IsolatedFunction(
+                public static func _isolatedShipped(name _: Void) -> Isolated::IsolatedFunction {
+                    Isolated::IsolatedFunction(
                         name: "name",
                         source: #"public func _isolatedBody_name() async throws -> String {\#n        ""\#n    }"#,
                         entry: "return try await invocation.result(_isolatedBody_name())",
-                        stub: #"public func name() async throws -> String {\#n    try await NestedFunction.named("name").call(returning: String.self)\#n}"#,
+                        stub: #"public func name() async throws -> String {\#n    try await IsolatedRunner::NestedFunction.named("name").call(returning: String.self)\#n}"#,
                         file: "Test.swift",
                         line: 10
                     )
@@ -549,12 +549,12 @@ struct IsolatedMacroDiagnosticsTests {
                     try await _isolatedShipped(ping: ()).call()
                 }
 
-                static func _isolatedShipped(ping _: Void) -> IsolatedFunction {
-                    IsolatedFunction(
+                static func _isolatedShipped(ping _: Void) -> Isolated::IsolatedFunction {
+                    Isolated::IsolatedFunction(
                         name: "ping",
                         source: "func _isolatedBody_ping() async throws {}",
                         entry: "try await _isolatedBody_ping()\nreturn invocation.void()",
-                        stub: #"func ping() async throws {\#n    try await NestedFunction.named("ping").call()\#n}"#,
+                        stub: #"func ping() async throws {\#n    try await IsolatedRunner::NestedFunction.named("ping").call()\#n}"#,
                         file: "Test.swift",
                         line: 16
                     )
@@ -790,15 +790,15 @@ struct IsolatedMacroDiagnosticsTests {
                 try await _isolatedShipped(fibonacci: ()).call(n, returning: Int.self)
             }
 
-            func _isolatedShipped(fibonacci _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(fibonacci _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "fibonacci",
                     source: "func _isolatedBody_fibonacci(_ n: Int) async throws -> Int {\n    n < 2 ? n : try await fibonacci(n - 1) + fibonacci(n - 2)\n}",
                     entry: "return try await invocation.result(_isolatedBody_fibonacci(invocation.argument(0, as: Int.self)))",
-                    stub: #"func fibonacci(_ n: Int) async throws -> Int {\#n    try await NestedFunction.named("fibonacci").call(n, returning: Int.self)\#n}"#,
+                    stub: #"func fibonacci(_ n: Int) async throws -> Int {\#n    try await IsolatedRunner::NestedFunction.named("fibonacci").call(n, returning: Int.self)\#n}"#,
                     file: "Test.swift",
                     line: 2,
-                    uses: [Shipping.declaration(_isolatedShipped(helper: ()))]
+                    uses: [Isolated::Shipping.declaration(_isolatedShipped(helper: ()))]
                 )
             }
             """##
@@ -876,15 +876,15 @@ struct IsolatedMacroDiagnosticsTests {
                     try await _isolatedShipped(sum: ()).call(values, returning: Int.self)
                 }
 
-                static func _isolatedShipped(sum _: Void) -> IsolatedFunction {
-                    IsolatedFunction(
+                static func _isolatedShipped(sum _: Void) -> Isolated::IsolatedFunction {
+                    Isolated::IsolatedFunction(
                         name: "sum",
                         source: "func _isolatedBody_sum(_ values: [Int]) async throws -> Int {\n        values.reduce(0, +)\n    }",
                         entry: "return try await invocation.result(_isolatedBody_sum(invocation.argument(0, as: [Int].self)))",
-                        stub: #"func sum(_ values: [Int]) async throws -> Int {\#n    try await NestedFunction.named("sum").call(values, returning: Int.self)\#n}"#,
+                        stub: #"func sum(_ values: [Int]) async throws -> Int {\#n    try await IsolatedRunner::NestedFunction.named("sum").call(values, returning: Int.self)\#n}"#,
                         file: "Test.swift",
                         line: 5,
-                        uses: [Shipping.declaration(_isolatedShipped(helper: ()))]
+                        uses: [Isolated::Shipping.declaration(_isolatedShipped(helper: ()))]
                     )
                 }
             }
@@ -894,12 +894,12 @@ struct IsolatedMacroDiagnosticsTests {
                     try await _isolatedShipped(count: ()).call(returning: Int.self)
                 }
 
-                static func _isolatedShipped(count _: Void) -> IsolatedFunction {
-                    IsolatedFunction(
+                static func _isolatedShipped(count _: Void) -> Isolated::IsolatedFunction {
+                    Isolated::IsolatedFunction(
                         name: "count",
                         source: "func _isolatedBody_count() async throws -> Int {\n        0\n    }",
                         entry: "return try await invocation.result(_isolatedBody_count())",
-                        stub: #"func count() async throws -> Int {\#n    try await NestedFunction.named("count").call(returning: Int.self)\#n}"#,
+                        stub: #"func count() async throws -> Int {\#n    try await IsolatedRunner::NestedFunction.named("count").call(returning: Int.self)\#n}"#,
                         file: "Test.swift",
                         line: 12,
                         uses: []
@@ -936,15 +936,15 @@ struct IsolatedMacroDiagnosticsTests {
                 try await _isolatedShipped(run: ()).call()
             }
 
-            func _isolatedShipped(run _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(run _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "run",
                     source: "func _isolatedBody_run() async throws {}",
                     entry: "try await _isolatedBody_run()\nreturn invocation.void()",
-                    stub: #"func run() async throws {\#n    try await NestedFunction.named("run").call()\#n}"#,
+                    stub: #"func run() async throws {\#n    try await IsolatedRunner::NestedFunction.named("run").call()\#n}"#,
                     file: "Test.swift",
                     line: 2,
-                    uses: [Shipping.declaration(_isolatedShipped(helper: ())), Shipping.declaration(_isolatedShipped(Model: ()))]
+                    uses: [Isolated::Shipping.declaration(_isolatedShipped(helper: ())), Isolated::Shipping.declaration(_isolatedShipped(Model: ()))]
                 )
             }
             """##

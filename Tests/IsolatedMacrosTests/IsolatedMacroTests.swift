@@ -19,12 +19,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(chunked: ()).call(values, size, returning: [[Int]].self)
             }
 
-            func _isolatedShipped(chunked _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(chunked _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "chunked",
                     source: "func _isolatedBody_chunked(_ values: [Int], size: Int) async throws -> [[Int]] {\n    values.chunks(ofCount: size).map(Array.init)\n}",
                     entry: "return try await invocation.result(_isolatedBody_chunked(invocation.argument(0, as: [Int].self), size: invocation.argument(1, as: Int.self)))",
-                    stub: #"func chunked(_ values: [Int], size: Int) async throws -> [[Int]] {\#n    try await NestedFunction.named("chunked").call(values, size, returning: [[Int]].self)\#n}"#,
+                    stub: #"func chunked(_ values: [Int], size: Int) async throws -> [[Int]] {\#n    try await IsolatedRunner::NestedFunction.named("chunked").call(values, size, returning: [[Int]].self)\#n}"#,
                     file: "Test.swift",
                     line: 2,
                     requirements: ["apple/swift-algorithms@1.2.0"],
@@ -51,12 +51,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(warmUp: ()).call()
             }
 
-            func _isolatedShipped(warmUp _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(warmUp _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "warmUp",
                     source: #"func _isolatedBody_warmUp() async throws {\#n    print("warm")\#n}"#,
                     entry: "try await _isolatedBody_warmUp()\nreturn invocation.void()",
-                    stub: #"func warmUp() async throws {\#n    try await NestedFunction.named("warmUp").call()\#n}"#,
+                    stub: #"func warmUp() async throws {\#n    try await IsolatedRunner::NestedFunction.named("warmUp").call()\#n}"#,
                     file: "Test.swift",
                     line: 2,
                     machineType: "S"
@@ -86,12 +86,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(log: ()).call(message)
             }
 
-            func _isolatedShipped(log _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(log _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "log",
                     source: "func _isolatedBody_log(_ message: String) async throws -> Void {\n    print(message)\n}",
                     entry: "try await _isolatedBody_log(invocation.argument(0, as: String.self))\nreturn invocation.void()",
-                    stub: #"func log(_ message: String) async throws -> Void {\#n    try await NestedFunction.named("log").call(message)\#n}"#,
+                    stub: #"func log(_ message: String) async throws -> Void {\#n    try await IsolatedRunner::NestedFunction.named("log").call(message)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -100,12 +100,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(flush: ()).call(count)
             }
 
-            func _isolatedShipped(flush _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(flush _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "flush",
                     source: "func _isolatedBody_flush(count: Int) async throws -> () {\n    print(count)\n}",
                     entry: "try await _isolatedBody_flush(count: invocation.argument(0, as: Int.self))\nreturn invocation.void()",
-                    stub: #"func flush(count: Int) async throws -> () {\#n    try await NestedFunction.named("flush").call(count)\#n}"#,
+                    stub: #"func flush(count: Int) async throws -> () {\#n    try await IsolatedRunner::NestedFunction.named("flush").call(count)\#n}"#,
                     file: "Test.swift",
                     line: 7
                 )
@@ -134,12 +134,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(one: ()).call(returning: Int.self)
             }
 
-            func _isolatedShipped(one _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(one _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "one",
                     source: "func _isolatedBody_one() async throws -> Int {\n    1\n}",
                     entry: "return try await invocation.result(_isolatedBody_one())",
-                    stub: #"func one() async throws -> Int {\#n    try await NestedFunction.named("one").call(returning: Int.self)\#n}"#,
+                    stub: #"func one() async throws -> Int {\#n    try await IsolatedRunner::NestedFunction.named("one").call(returning: Int.self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -148,12 +148,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(two: ()).call(returning: Int.self)
             }
 
-            func _isolatedShipped(two _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(two _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "two",
                     source: "func _isolatedBody_two() async throws -> Int {\n    2\n}",
                     entry: "return try await invocation.result(_isolatedBody_two())",
-                    stub: #"func two() async throws -> Int {\#n    try await NestedFunction.named("two").call(returning: Int.self)\#n}"#,
+                    stub: #"func two() async throws -> Int {\#n    try await IsolatedRunner::NestedFunction.named("two").call(returning: Int.self)\#n}"#,
                     file: "Test.swift",
                     line: 7
                 )
@@ -177,12 +177,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(train: ()).call(epochs, returning: Double.self)
             }
 
-            func _isolatedShipped(train _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(train _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "train",
                     source: "func _isolatedBody_train(epochs: Int) async throws -> Double {\n    0.5\n}",
                     entry: "return try await invocation.result(_isolatedBody_train(epochs: invocation.argument(0, as: Int.self)))",
-                    stub: #"func train(epochs: Int) async throws -> Double {\#n    try await NestedFunction.named("train").call(epochs, returning: Double.self)\#n}"#,
+                    stub: #"func train(epochs: Int) async throws -> Double {\#n    try await IsolatedRunner::NestedFunction.named("train").call(epochs, returning: Double.self)\#n}"#,
                     file: "Test.swift",
                     line: 2,
                     requirements: Self.reqs + ["a/b@1.0.0"],
@@ -215,12 +215,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(greet: ()).call(name, returning: String.self)
             }
 
-            func _isolatedShipped(greet _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(greet _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "greet",
                     source: ##"func _isolatedBody_greet(_ name: String) async throws -> String {\##n    let quoted = "\"\(name)\""\##n    let path = "C:\\Users\\" + "#tag"\##n    let poem = """\##n        Roses are red,\##n        \(name) is "blue"\##n        """\##n    return quoted + path + poem\##n}"##,
                     entry: "return try await invocation.result(_isolatedBody_greet(invocation.argument(0, as: String.self)))",
-                    stub: #"func greet(_ name: String) async throws -> String {\#n    try await NestedFunction.named("greet").call(name, returning: String.self)\#n}"#,
+                    stub: #"func greet(_ name: String) async throws -> String {\#n    try await IsolatedRunner::NestedFunction.named("greet").call(name, returning: String.self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -249,12 +249,12 @@ struct IsolatedMacroTests {
                     try await _isolatedShipped(sum: ()).call(values, returning: Int.self)
                 }
 
-                public static func _isolatedShipped(sum _: Void) -> IsolatedFunction {
-                    IsolatedFunction(
+                public static func _isolatedShipped(sum _: Void) -> Isolated::IsolatedFunction {
+                    Isolated::IsolatedFunction(
                         name: "sum",
                         source: "public func _isolatedBody_sum(_ values: [Int]) async throws -> Int {\n        values.reduce(0, +)\n    }",
                         entry: "return try await invocation.result(_isolatedBody_sum(invocation.argument(0, as: [Int].self)))",
-                        stub: #"public func sum(_ values: [Int]) async throws -> Int {\#n    try await NestedFunction.named("sum").call(values, returning: Int.self)\#n}"#,
+                        stub: #"public func sum(_ values: [Int]) async throws -> Int {\#n    try await IsolatedRunner::NestedFunction.named("sum").call(values, returning: Int.self)\#n}"#,
                         file: "Test.swift",
                         line: 4,
                         keepAlive: 30
@@ -286,12 +286,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(store: ()).call(value, returning: Bool.self)
             }
 
-            func _isolatedShipped(store _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(store _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "store",
                     source: "@discardableResult\n\nfunc _isolatedBody_store(_ value: String) async throws -> Bool {\n    true\n}",
                     entry: "return try await invocation.result(_isolatedBody_store(invocation.argument(0, as: String.self)))",
-                    stub: #"@discardableResult\#n\#nfunc store(_ value: String) async throws -> Bool {\#n    try await NestedFunction.named("store").call(value, returning: Bool.self)\#n}"#,
+                    stub: #"@discardableResult\#n\#nfunc store(_ value: String) async throws -> Bool {\#n    try await IsolatedRunner::NestedFunction.named("store").call(value, returning: Bool.self)\#n}"#,
                     file: "Test.swift",
                     line: 1,
                     machineType: "M"
@@ -302,12 +302,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(erase: ()).call(key, returning: Bool.self)
             }
 
-            func _isolatedShipped(erase _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(erase _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "erase",
                     source: "@discardableResult func _isolatedBody_erase(_ key: String) async throws -> Bool {\n    false\n}",
                     entry: "return try await invocation.result(_isolatedBody_erase(invocation.argument(0, as: String.self)))",
-                    stub: #"@discardableResult func erase(_ key: String) async throws -> Bool {\#n    try await NestedFunction.named("erase").call(key, returning: Bool.self)\#n}"#,
+                    stub: #"@discardableResult func erase(_ key: String) async throws -> Bool {\#n    try await IsolatedRunner::NestedFunction.named("erase").call(key, returning: Bool.self)\#n}"#,
                     file: "Test.swift",
                     line: 7
                 )
@@ -331,12 +331,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(slice: ()).call(values, start, end, step, returning: [String: Int]?.self)
             }
 
-            func _isolatedShipped(slice _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(slice _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "slice",
                     source: "func _isolatedBody_slice(_ values: [String], from start: Int, to end: Int, by step: Int = 1) async throws -> [String: Int]? {\n    nil\n}",
                     entry: "return try await invocation.result(_isolatedBody_slice(invocation.argument(0, as: [String].self), from: invocation.argument(1, as: Int.self), to: invocation.argument(2, as: Int.self), by: invocation.argument(3, as: Int.self)))",
-                    stub: #"func slice(_ values: [String], from start: Int, to end: Int, by step: Int = 1) async throws -> [String: Int]? {\#n    try await NestedFunction.named("slice").call(values, start, end, step, returning: [String: Int]?.self)\#n}"#,
+                    stub: #"func slice(_ values: [String], from start: Int, to end: Int, by step: Int = 1) async throws -> [String: Int]? {\#n    try await IsolatedRunner::NestedFunction.named("slice").call(values, start, end, step, returning: [String: Int]?.self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -360,12 +360,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(parse: ()).call(text, returning: Int.self)
             }
 
-            func _isolatedShipped(parse _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(parse _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "parse",
                     source: "func _isolatedBody_parse(_ text: String) async throws(IsolatedError) -> Int {\n    text.count\n}",
                     entry: "return try await invocation.result(_isolatedBody_parse(invocation.argument(0, as: String.self)))",
-                    stub: #"func parse(_ text: String) async throws(IsolatedError) -> Int {\#n    try await NestedFunction.named("parse").call(text, returning: Int.self)\#n}"#,
+                    stub: #"func parse(_ text: String) async throws(IsolatedError) -> Int {\#n    try await IsolatedRunner::NestedFunction.named("parse").call(text, returning: Int.self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -389,12 +389,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(describe: ()).call(shape, flags, note, returning: (any Shape).self)
             }
 
-            func _isolatedShipped(describe _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(describe _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "describe",
                     source: "func _isolatedBody_describe(_ shape: any Shape, flags: (Bool, Bool), note: sending String) async throws -> any Shape {\n    shape\n}",
                     entry: "return try await invocation.result(_isolatedBody_describe(invocation.argument(0, as: (any Shape).self), flags: invocation.argument(1, as: ((Bool, Bool)).self), note: invocation.argument(2, as: String.self)))",
-                    stub: #"func describe(_ shape: any Shape, flags: (Bool, Bool), note: sending String) async throws -> any Shape {\#n    try await NestedFunction.named("describe").call(shape, flags, note, returning: (any Shape).self)\#n}"#,
+                    stub: #"func describe(_ shape: any Shape, flags: (Bool, Bool), note: sending String) async throws -> any Shape {\#n    try await IsolatedRunner::NestedFunction.named("describe").call(shape, flags, note, returning: (any Shape).self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -426,12 +426,12 @@ struct IsolatedMacroTests {
                     try await _isolatedShipped(warm: ()).call(keys, returning: Int.self)
                 }
 
-                static func _isolatedShipped(warm _: Void) -> IsolatedFunction {
-                    IsolatedFunction(
+                static func _isolatedShipped(warm _: Void) -> Isolated::IsolatedFunction {
+                    Isolated::IsolatedFunction(
                         name: "warm",
                         source: "@MainActor\n    func _isolatedBody_warm(\n        keys: [String]\n    ) async throws -> Int {\n        keys.count\n    }",
                         entry: "return try await invocation.result(_isolatedBody_warm(keys: invocation.argument(0, as: [String].self)))",
-                        stub: #"@MainActor\#n    func warm(\#n        keys: [String]\#n    ) async throws -> Int {\#n    try await NestedFunction.named("warm").call(keys, returning: Int.self)\#n}"#,
+                        stub: #"@MainActor\#n    func warm(\#n        keys: [String]\#n    ) async throws -> Int {\#n    try await IsolatedRunner::NestedFunction.named("warm").call(keys, returning: Int.self)\#n}"#,
                         file: "Test.swift",
                         line: 2,
                         machineType: "L"
@@ -460,28 +460,28 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(predict: ()).call(text, returning: Double.self)
             }
 
-            func _isolatedShipped(predict _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(predict _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "predict",
                     source: "func _isolatedBody_predict(_ text: String) async throws -> Double {\n    try await loadModel().score(Model(text), tokens: Tokenizer.load(`default`))\n}",
                     entry: "return try await invocation.result(_isolatedBody_predict(invocation.argument(0, as: String.self)))",
-                    stub: #"func predict(_ text: String) async throws -> Double {\#n    try await NestedFunction.named("predict").call(text, returning: Double.self)\#n}"#,
+                    stub: #"func predict(_ text: String) async throws -> Double {\#n    try await IsolatedRunner::NestedFunction.named("predict").call(text, returning: Double.self)\#n}"#,
                     file: "Test.swift",
                     line: 2,
                     machineType: "L",
-                    uses: [Shipping.declaration(_isolatedShipped(loadModel: ())), Shipping.declaration(_isolatedShipped(Model: ())), Shipping.declaration(Tokenizer._isolatedShipped(load: ())), Shipping.declaration(_isolatedShipped(default: ()))]
+                    uses: [Isolated::Shipping.declaration(_isolatedShipped(loadModel: ())), Isolated::Shipping.declaration(_isolatedShipped(Model: ())), Isolated::Shipping.declaration(Tokenizer._isolatedShipped(load: ())), Isolated::Shipping.declaration(_isolatedShipped(default: ()))]
                 )
             }
             func idle() async throws {
                 try await _isolatedShipped(idle: ()).call()
             }
 
-            func _isolatedShipped(idle _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(idle _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "idle",
                     source: "func _isolatedBody_idle() async throws {}",
                     entry: "try await _isolatedBody_idle()\nreturn invocation.void()",
-                    stub: #"func idle() async throws {\#n    try await NestedFunction.named("idle").call()\#n}"#,
+                    stub: #"func idle() async throws {\#n    try await IsolatedRunner::NestedFunction.named("idle").call()\#n}"#,
                     file: "Test.swift",
                     line: 7,
                     uses: []
@@ -509,15 +509,15 @@ struct IsolatedMacroTests {
                     try await _isolatedShipped(run: ()).call(input, returning: Int.self)
                 }
 
-                static func _isolatedShipped(run _: Void) -> IsolatedFunction {
-                    IsolatedFunction(
+                static func _isolatedShipped(run _: Void) -> Isolated::IsolatedFunction {
+                    Isolated::IsolatedFunction(
                         name: "run",
                         source: "func _isolatedBody_run(_ input: String) async throws -> Int {\n        try await tokenize(normalize(input)).count\n    }",
                         entry: "return try await invocation.result(_isolatedBody_run(invocation.argument(0, as: String.self)))",
-                        stub: #"func run(_ input: String) async throws -> Int {\#n    try await NestedFunction.named("run").call(input, returning: Int.self)\#n}"#,
+                        stub: #"func run(_ input: String) async throws -> Int {\#n    try await IsolatedRunner::NestedFunction.named("run").call(input, returning: Int.self)\#n}"#,
                         file: "Test.swift",
                         line: 3,
-                        uses: [Shipping.declaration(Self._isolatedShipped(normalize: ())), Shipping.declaration(Pipeline._isolatedShipped(tokenize: ())), Shipping.declaration(Analytics._isolatedShipped(Event: ())), Shipping.declaration(Analytics._isolatedShipped(record: ()))]
+                        uses: [Isolated::Shipping.declaration(Self._isolatedShipped(normalize: ())), Isolated::Shipping.declaration(Pipeline._isolatedShipped(tokenize: ())), Isolated::Shipping.declaration(Analytics._isolatedShipped(Event: ())), Isolated::Shipping.declaration(Analytics._isolatedShipped(record: ()))]
                     )
                 }
             }
@@ -540,12 +540,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(fibonacci: ()).call(n, returning: Int.self)
             }
 
-            func _isolatedShipped(fibonacci _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(fibonacci _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "fibonacci",
                     source: "func _isolatedBody_fibonacci(_ n: Int) async throws -> Int {\n    n < 2 ? n : try await fibonacci(n - 1) + fibonacci(n - 2)\n}",
                     entry: "return try await invocation.result(_isolatedBody_fibonacci(invocation.argument(0, as: Int.self)))",
-                    stub: #"func fibonacci(_ n: Int) async throws -> Int {\#n    try await NestedFunction.named("fibonacci").call(n, returning: Int.self)\#n}"#,
+                    stub: #"func fibonacci(_ n: Int) async throws -> Int {\#n    try await IsolatedRunner::NestedFunction.named("fibonacci").call(n, returning: Int.self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -579,7 +579,7 @@ struct IsolatedMacroTests {
                 var weights: [Double]
             }
 
-            func _isolatedShipped(Model _: Void) -> ShippedDeclaration {
+            func _isolatedShipped(Model _: Void) -> Isolated::ShippedDeclaration {
                 .shippable(
                     name: "Model",
                     source: "struct Model: Sendable {\n    var weights: [Double]\n}",
@@ -588,13 +588,13 @@ struct IsolatedMacroTests {
                 )
             }
             func loadModel() async throws -> Model {
-                throw Shipping.cachedOutsideWorker("loadModel")
+                throw Isolated::Shipping.cachedOutsideWorker("loadModel")
             }
 
-            func _isolatedShipped(loadModel _: Void) -> ShippedDeclaration {
+            func _isolatedShipped(loadModel _: Void) -> Isolated::ShippedDeclaration {
                 .cached(
                     name: "loadModel",
-                    source: #"func loadModel() async throws -> Model { try await CachedFunctions.value(of: "loadModel", arguments: [], as: Model.self) {\#n    Model(weights: [0.5])\#n} }"#,
+                    source: #"func loadModel() async throws -> Model { try await IsolatedRunner::CachedFunctions.value(of: "loadModel", arguments: [], as: Model.self) {\#n    Model(weights: [0.5])\#n} }"#,
                     file: "Test.swift",
                     line: 7
                 )
@@ -603,15 +603,15 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(score: ()).call(value, returning: Double.self)
             }
 
-            func _isolatedShipped(score _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(score _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "score",
                     source: "func _isolatedBody_score(_ value: Double) async throws -> Double {\n    try await loadModel().weights[0] * value\n}",
                     entry: "return try await invocation.result(_isolatedBody_score(invocation.argument(0, as: Double.self)))",
-                    stub: #"func score(_ value: Double) async throws -> Double {\#n    try await NestedFunction.named("score").call(value, returning: Double.self)\#n}"#,
+                    stub: #"func score(_ value: Double) async throws -> Double {\#n    try await IsolatedRunner::NestedFunction.named("score").call(value, returning: Double.self)\#n}"#,
                     file: "Test.swift",
                     line: 12,
-                    uses: [Shipping.declaration(_isolatedShipped(loadModel: ())), Shipping.declaration(_isolatedShipped(Model: ()))]
+                    uses: [Isolated::Shipping.declaration(_isolatedShipped(loadModel: ())), Isolated::Shipping.declaration(_isolatedShipped(Model: ()))]
                 )
             }
             """##
@@ -642,12 +642,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(default: ()).call(`in`, returning: Int.self)
             }
 
-            func _isolatedShipped(default _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(default _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "default",
                     source: "func _isolatedBody_default(_ `in`: Int) async throws -> Int {\n    `in`\n}",
                     entry: "return try await invocation.result(_isolatedBody_default(invocation.argument(0, as: Int.self)))",
-                    stub: #"func `default`(_ `in`: Int) async throws -> Int {\#n    try await NestedFunction.named("default").call(`in`, returning: Int.self)\#n}"#,
+                    stub: #"func `default`(_ `in`: Int) async throws -> Int {\#n    try await IsolatedRunner::NestedFunction.named("default").call(`in`, returning: Int.self)\#n}"#,
                     file: "Test.swift",
                     line: 2
                 )
@@ -656,12 +656,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(`let`: ()).call()
             }
 
-            func _isolatedShipped(`let` _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(`let` _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "let",
                     source: "func _isolatedBody_let() async throws {}",
                     entry: "try await _isolatedBody_let()\nreturn invocation.void()",
-                    stub: #"func `let`() async throws {\#n    try await NestedFunction.named("let").call()\#n}"#,
+                    stub: #"func `let`() async throws {\#n    try await IsolatedRunner::NestedFunction.named("let").call()\#n}"#,
                     file: "Test.swift",
                     line: 7
                 )
@@ -670,12 +670,12 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(`two words`: ()).call()
             }
 
-            func _isolatedShipped(`two words` _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(`two words` _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "two words",
                     source: "func `_isolatedBody_two words`() async throws {}",
                     entry: "try await `_isolatedBody_two words`()\nreturn invocation.void()",
-                    stub: #"func `two words`() async throws {\#n    try await NestedFunction.named("two words").call()\#n}"#,
+                    stub: #"func `two words`() async throws {\#n    try await IsolatedRunner::NestedFunction.named("two words").call()\#n}"#,
                     file: "Test.swift",
                     line: 10
                 )
@@ -684,15 +684,15 @@ struct IsolatedMacroTests {
                 try await _isolatedShipped(everything: ()).call()
             }
 
-            func _isolatedShipped(everything _: Void) -> IsolatedFunction {
-                IsolatedFunction(
+            func _isolatedShipped(everything _: Void) -> Isolated::IsolatedFunction {
+                Isolated::IsolatedFunction(
                     name: "everything",
                     source: "func _isolatedBody_everything() async throws {}",
                     entry: "try await _isolatedBody_everything()\nreturn invocation.void()",
-                    stub: #"func everything() async throws {\#n    try await NestedFunction.named("everything").call()\#n}"#,
+                    stub: #"func everything() async throws {\#n    try await IsolatedRunner::NestedFunction.named("everything").call()\#n}"#,
                     file: "Test.swift",
                     line: 13,
-                    uses: [Shipping.declaration(_isolatedShipped(default: ())), Shipping.declaration(_isolatedShipped(`let`: ())), Shipping.declaration(_isolatedShipped(`two words`: ())), Shipping.declaration(_isolatedShipped(Type: ()))]
+                    uses: [Isolated::Shipping.declaration(_isolatedShipped(default: ())), Isolated::Shipping.declaration(_isolatedShipped(`let`: ())), Isolated::Shipping.declaration(_isolatedShipped(`two words`: ())), Isolated::Shipping.declaration(_isolatedShipped(Type: ()))]
                 )
             }
             """##

@@ -31,7 +31,7 @@ struct ShippableMacroTests {
                 }
             }
 
-            public func _isolatedShipped(Model _: Void) -> ShippedDeclaration {
+            public func _isolatedShipped(Model _: Void) -> Isolated::ShippedDeclaration {
                 .shippable(
                     name: "Model",
                     source: #"public struct Model: Codable, Sendable {\#n    var weights: [Double]\#n\#n    func score(_ value: Double) -> Double {\#n        let total = weights.reduce(0, +)\#n        return total * value // "scaled"\#n    }\#n}"#,
@@ -61,7 +61,7 @@ struct ShippableMacroTests {
                 return values.map { $0 / total }
             }
 
-            func _isolatedShipped(normalized _: Void) -> ShippedDeclaration {
+            func _isolatedShipped(normalized _: Void) -> Isolated::ShippedDeclaration {
                 .shippable(
                     name: "normalized",
                     source: "@inlinable\nfunc normalized<T: BinaryFloatingPoint>(_ values: [T]) -> [T] {\n    let total = values.reduce(0, +)\n    return values.map { $0 / total }\n}",
@@ -88,7 +88,7 @@ struct ShippableMacroTests {
                 case fast, precise
             }
 
-            fileprivate func _isolatedShipped(Mode _: Void) -> ShippedDeclaration {
+            fileprivate func _isolatedShipped(Mode _: Void) -> Isolated::ShippedDeclaration {
                 .shippable(
                     name: "Mode",
                     source: "private enum Mode: String, Codable {\n    case fast, precise\n}",
@@ -126,7 +126,7 @@ struct ShippableMacroTests {
                 var count = 0
             }
 
-            func _isolatedShipped(Counter _: Void) -> ShippedDeclaration {
+            func _isolatedShipped(Counter _: Void) -> Isolated::ShippedDeclaration {
                 .shippable(
                     name: "Counter",
                     source: "final class Counter {\n    var count = 0\n}",
@@ -136,7 +136,7 @@ struct ShippableMacroTests {
             }
             package actor Ledger {}
 
-            package func _isolatedShipped(Ledger _: Void) -> ShippedDeclaration {
+            package func _isolatedShipped(Ledger _: Void) -> Isolated::ShippedDeclaration {
                 .shippable(
                     name: "Ledger",
                     source: "package actor Ledger {}",
@@ -148,7 +148,7 @@ struct ShippableMacroTests {
                 func score(_ value: Double) -> Double
             }
 
-            func _isolatedShipped(Scorer _: Void) -> ShippedDeclaration {
+            func _isolatedShipped(Scorer _: Void) -> Isolated::ShippedDeclaration {
                 .shippable(
                     name: "Scorer",
                     source: "protocol Scorer {\n    func score(_ value: Double) -> Double\n}",
@@ -158,7 +158,7 @@ struct ShippableMacroTests {
             }
             typealias Weights = [String: Double]
 
-            func _isolatedShipped(Weights _: Void) -> ShippedDeclaration {
+            func _isolatedShipped(Weights _: Void) -> Isolated::ShippedDeclaration {
                 .shippable(
                     name: "Weights",
                     source: "typealias Weights = [String: Double]",

@@ -83,6 +83,12 @@ struct NestedAndCachedTests {
         }
     }
 
+    @Test("user types named Runner, Shipping, NestedFunction and CachedFunctions break neither the host's nor the worker's generated code")
+    func userTypesNamedLikeGeneratedOnes() async throws {
+        let result = try await TestEngine.with { _ in try await clashOuter(Runner(name: "ada")) }
+        #expect(result == "ada: fee 42, depth 2, cached")
+    }
+
     @Test("an inner function's error reaches the top with the chain of functions it passed through")
     func nestedErrorChain() async throws {
         let error = try await #require(throws: IsolatedError.self) {
