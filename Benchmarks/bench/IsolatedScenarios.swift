@@ -145,22 +145,6 @@ struct IsolatedScenarios {
         } catch {
             results["warm_server"] = .failed(error, how: how)
         }
-        for (id, size, count) in Self.resultSizes(quick: quick) {
-            let how =
-                "a warm S runner of isolated serve returns a String of \(size >> 20) MiB, streamed as raw bytes and decoded by the "
-                + "caller through @Isolated with the server set; \(count) calls after one to warm up"
-            progress("isolated: \(id)_server")
-            do {
-                results["\(id)_server"] = try await Isolation.withServer(server.url, key: server.key) {
-                    _ = try await bigResult(bytes: size)
-                    var big: [Double] = []
-                    for _ in 0..<count { big.append(try await timed { _ = try await bigResult(bytes: size) }) }
-                    return .latencies(big, how: how)
-                }
-            } catch {
-                results["\(id)_server"] = .failed(error, how: how)
-            }
-        }
         let duration: Duration = quick ? .seconds(2) : .seconds(10)
         let throughputHow = "32 tasks calling trivial(Int) -> Int through isolated serve for \(duration)"
         progress("isolated: throughput_32_server")
@@ -177,6 +161,23 @@ struct IsolatedScenarios {
                 Measurement(
                     value: $0, how: "VmRSS of the idle isolated serve process (engine, HTTP server, SQLite) after the calls above, runners excluded")
             } ?? Measurement(error: "cannot read the server's memory", how: nil)
+        // After the idle figure, which would otherwise count what the large results left in the heap.
+        for (id, size, count) in Self.resultSizes(quick: quick) {
+            let how =
+                "a warm S runner of isolated serve returns a String of \(size >> 20) MiB, streamed as raw bytes and decoded by the "
+                + "caller through @Isolated with the server set; \(count) calls after one to warm up"
+            progress("isolated: \(id)_server")
+            do {
+                results["\(id)_server"] = try await Isolation.withServer(server.url, key: server.key) {
+                    _ = try await bigResult(bytes: size)
+                    var big: [Double] = []
+                    for _ in 0..<count { big.append(try await timed { _ = try await bigResult(bytes: size) }) }
+                    return .latencies(big, how: how)
+                }
+            } catch {
+                results["\(id)_server"] = .failed(error, how: how)
+            }
+        }
     }
 
     /// The large-result scenarios: id, bytes and calls, the same embedded and through the server.

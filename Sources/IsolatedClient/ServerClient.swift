@@ -74,66 +74,20 @@ public final class ServerClient: Sendable {
         urlRequest.setValue(InvocationBody.binaryMediaType, forHTTPHeaderField: "Content-Type")
         urlRequest.setValue(StreamEvent.binaryMediaType, forHTTPHeaderField: "Accept")
 
-        let (status, chunks) = try await stream(urlRequest)
-        guard status == 200 else {
-            let body = try await collect(chunks)
-            throw Self.failure(status: status, body: body, server: baseURL)
-        }
-        var invocationID: String?
-        var reader = EventStreamReader()
-        var result: CallReport?
-        let decoder = JSONDecoder()
-        do {
-            for try await chunk in chunks {
-                chunk.withUnsafeBytes { reader.append($0) }
-                while let item = try reader.next() {
-                    guard case .line(let line) = item else {
-                        guard case .bytes(let payload) = item, let report = result else { continue }
-                        return (invocationID, payload, report)
-                    }
-                    guard !line.isEmpty else { continue }
-                    let event: StreamEvent
-                    do {
-                        event = try decoder.decode(StreamEvent.self, from: Data(line))
-                    } catch {
-                        throw IsolatedError(code: .codingFailed, message: "the server at \(baseURL) sent an unreadable event: \(error)")
-                    }
-                    switch event {
-                    case .invocation(let id): invocationID = id
-                    case .event(let event): events(event)
-                    case .result(let payload, let report): return (invocationID, Array(payload), report)
-                    case .resultBytes(let count, let report):
-                        guard count <= maxResultBytes else {
-                            throw IsolatedError(
-                                code: .resultTooLarge,
-                                message: "the result of \(request.function.reference) is \(Self.describe(bytes: count)), over this client's "
-                                    + "limit of \(Self.describe(bytes: maxResultBytes)) (ISOLATED_MAX_RESULT_BYTES); return less, or raise the limit",
-                                function: request.function.reference,
-                                report: report
-                            )
-                        }
-                        result = report
-                        reader.expectBytes(count)
-                    case .error(let error): throw error
-                    }
-                }
+        let call = CallStream(function: request.function.reference, server: baseURL, maxResultBytes: maxResultBytes, events: events)
+        let task = session.dataTask(with: urlRequest)
+        let outcome = await withTaskCancellationHandler {
+            await call.outcome {
+                streams.register(task.taskIdentifier, call: call)
+                task.resume()
             }
-        } catch let error as IsolatedError {
-            throw error
-        } catch let error as EventStreamReader.Failure {
-            throw IsolatedError(code: .codingFailed, message: "the server at \(baseURL) sent an unreadable stream: \(error)")
-        } catch {
-            throw Self.connectionError(error, server: baseURL, during: "the call to \(request.function.reference)")
+        } onCancel: {
+            task.cancel()
         }
-        if Task.isCancelled {
+        if case .failure(let error) = outcome, error.code == .cancelled {
             throw IsolatedError(code: .cancelled, message: "the call to \(request.function.reference) was cancelled; the server lets it finish")
         }
-        throw IsolatedError(
-            code: .serverUnavailable,
-            message: "the server at \(baseURL) closed the stream of \(request.function.reference) before its result"
-                + (reader.isInsideItem ? " had arrived whole" : "") + "; "
-                + "\(invocationID.map { "`isolated logs \($0)` shows what it recorded" } ?? "it may have stopped")"
-        )
+        return try outcome.get()
     }
 
     /// "64 MiB", "1.5 MiB", or "1000 bytes" below a MiB: a limit or size in an error message.
@@ -219,7 +173,7 @@ public final class ServerClient: Sendable {
         return body
     }
 
-    private static func connectionError(_ error: any Error, server: URL, during what: String) -> IsolatedError {
+    static func connectionError(_ error: any Error, server: URL, during what: String) -> IsolatedError {
         if error is CancellationError || (error as? URLError)?.code == .cancelled {
             return IsolatedError(code: .cancelled, message: "\(what) was cancelled")
         }
@@ -231,7 +185,7 @@ public final class ServerClient: Sendable {
         )
     }
 
-    private static func failure(status: Int, body: Data, server: URL) -> IsolatedError {
+    static func failure(status: Int, body: Data, server: URL) -> IsolatedError {
         if let response = try? JSONDecoder().decode(ErrorResponse.self, from: body) { return response.error }
         let text = String(decoding: body.prefix(500), as: UTF8.self)
         return IsolatedError(code: .serverUnavailable, message: "the server at \(server) answered \(status): \(text)")
@@ -256,17 +210,22 @@ extension JSONDecoder {
     }
 }
 
-/// Routes the session's delegate callbacks to the call that started each task.
+/// Routes the session's delegate callbacks to the request that started each task: a call's
+/// stream is read right here, on the delegate queue; other responses go to a task as chunks.
 private final class StreamRouter: NSObject, URLSessionDataDelegate, Sendable {
-    private struct Stream {
-        var response: CheckedContinuation<Int, any Error>?
-        var chunks: AsyncThrowingStream<Data, any Error>.Continuation
+    private enum Receiver {
+        case chunks(response: CheckedContinuation<Int, any Error>?, chunks: AsyncThrowingStream<Data, any Error>.Continuation)
+        case call(CallStream)
     }
 
-    private let streams = Mutex<[Int: Stream]>([:])
+    private let receivers = Mutex<[Int: Receiver]>([:])
 
     func register(_ task: Int, response: CheckedContinuation<Int, any Error>, chunks: AsyncThrowingStream<Data, any Error>.Continuation) {
-        streams.withLock { $0[task] = Stream(response: response, chunks: chunks) }
+        receivers.withLock { $0[task] = .chunks(response: response, chunks: chunks) }
+    }
+
+    func register(_ task: Int, call: CallStream) {
+        receivers.withLock { $0[task] = .call(call) }
     }
 
     func urlSession(
@@ -276,26 +235,41 @@ private final class StreamRouter: NSObject, URLSessionDataDelegate, Sendable {
         completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
     ) {
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let waiting = streams.withLock { streams in
-            defer { streams[dataTask.taskIdentifier]?.response = nil }
-            return streams[dataTask.taskIdentifier]?.response
+        let receiver = receivers.withLock { receivers -> Receiver? in
+            let receiver = receivers[dataTask.taskIdentifier]
+            if case .chunks(_, let chunks) = receiver { receivers[dataTask.taskIdentifier] = .chunks(response: nil, chunks: chunks) }
+            return receiver
         }
-        waiting?.resume(returning: status)
+        switch receiver {
+        case .chunks(let waiting, _): waiting?.resume(returning: status)
+        case .call(let call): call.receive(status: status)
+        case nil: break
+        }
         completionHandler(.allow)
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        _ = streams.withLock { $0[dataTask.taskIdentifier]?.chunks }?.yield(data)
+        switch receivers.withLock({ $0[dataTask.taskIdentifier] }) {
+        case .chunks(_, let chunks): chunks.yield(data)
+        case .call(let call): call.receive(data)
+        case nil: break
+        }
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        guard let stream = streams.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) else { return }
-        if let error {
-            stream.response?.resume(throwing: error)
-            stream.chunks.finish(throwing: error)
-        } else {
-            stream.response?.resume(returning: (task.response as? HTTPURLResponse)?.statusCode ?? 0)
-            stream.chunks.finish()
+        switch receivers.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) {
+        case .chunks(let waiting, let chunks):
+            if let error {
+                waiting?.resume(throwing: error)
+                chunks.finish(throwing: error)
+            } else {
+                waiting?.resume(returning: (task.response as? HTTPURLResponse)?.statusCode ?? 0)
+                chunks.finish()
+            }
+        case .call(let call):
+            call.complete(error: error)
+        case nil:
+            break
         }
     }
 }

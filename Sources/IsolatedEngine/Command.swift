@@ -1,10 +1,16 @@
 import Foundation
+import Subprocess
+import Synchronization
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// Runs a tool (`swift build`, `swiftc`) to completion, streaming its output line by line.
+/// Runs a tool (`swift build`, `swiftc`, the C compiler, the sandbox probe) to completion with
+/// swift-subprocess, streaming its output line by line. Runners are not started this way:
+/// they inherit the engine's channel as descriptor 3, and swift-subprocess closes every
+/// descriptor above 2 in the child (see `ChildProcess`).
 package enum Command {
     /// How the tool ended and what it printed.
     package struct Result: Sendable {
@@ -17,68 +23,83 @@ package enum Command {
         package var succeeded: Bool { termination == .exited(0) }
     }
 
-    /// Runs `executable`; cancelling the task kills the tool and its children.
+    /// The tool could not be started.
+    package struct LaunchFailure: Error, CustomStringConvertible {
+        /// Why, as swift-subprocess says it.
+        package var description: String
+    }
+
+    /// Runs `executable` in a process group of its own; cancelling the task kills the whole
+    /// group at once (a compiler's children included).
     package static func run(
         _ executable: String,
         _ arguments: [String],
         environment: [String: String] = ProcessInfo.processInfo.environment,
         workingDirectory: String? = nil,
         onLine: @escaping @Sendable (String) -> Void = { _ in }
-    ) async throws(ChildProcess.SpawnError) -> Result {
-        let process = try ChildProcess.spawn(
-            executable: executable,
-            arguments: arguments,
-            environment: environment,
-            workingDirectory: workingDirectory,
-            withChannel: false
-        )
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result, Never>) in
-                let thread = Thread {
-                    let (output, standardOutput) = Self.collect(process, onLine: onLine)
-                    continuation.resume(
-                        returning: Result(termination: process.waitForTermination(), output: output, standardOutput: standardOutput)
-                    )
-                }
-                thread.name = "isolated-command"
-                thread.start()
-            }
-        } onCancel: {
-            process.signalGroup(SIGKILL)
+    ) async throws(LaunchFailure) -> Result {
+        var options = PlatformOptions()
+        options.processGroupID = 0
+        options.teardownSequence = [.send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .zero)]
+        var variables: [Subprocess.Environment.Key: String] = [:]
+        for (name, value) in environment {
+            if let key = Subprocess.Environment.Key(rawValue: name) { variables[key] = value }
         }
+        let lines = Lines()
+        let termination: TerminationStatus
+        do {
+            termination = try await Subprocess.run(
+                .path(FilePath(executable)),
+                arguments: Arguments(arguments),
+                environment: .custom(variables),
+                workingDirectory: workingDirectory.map { FilePath($0) },
+                platformOptions: options,
+                input: .none,
+                output: .sequence,
+                error: .sequence
+            ) { execution in
+                // Both pipes are read at once, or a tool filling one would block on it.
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask {
+                        for try await line in execution.standardOutput.strings(separatedBy: Self.newline, bufferingPolicy: .unbounded) {
+                            lines.append(line, standardOutput: true)
+                            onLine(line)
+                        }
+                    }
+                    group.addTask {
+                        for try await line in execution.standardError.strings(separatedBy: Self.newline, bufferingPolicy: .unbounded) {
+                            lines.append(line, standardOutput: false)
+                            onLine(line)
+                        }
+                    }
+                }
+            }.terminationStatus
+        } catch {
+            throw LaunchFailure(description: "\(error)")
+        }
+        let (output, standardOutput) = lines.collected
+        let status: ChildProcess.Termination =
+            switch termination {
+            case .exited(let code): .exited(code)
+            case .signaled(let signal): .signaled(signal)
+            }
+        return Result(termination: status, output: output, standardOutput: standardOutput)
     }
 
-    private static func collect(_ process: ChildProcess, onLine: @Sendable (String) -> Void) -> (all: [String], standardOutput: [String]) {
-        var output: [String] = []
-        var standardOutput: [String] = []
-        var splitters = [LineSplitter(), LineSplitter()]
-        var descriptors = [
-            pollfd(fd: process.standardOutput, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: process.standardError, events: Int16(POLLIN), revents: 0),
-        ]
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var open = 2
-        func emit(_ line: Substring, from index: Int) {
-            let text = String(line)
-            output.append(text)
-            if index == 0 { standardOutput.append(text) }
-            onLine(text)
-        }
-        while open > 0 {
-            guard retryingInterrupted({ poll(&descriptors, 2, -1) }) >= 0 else { break }
-            for index in 0..<2 where descriptors[index].fd >= 0 && descriptors[index].revents != 0 {
-                let count = retryingInterrupted { buffer.withUnsafeMutableBytes { read(descriptors[index].fd, $0.baseAddress, $0.count) } }
-                if count <= 0 {
-                    if let rest = splitters[index].finish() { emit(rest, from: index) }
-                    close(descriptors[index].fd)
-                    descriptors[index].fd = -1
-                    open -= 1
-                    continue
-                }
-                let lines = buffer.withUnsafeBytes { splitters[index].lines(in: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-                for line in lines { emit(line, from: index) }
+    /// Lines end at `\n` only, as compilers write them.
+    private static let newline = SubprocessOutputSequence.StringSequence<UTF8>.Separator.unicodeScalarSequence(["\n"])
+
+    /// What the tool printed, gathered from both pipes' readers.
+    private final class Lines: Sendable {
+        private let state = Mutex<(all: [String], standardOutput: [String])>(([], []))
+
+        func append(_ line: String, standardOutput: Bool) {
+            state.withLock { state in
+                state.all.append(line)
+                if standardOutput { state.standardOutput.append(line) }
             }
         }
-        return (output, standardOutput)
+
+        var collected: (all: [String], standardOutput: [String]) { state.withLock { $0 } }
     }
 }

@@ -151,6 +151,9 @@ extension Server {
         await record(id: id, call: call, result: result, report: report, logs: logs.text)
         guard connected else { return }
         switch result {
+        case .success(let value) where binary && value.payload.count <= 1 << 16:
+            // A small result goes in the same write as its line: one chunk, one wakeup for the client.
+            connected = await Self.write(.resultBytes(count: value.payload.count, report: value.report), then: value.payload, to: &writer)
         case .success(let value) where binary:
             connected = await Self.write(.resultBytes(count: value.payload.count, report: value.report), to: &writer)
             if connected { connected = await Self.write(bytes: value.payload, to: &writer) }
@@ -212,10 +215,11 @@ extension Server {
         }
     }
 
-    /// Writes one event as a line; false once the client is gone.
-    private static func write(_ event: StreamEvent, to writer: inout any ResponseBodyWriter) async -> Bool {
+    /// Writes one event as a line, and `bytes` after it; false once the client is gone.
+    private static func write(_ event: StreamEvent, then bytes: [UInt8] = [], to writer: inout any ResponseBodyWriter) async -> Bool {
         guard var line = try? JSONEncoder().encode(event) else { return true }
         line.append(UInt8(ascii: "\n"))
+        line.append(contentsOf: bytes)
         do {
             try await writer.write(ByteBuffer(bytes: line))
             return true
