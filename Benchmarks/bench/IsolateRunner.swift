@@ -47,6 +47,10 @@ enum IsolateRunner {
         for id in ["result_10mib", "result_100mib"] {
             guard let variants = run.scenarios[id]?.variants, let server = variants["server"] ?? variants["server_raised_limit"] else { continue }
             var measurement = server
+            // gRPC's error prints as several lines; its `details` line says it all.
+            if let error = measurement.error, let details = error.split(separator: "\n").first(where: { $0.contains("details = ") }) {
+                measurement.error = "RESOURCE_EXHAUSTED: " + (details.split(separator: "\"").dropFirst().first ?? details)
+            }
             if let raised = variants["server_raised_limit"] {
                 measurement.raisedLimit = Measurement.RaisedLimit(medianMs: raised.medianMs, samples: raised.samples, error: raised.error)
             }

@@ -86,12 +86,7 @@ struct IsolatedScenarios {
         for (id, size, count) in Self.resultSizes(quick: quick) {
             let how =
                 "a warm S runner returns a String of \(size >> 20) MiB, decoded by the caller through @Isolated; \(count) calls after one to warm up"
-            await measure(id, how: how) {
-                _ = try await bigResult(bytes: size)
-                var big: [Double] = []
-                for _ in 0..<count { big.append(try await timed { _ = try await bigResult(bytes: size) }) }
-                return .latencies(big, how: how)
-            }
+            await measure(id, how: how) { try await largeResults(bytes: size, count: count, how: how) }
         }
 
         let duration: Duration = quick ? .seconds(2) : .seconds(10)
@@ -130,31 +125,28 @@ struct IsolatedScenarios {
     }
 
     private func measure(on server: ServerProcess, into results: inout [String: Measurement], progress: (String) -> Void) async {
+        /// One scenario through the server, its failure recorded as its figure.
+        func onServer(_ id: String, how: String, _ body: () async throws -> Measurement) async {
+            progress("isolated: \(id)")
+            do {
+                results[id] = try await Isolation.withServer(server.url, key: server.key) { try await body() }
+            } catch {
+                results[id] = .failed(error, how: how)
+            }
+        }
         let count = quick ? 100 : 1000
         let how =
             "trivial(Int) -> Int through @Isolated with the server set (URLSession, NDJSON stream) to isolated serve on loopback; "
             + "\(count) calls after 50 to warm up"
-        progress("isolated: warm_server")
-        do {
-            results["warm_server"] = try await Isolation.withServer(server.url, key: server.key) {
-                for index in 0..<50 { _ = try await trivial(index) }
-                var warm: [Double] = []
-                for index in 0..<count { warm.append(try await timed { _ = try await trivial(index) }) }
-                return .latencies(warm, how: how)
-            }
-        } catch {
-            results["warm_server"] = .failed(error, how: how)
+        await onServer("warm_server", how: how) {
+            for index in 0..<50 { _ = try await trivial(index) }
+            var warm: [Double] = []
+            for index in 0..<count { warm.append(try await timed { _ = try await trivial(index) }) }
+            return .latencies(warm, how: how)
         }
         let duration: Duration = quick ? .seconds(2) : .seconds(10)
         let throughputHow = "32 tasks calling trivial(Int) -> Int through isolated serve for \(duration)"
-        progress("isolated: throughput_32_server")
-        do {
-            results["throughput_32_server"] = try await Isolation.withServer(server.url, key: server.key) {
-                try await throughput(duration: duration, how: throughputHow)
-            }
-        } catch {
-            results["throughput_32_server"] = .failed(error, how: throughputHow)
-        }
+        await onServer("throughput_32_server", how: throughputHow) { try await throughput(duration: duration, how: throughputHow) }
         try? await Task.sleep(for: .seconds(1))
         results["idle_engine_rss_mb"] =
             residentMegabytes(server.processID).map {
@@ -166,18 +158,16 @@ struct IsolatedScenarios {
             let how =
                 "a warm S runner of isolated serve returns a String of \(size >> 20) MiB, streamed as raw bytes and decoded by the "
                 + "caller through @Isolated with the server set; \(count) calls after one to warm up"
-            progress("isolated: \(id)_server")
-            do {
-                results["\(id)_server"] = try await Isolation.withServer(server.url, key: server.key) {
-                    _ = try await bigResult(bytes: size)
-                    var big: [Double] = []
-                    for _ in 0..<count { big.append(try await timed { _ = try await bigResult(bytes: size) }) }
-                    return .latencies(big, how: how)
-                }
-            } catch {
-                results["\(id)_server"] = .failed(error, how: how)
-            }
+            await onServer("\(id)_server", how: how) { try await largeResults(bytes: size, count: count, how: how) }
         }
+    }
+
+    /// `count` warm calls returning `bytes` bytes, after one to warm up.
+    private func largeResults(bytes: Int, count: Int, how: String) async throws -> Measurement {
+        _ = try await bigResult(bytes: bytes)
+        var latencies: [Double] = []
+        for _ in 0..<count { latencies.append(try await timed { _ = try await bigResult(bytes: bytes) }) }
+        return .latencies(latencies, how: how)
     }
 
     /// The large-result scenarios: id, bytes and calls, the same embedded and through the server.

@@ -54,6 +54,13 @@ struct ServeProcessTests {
         return try #require(output.split(separator: "\n").first { $0.hasPrefix("isk_") }.map(String.init))
     }
 
+    /// A server on a fresh database, with a key named `name` created by the CLI.
+    static func serverWithKey(_ name: String, arguments: [String] = []) async throws -> (server: ServeProcess, key: String, database: String) {
+        let database = try newDatabase()
+        let server = try await startServer(database: database, arguments: arguments)
+        return (server, try await createKey(name, database: database), database)
+    }
+
     static func waitUntilGone(_ processes: [Int32]) async throws -> [Int32] {
         var alive = processes
         for _ in 0..<100 where !alive.isEmpty {
@@ -66,9 +73,7 @@ struct ServeProcessTests {
     @Test("from the CLI: a key, the demo and two client processes sharing a warm runner, 401 without a key, metrics, SIGTERM leaving nothing")
     func serveAsANewUserWould() async throws {
         let consumer = try await ExternalPackageTests.executable()
-        let database = try Self.newDatabase()
-        let server = try await Self.startServer(database: database)
-        let key = try await Self.createKey("process tests", database: database)
+        let (server, key, database) = try await Self.serverWithKey("process tests")
 
         let (refused, refusedOutput) = try await Self.isolated(["runners", "list", "--server", server.url.absoluteString])
         #expect(refused != 0 && refusedOutput.contains("this server needs an API key"), "\(refusedOutput)")
@@ -119,9 +124,7 @@ struct ServeProcessTests {
     @Test("a 64 MiB result and a 32 MiB argument round-trip byte for byte, in memory a small multiple of their size")
     func largePayloads() async throws {
         let consumer = try await ExternalPackageTests.executable()
-        let database = try Self.newDatabase()
-        let server = try await Self.startServer(database: database)
-        let key = try await Self.createKey("payloads", database: database)
+        let (server, key, _) = try await Self.serverWithKey("payloads")
         for (mode, mebibytes) in [("result", 64), ("echo", 32)] {
             let (status, output) = try await Self.client(consumer, ["payload", mode, "\(mebibytes)"], server: server, key: key)
             #expect(status == 0, "\(output)")
@@ -140,10 +143,8 @@ struct ServeProcessTests {
     @Test("a result over the server's or the client's limit, and an argument over the server's, fail with an error naming the limit")
     func payloadLimits() async throws {
         let consumer = try await ExternalPackageTests.executable()
-        let database = try Self.newDatabase()
-        let server = try await Self.startServer(
-            database: database, arguments: ["--max-result-bytes", "\(8 << 20)", "--max-request-bytes", "\(4 << 20)"])
-        let key = try await Self.createKey("limits", database: database)
+        let (server, key, _) = try await Self.serverWithKey(
+            "limits", arguments: ["--max-result-bytes", "\(8 << 20)", "--max-request-bytes", "\(4 << 20)"])
 
         let (result, resultOutput) = try await Self.client(consumer, ["payload", "result", "16"], server: server, key: key)
         #expect(result == 3, "\(resultOutput)")
@@ -173,9 +174,7 @@ struct ServeProcessTests {
     @Test("after SIGKILL of the server, none of its runners survives it")
     func noRunnerOutlivesAKilledServer() async throws {
         let consumer = try await ExternalPackageTests.executable()
-        let database = try Self.newDatabase()
-        let server = try await Self.startServer(database: database)
-        let key = try await Self.createKey("killed", database: database)
+        let (server, key, _) = try await Self.serverWithKey("killed")
         let (status, output) = try await Self.client(consumer, ["runner"], server: server, key: key)
         #expect(status == 0, "\(output)")
         let started = server.descendants
