@@ -5,11 +5,14 @@ import Testing
 
 @Suite("cgroups: detected without a trace, created with the first runner")
 struct ResourceControlTests {
-    @Test("detecting the hierarchy creates nothing; the first runner creates the engine's groups, which it removes when it stops")
+    /// Skipped where this process may not create cgroups (not root, no delegation).
+    @Test(
+        "detecting the hierarchy creates nothing; the first runner creates the engine's groups, which it removes when it stops",
+        .enabled(if: ResourceControl.detect().isEnforcing, "this process cannot create cgroups here")
+    )
     func groupsAppearOnlyWhenNeeded() throws {
         let engineID = "isolated-test-\(UUID().uuidString.prefix(8))"
         let resources = ResourceControl.detect(engineID: engineID)
-        try #require(resources.isEnforcing, "this machine does not let this process create cgroups: \(resources.summary)")
         let groups = resources.engineGroups
         #expect(!groups.isEmpty && groups.allSatisfy { $0.hasSuffix("/\(engineID)") })
         #expect(!groups.contains { FileManager.default.fileExists(atPath: $0) }, "detection created a group")

@@ -15,7 +15,8 @@ struct WarmMinimumTests {
         let clock = ManualClock()
         let processes = try await TestEngine.with(clock: clock) { engine -> [Int32] in
             let first = try await keptWarm()
-            let warm = Self.idleWarm(try await engine.waitForRunners { Self.idleWarm($0).count == 2 })
+            // Generous waits: the second runner starts in the background, on a machine the rest of the suite keeps busy.
+            let warm = Self.idleWarm(try await engine.waitForRunners(timeout: .seconds(60)) { Self.idleWarm($0).count == 2 })
             #expect(warm.count == 2 && warm.contains { $0.id == first })
             #expect(warm.allSatisfy { $0.keepAlive == 1 })
 
@@ -30,7 +31,7 @@ struct WarmMinimumTests {
             let victim = try #require(warm.first)
             kill(try #require(victim.processID), SIGKILL)
             let replaced = Self.idleWarm(
-                try await engine.waitForRunners { runners in
+                try await engine.waitForRunners(timeout: .seconds(60)) { runners in
                     let idle = Self.idleWarm(runners)
                     return idle.count == 2 && !idle.contains { $0.id == victim.id }
                 })
