@@ -94,8 +94,8 @@ final class CallStream: Sendable {
                 guard count <= maxResultBytes else {
                     throw IsolatedError(
                         code: .resultTooLarge,
-                        message: "the result of \(function) is \(ServerClient.describe(bytes: count)), over this client's "
-                            + "limit of \(ServerClient.describe(bytes: maxResultBytes)) (ISOLATED_MAX_RESULT_BYTES); return less, or raise the limit",
+                        message: "the result of \(function) is \(ByteCount.describe(count)), over this client's "
+                            + "limit of \(ByteCount.describe(maxResultBytes)) (ISOLATED_MAX_RESULT_BYTES); return less, or raise the limit",
                         function: function,
                         report: report
                     )

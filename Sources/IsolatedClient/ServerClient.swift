@@ -90,13 +90,6 @@ public final class ServerClient: Sendable {
         return try outcome.get()
     }
 
-    /// "64 MiB", "1.5 MiB", or "1000 bytes" below a MiB: a limit or size in an error message.
-    package static func describe(bytes: Int) -> String {
-        if bytes < 1 << 20 { return "\(bytes) bytes" }
-        if bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
-        return String(format: "%.1f MiB", Double(bytes) / 1_048_576)
-    }
-
     /// `GET`s `path` and decodes the JSON response.
     public func get<Value: Decodable>(_ path: String, as type: Value.Type = Value.self) async throws(IsolatedError) -> Value {
         try await send(makeRequest("GET", path), as: type)

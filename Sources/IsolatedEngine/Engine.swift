@@ -345,7 +345,7 @@ public actor Engine: Service {
         case .printedTooMuch(let limit, let tail):
             throw IsolatedError(
                 code: .outputLimitExceeded,
-                message: "\(request.function.reference) printed more than \(Self.bytes(limit)) in one call, "
+                message: "\(request.function.reference) printed more than \(ByteCount.describe(limit)) in one call, "
                     + "the engine's limit (EngineConfiguration.maxOutputBytesPerCall), and was stopped; "
                     + "return large data as the result or write it to a file instead",
                 logTail: tail
@@ -409,13 +409,7 @@ public actor Engine: Service {
                 report.warm = true
                 return warm
             }
-            let active =
-                starting[pool, default: 0]
-                + runners.values.count { runner in
-                    guard runner.pool == pool else { return false }
-                    if case .stopping = runner.phase { return false }
-                    return true
-                }
+            let active = alive(in: pool)
             let limited = request.maxConcurrency.map { active >= $0 } ?? false
             if limited || !makeRoom(for: machine) {
                 if waitStarted == nil {
@@ -456,6 +450,16 @@ public actor Engine: Service {
             events(.phaseFinished(timing))
             return id
         }
+    }
+
+    /// The pool's runners that are not stopping, those starting included.
+    private func alive(in pool: PoolKey) -> Int {
+        starting[pool, default: 0]
+            + runners.values.count { runner in
+                guard runner.pool == pool else { return false }
+                if case .stopping = runner.phase { return false }
+                return true
+            }
     }
 
     /// Whether a runner of `machine` fits in what the machine has left, stopping idle runners
@@ -642,18 +646,14 @@ public actor Engine: Service {
 
     private func outOfMemoryError(_ request: InvocationRequest, machine: MachineTypeSpec, tail: [String]) -> IsolatedError {
         let larger = configuration.machineTypes.types.filter { $0.memory > machine.memory && $0.gpus == 0 }
-            .map { "\($0.name) (\(Self.bytes($0.memory)))" }
+            .map { "\($0.name) (\(ByteCount.describe($0.memory)))" }
         return IsolatedError(
             code: .outOfMemory,
-            message: "\(request.function.reference) used more than the \(Self.bytes(machine.memory)) of memory machine type "
+            message: "\(request.function.reference) used more than the \(ByteCount.describe(machine.memory)) of memory machine type "
                 + "\(machine.name) allows and was killed"
                 + (larger.isEmpty ? "" : "; choose a larger machine type: \(larger.joined(separator: ", "))"),
             logTail: tail
         )
-    }
-
-    private static func bytes(_ count: Int) -> String {
-        count >= 1 << 30 && count % (1 << 30) == 0 ? "\(count >> 30) GiB" : "\(count >> 20) MiB"
     }
 
     private static func error(for remote: RemoteError, function: FunctionReference) -> IsolatedError {
@@ -834,16 +834,6 @@ public actor Engine: Service {
         fillWarm(pool)
     }
 
-    /// The pool's runners that are not stopping, those starting included.
-    private func alive(in pool: PoolKey) -> Int {
-        starting[pool, default: 0]
-            + runners.values.count { runner in
-                guard runner.pool == pool else { return false }
-                if case .stopping = runner.phase { return false }
-                return true
-            }
-    }
-
     /// Starts runners until the pool has its minimum, as far as free capacity allows: a warm
     /// minimum never stops another runner to make room.
     private func fillWarm(_ pool: PoolKey) {
@@ -862,17 +852,17 @@ public actor Engine: Service {
 
     private func startWarm(_ pool: PoolKey, _ minimum: WarmMinimum, reservation: UInt64) async {
         let request = minimum.template.request(arguments: [])
+        defer {
+            starting[pool, default: 0] -= 1
+            startingMachines[reservation] = nil
+            notifyRunnerChange()
+        }
         do throws(IsolatedError) {
             let id = try await startRunner(for: request, machine: minimum.machine, pool: pool)
-            starting[pool, default: 0] -= 1
-            startingMachines[reservation] = nil
             release(id, keepAlive: request.keepAlive, served: false)
         } catch {
-            starting[pool, default: 0] -= 1
-            startingMachines[reservation] = nil
             logger.debug("cannot start a warm runner", metadata: ["function": "\(request.function.name)", "error": "\(error.code)"])
         }
-        notifyRunnerChange()
     }
 
     private func heartbeats() async {

@@ -48,7 +48,7 @@ extension Server {
             metrics.recordRejection("tooLarge")
             throw IsolatedError(
                 code: .requestTooLarge,
-                message: "the call's body is larger than this server's limit of \(ServerClient.describe(bytes: configuration.maxRequestBytes)) "
+                message: "the call's body is larger than this server's limit of \(ByteCount.describe(configuration.maxRequestBytes)) "
                     + "(isolated serve --max-request-bytes); pass large data another way, or raise the limit"
             )
         }
@@ -151,12 +151,11 @@ extension Server {
         await record(id: id, call: call, result: result, report: report, logs: logs.text)
         guard connected else { return }
         switch result {
-        case .success(let value) where binary && value.payload.count <= 1 << 16:
-            // A small result goes in the same write as its line: one chunk, one wakeup for the client.
-            connected = await Self.write(.resultBytes(count: value.payload.count, report: value.report), then: value.payload, to: &writer)
         case .success(let value) where binary:
-            connected = await Self.write(.resultBytes(count: value.payload.count, report: value.report), to: &writer)
-            if connected { connected = await Self.write(bytes: value.payload, to: &writer) }
+            // The line and the result's first 64 KiB in one write: a small result is one chunk, one wakeup for the client.
+            let head = min(value.payload.count, 1 << 16)
+            connected = await Self.write(.resultBytes(count: value.payload.count, report: value.report), then: value.payload[..<head], to: &writer)
+            if connected, head < value.payload.count { connected = await Self.write(bytes: value.payload[head...], to: &writer) }
         case .success(let value):
             connected = await Self.write(.result(payload: Data(value.payload), report: value.report), to: &writer)
         case .failure(let error):
@@ -171,8 +170,8 @@ extension Server {
         return .failure(
             IsolatedError(
                 code: .resultTooLarge,
-                message: "the result of \(call.function.reference) is \(ServerClient.describe(bytes: value.payload.count)), over this server's "
-                    + "limit of \(ServerClient.describe(bytes: configuration.maxResultBytes)) (isolated serve --max-result-bytes); "
+                message: "the result of \(call.function.reference) is \(ByteCount.describe(value.payload.count)), over this server's "
+                    + "limit of \(ByteCount.describe(configuration.maxResultBytes)) (isolated serve --max-result-bytes); "
                     + "return less, or raise the limit",
                 function: call.function.reference,
                 chain: [call.function.reference],
@@ -216,7 +215,7 @@ extension Server {
     }
 
     /// Writes one event as a line, and `bytes` after it; false once the client is gone.
-    private static func write(_ event: StreamEvent, then bytes: [UInt8] = [], to writer: inout any ResponseBodyWriter) async -> Bool {
+    private static func write(_ event: StreamEvent, then bytes: ArraySlice<UInt8> = [], to writer: inout any ResponseBodyWriter) async -> Bool {
         guard var line = try? JSONEncoder().encode(event) else { return true }
         line.append(UInt8(ascii: "\n"))
         line.append(contentsOf: bytes)
@@ -230,11 +229,11 @@ extension Server {
 
     /// Writes raw bytes in slices, so a large result is never copied whole into one more buffer;
     /// false once the client is gone.
-    private static func write(bytes: [UInt8], to writer: inout any ResponseBodyWriter) async -> Bool {
+    private static func write(bytes: ArraySlice<UInt8>, to writer: inout any ResponseBodyWriter) async -> Bool {
         let slice = 1 << 20
         do {
-            for start in stride(from: 0, to: bytes.count, by: slice) {
-                try await writer.write(ByteBuffer(bytes: bytes[start..<min(start + slice, bytes.count)]))
+            for start in stride(from: bytes.startIndex, to: bytes.endIndex, by: slice) {
+                try await writer.write(ByteBuffer(bytes: bytes[start..<min(start + slice, bytes.endIndex)]))
             }
             return true
         } catch {
