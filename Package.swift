@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(name: "IsolatedClientTests", dependencies: ["IsolatedClient", "IsolatedCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IsolatedEngineTests",
-            dependencies: ["IsolatedEngine", "IsolatedCore"],
+            dependencies: ["IsolatedEngine", "IsolatedCore", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -141,7 +141,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Helpers the end-to-end test targets and the benchmark share: child processes, a server process.
+        // Helpers the test targets and the benchmark share: child processes, a server process, a manual clock.
         .target(name: "TestSupport", dependencies: ["IsolatedEngine"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "IsolatedServerTests",

@@ -7,6 +7,12 @@ package struct HostCapacity: Sendable, Hashable {
     package var memory: Int
     package var gpus: Int
 
+    package init(cpus: Double, memory: Int, gpus: Int) {
+        self.cpus = cpus
+        self.memory = memory
+        self.gpus = gpus
+    }
+
     /// Reads the processor count, the physical memory and the NVIDIA devices.
     package static func detect() -> HostCapacity {
         let devices = ((try? FileManager.default.contentsOfDirectory(atPath: "/dev")) ?? [])

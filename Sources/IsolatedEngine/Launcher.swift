@@ -3,8 +3,9 @@ package import IsolatedCore
 /// Starts, watches and stops runner processes. Keep-alive, queueing and scheduling stay in the
 /// engine; a launcher only provides processes connected to it.
 package protocol Launcher: Sendable {
-    /// Starts a runner for the compiled function at `executable`.
-    func launch(_ request: LaunchRequest) async throws(IsolatedError) -> RunnerConnection
+    /// Starts a runner for the compiled function `request.worker`; it is ready once its handle's
+    /// ``RunnerHandle/waitUntilReady()`` returns.
+    func launch(_ request: LaunchRequest) async throws(IsolatedError) -> any RunnerHandle
 }
 
 /// What a launcher needs to start one runner.
@@ -25,4 +26,9 @@ package struct WorkerExecutable: Sendable, Hashable {
     /// Its own directory, its environment's and the runtime's: what a sandboxed runner may read
     /// of the engine's home.
     package var libraryDirectories: [String]
+
+    package init(path: String, libraryDirectories: [String]) {
+        self.path = path
+        self.libraryDirectories = libraryDirectories
+    }
 }

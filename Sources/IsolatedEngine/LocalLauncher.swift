@@ -38,7 +38,7 @@ package struct LocalLauncher: Launcher {
         ]
     }
 
-    package func launch(_ request: LaunchRequest) async throws(IsolatedError) -> RunnerConnection {
+    package func launch(_ request: LaunchRequest) async throws(IsolatedError) -> any RunnerHandle {
         let sandbox = await sandbox()
         if request.network == .disabled, case .unavailable(let reason) = sandbox.mode {
             throw IsolatedError(

@@ -13,39 +13,19 @@ import Synchronization
 /// ``LogMarker`` to both pipes before it sends a call's result, and the call completes only once
 /// the result and both markers have been read, so every line printed during the call reaches
 /// that call's log handler before the caller sees the result.
-package final class RunnerConnection: Sendable {
-    /// How a call on this runner ended.
-    package enum Outcome: Sendable {
-        /// The function returned this encoded result.
-        case returned([UInt8])
-        /// The function (or argument decoding, or result encoding) failed in the worker.
-        case threw(RemoteError)
-        /// The function threw an ``IsolatedError``, usually from a nested call it made.
-        case failed(IsolatedError)
-        /// The runner process ended during the call.
-        case crashed(ChildProcess.Termination, tail: [String])
-        /// The function printed more than `limit` bytes; the runner was killed.
-        case printedTooMuch(limit: Int, tail: [String])
-    }
-
-    /// The runner ended before it was ready.
-    package struct StartFailure: Error {
-        package var termination: ChildProcess.Termination
-        package var tail: [String]
-    }
-
+package final class RunnerConnection: RunnerHandle {
     private struct PendingCall {
         var id: UInt64
-        var continuation: CheckedContinuation<Outcome, Never>
+        var continuation: CheckedContinuation<RunOutcome, Never>
         var onLog: @Sendable (LogLine.Stream, String) -> Void
         var onNestedCall: @Sendable (_ id: UInt64, _ function: String, _ arguments: [[UInt8]]) -> Void
-        var outcome: Outcome?
+        var outcome: RunOutcome?
         var markersSeen = 0
         var printed = 0
     }
 
     private struct State {
-        var ready: CheckedContinuation<Int32, any Error>?
+        var ready: CheckedContinuation<Result<Int32, RunnerStartFailure>, Never>?
         var readyProcessID: Int32?
         var call: PendingCall?
         var tail: [String] = []
@@ -95,19 +75,18 @@ package final class RunnerConnection: Sendable {
         thread.start()
     }
 
-    /// Waits for the runner's hello; returns its process id.
-    package func waitUntilReady() async throws -> Int32 {
-        try await withCheckedThrowingContinuation { continuation in
+    package func waitUntilReady() async throws(RunnerStartFailure) -> Int32 {
+        try await withCheckedContinuation { (continuation: CheckedContinuation<Result<Int32, RunnerStartFailure>, Never>) in
             state.withLock { state in
                 if let processID = state.readyProcessID {
-                    continuation.resume(returning: processID)
+                    continuation.resume(returning: .success(processID))
                 } else if let termination = state.termination {
-                    continuation.resume(throwing: StartFailure(termination: termination, tail: state.tail))
+                    continuation.resume(returning: .failure(RunnerStartFailure(termination: termination, tail: state.tail)))
                 } else {
                     state.ready = continuation
                 }
             }
-        }
+        }.get()
     }
 
     /// Runs one call; `onLog` receives each line the function prints and `onNestedCall` each
@@ -117,9 +96,9 @@ package final class RunnerConnection: Sendable {
         arguments: [[UInt8]],
         onLog: @escaping @Sendable (LogLine.Stream, String) -> Void,
         onNestedCall: @escaping @Sendable (_ id: UInt64, _ function: String, _ arguments: [[UInt8]]) -> Void
-    ) async -> Outcome {
+    ) async -> RunOutcome {
         await withCheckedContinuation { continuation in
-            let crashed: Outcome? = state.withLock { state in
+            let crashed: RunOutcome? = state.withLock { state in
                 if let termination = state.termination { return .crashed(termination, tail: state.tail) }
                 precondition(state.call == nil, "a runner serves one call at a time")
                 state.call = PendingCall(id: id, continuation: continuation, onLog: onLog, onNestedCall: onNestedCall)
@@ -151,6 +130,8 @@ package final class RunnerConnection: Sendable {
 
     /// Kills the runner and everything it started.
     package func kill() { process.signalGroup(SIGKILL) }
+
+    package var ranOutOfMemory: Bool { confinement?.outOfMemory ?? false }
 
     /// Kills the runner because it stopped answering heartbeats. Kept here, not in the engine's
     /// table, so the call's outcome can say why even after the engine has forgotten the runner.
@@ -265,7 +246,7 @@ package final class RunnerConnection: Sendable {
         let stream: LogLine.Stream = index == 1 ? .stdout : .stderr
         let limit = maxOutputBytesPerCall
         var handler: (@Sendable (LogLine.Stream, String) -> Void)?
-        var completed: (CheckedContinuation<Outcome, Never>, Outcome)?
+        var completed: (CheckedContinuation<RunOutcome, Never>, RunOutcome)?
         var overLimit = false
         let text: String? = state.withLock { state in
             handler = state.call?.onLog
@@ -300,7 +281,7 @@ package final class RunnerConnection: Sendable {
     }
 
     private func pipeClosed() {
-        let completed = state.withLock { state -> (CheckedContinuation<Outcome, Never>, Outcome)? in
+        let completed = state.withLock { state -> (CheckedContinuation<RunOutcome, Never>, RunOutcome)? in
             state.openPipes -= 1
             return Self.completion(&state)
         }
@@ -316,7 +297,7 @@ package final class RunnerConnection: Sendable {
                 defer { state.ready = nil }
                 return state.ready
             }
-            ready?.resume(returning: processID)
+            ready?.resume(returning: .success(processID))
         case .returned(let id, let result):
             settle(id: id, .returned(result))
         case .threw(let id, let error):
@@ -341,8 +322,8 @@ package final class RunnerConnection: Sendable {
         }
     }
 
-    private func settle(id: UInt64, _ outcome: Outcome) {
-        let completed = state.withLock { state -> (CheckedContinuation<Outcome, Never>, Outcome)? in
+    private func settle(id: UInt64, _ outcome: RunOutcome) {
+        let completed = state.withLock { state -> (CheckedContinuation<RunOutcome, Never>, RunOutcome)? in
             guard state.call?.id == id else { return nil }
             state.call!.outcome = outcome
             return Self.completion(&state)
@@ -351,7 +332,7 @@ package final class RunnerConnection: Sendable {
     }
 
     /// The call is complete once its outcome and a marker on every open pipe have arrived.
-    private static func completion(_ state: inout State) -> (CheckedContinuation<Outcome, Never>, Outcome)? {
+    private static func completion(_ state: inout State) -> (CheckedContinuation<RunOutcome, Never>, RunOutcome)? {
         guard let call = state.call, let outcome = call.outcome, call.markersSeen >= state.openPipes else { return nil }
         state.call = nil
         return (call.continuation, outcome)
@@ -368,7 +349,7 @@ package final class RunnerConnection: Sendable {
             }
             return (state.ready, state.call, state.tail)
         }
-        ready?.resume(throwing: StartFailure(termination: termination, tail: tail))
+        ready?.resume(returning: .failure(RunnerStartFailure(termination: termination, tail: tail)))
         if let call {
             call.continuation.resume(returning: call.outcome ?? .crashed(termination, tail: tail))
         }

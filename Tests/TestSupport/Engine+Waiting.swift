@@ -8,7 +8,7 @@ extension Engine {
     ) async throws -> [RunnerSnapshot] {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let runners = runnerSnapshots()
+            let runners = await runnerSnapshots()
             if condition(runners) { return runners }
             guard ContinuousClock.now < deadline else { return runners }
             try await Task.sleep(for: .milliseconds(20))
