@@ -142,7 +142,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Helpers the test targets and the benchmark share: child processes, a server process, a manual clock.
-        .target(name: "TestSupport", dependencies: ["IsolatedEngine"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "IsolatedEngine",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IsolatedServerTests",
             dependencies: [

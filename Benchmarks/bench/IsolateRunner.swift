@@ -10,7 +10,7 @@ enum IsolateRunner {
         defer { try? FileManager.default.removeItem(atPath: resultPath) }
         let child: ExternalProcess
         do {
-            child = try ExternalProcess.start(
+            child = try await ExternalProcess.start(
                 "/usr/bin/env", ["python3", script, "--json"] + (quick ? ["--quick"] : []), directory: repository.path,
                 standardOutputPath: resultPath)
         } catch {

@@ -179,7 +179,7 @@ struct ExternalPackageTests {
         let executable = try await Self.executable()
         let marker = FileManager.default.temporaryDirectory.appendingPathComponent("isolated-worker-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: marker) }
-        let process = try ExternalProcess.start(executable, ["hold", marker], environment: ["ISOLATED_HOME": TestEngine.home])
+        let process = try await ExternalProcess.start(executable, ["hold", marker], environment: ["ISOLATED_HOME": TestEngine.home])
         defer { try? FileManager.default.removeItem(atPath: process.outputPath) }
         var worker: Int32?
         for _ in 0..<600 where worker == nil {

@@ -7,7 +7,7 @@ import Testing
 struct ExternalProcessTests {
     @Test("a child that outlives its timeout is killed with what it started, and the error carries its output")
     func timeoutKillsTheGroup() async throws {
-        let child = try ExternalProcess.start("/bin/sh", ["-c", "sleep 60 & echo $!; wait"])
+        let child = try await ExternalProcess.start("/bin/sh", ["-c", "sleep 60 & echo $!; wait"])
         defer { try? FileManager.default.removeItem(atPath: child.outputPath) }
         let error = try await #require(throws: ExternalProcess.TimedOut.self) { try await child.wait(timeout: .seconds(1)) }
         let background = try #require(Int32(error.output.trimmingCharacters(in: .whitespacesAndNewlines)), "\(error.output)")

@@ -19,7 +19,7 @@ public struct ServeProcess: Sendable {
     /// Starts `executable serve --port 0` with `arguments` added, its log in `log`, and waits
     /// until it says where it listens.
     public static func start(executable: String, arguments: [String], log: String) async throws -> ServeProcess {
-        let process = try ExternalProcess.start(executable, ["serve", "--port", "0"] + arguments, outputPath: log)
+        let process = try await ExternalProcess.start(executable, ["serve", "--port", "0"] + arguments, outputPath: log)
         for _ in 0..<600 {
             if let line = process.output.split(separator: "\n").first(where: { $0.hasPrefix("isolated: serving on ") }),
                 let address = line.split(separator: " ").dropFirst(3).first, let url = URL(string: String(address))
