@@ -46,6 +46,9 @@ public struct IsolatedError: Error, Sendable, Codable, CustomStringConvertible {
         public static let engineUnavailable = Code(rawValue: "engineUnavailable")
         /// `swiftc`, `swift` or the C compiler the engine needs cannot be found or run.
         public static let toolchainUnavailable = Code(rawValue: "toolchainUnavailable")
+        /// The Python version a call asks for is not installed on the engine's machine, or uv,
+        /// which builds Python environments, cannot be found or installed.
+        public static let pythonUnavailable = Code(rawValue: "pythonUnavailable")
         /// The runner runtime every worker links cannot be built: its sources are missing or do
         /// not compile with this toolchain.
         public static let runtimeUnavailable = Code(rawValue: "runtimeUnavailable")
