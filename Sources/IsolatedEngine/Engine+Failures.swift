@@ -7,13 +7,13 @@ extension Engine {
     /// from its handle: killed for its deadline, for silence, or by its memory limit.
     func failure(
         of outcome: RunOutcome,
-        request: InvocationRequest,
+        function: FunctionReference,
+        requestedTimeout: Int?,
         machine: MachineTypeSpec,
         timeout: Duration,
         callerDeadline: Duration?,
         lease: RunnerScheduler.Lease
     ) -> IsolatedError? {
-        let function = request.function.reference
         switch outcome {
         case .returned:
             return nil
@@ -35,7 +35,9 @@ extension Engine {
             }
             if lease.handle.ranOutOfMemory { return outOfMemoryError(function, machine: machine, tail: tail) }
             if lease.handle.wasTimedOut {
-                return timedOutError(request, timeout: timeout, callerDeadline: callerDeadline, deadline: lease.deadline, tail: tail)
+                return timedOutError(
+                    function, requestedTimeout: requestedTimeout, timeout: timeout, callerDeadline: callerDeadline, deadline: lease.deadline,
+                    tail: tail)
             }
             if lease.handle.wasUnresponsive {
                 return IsolatedError(
@@ -61,23 +63,23 @@ extension Engine {
         error.chain.isEmpty && [.runnerCrashed, .runnerStartFailed, .runnerUnresponsive].contains(error.code)
     }
 
-    private func timedOutError(_ request: InvocationRequest, timeout: Duration, callerDeadline: Duration?, deadline: Duration, tail: [String])
-        -> IsolatedError
-    {
+    private func timedOutError(
+        _ function: FunctionReference, requestedTimeout: Int?, timeout: Duration, callerDeadline: Duration?, deadline: Duration, tail: [String]
+    ) -> IsolatedError {
         let limit = "\(timeout.components.seconds) s"
         if let callerDeadline, callerDeadline == deadline {
             return IsolatedError(
                 code: .timedOut,
-                message: "\(request.function.reference) was still running when the call that made it reached its own timeout; "
+                message: "\(function) was still running when the call that made it reached its own timeout; "
                     + "its runner was stopped. Raise the outer function's timeout:",
                 logTail: tail
             )
         }
         let source =
-            request.timeout == nil ? "the engine's default timeout of \(limit) (EngineConfiguration.defaultTimeout)" : "its timeout of \(limit)"
+            requestedTimeout == nil ? "the engine's default timeout of \(limit) (EngineConfiguration.defaultTimeout)" : "its timeout of \(limit)"
         return IsolatedError(
             code: .timedOut,
-            message: "\(request.function.reference) ran longer than \(source) and was stopped; "
+            message: "\(function) ran longer than \(source) and was stopped; "
                 + "the next call gets a new runner. Raise timeout: if it needs longer",
             logTail: tail
         )

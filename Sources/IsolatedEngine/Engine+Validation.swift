@@ -3,33 +3,49 @@ import IsolatedCore
 extension Engine {
     /// Checks a call's settings before anything is built; returns its machine type.
     func validate(_ request: InvocationRequest, callers: [FunctionReference]) throws(IsolatedError) -> MachineTypeSpec {
+        try validate(
+            function: request.function.reference, keepAlive: request.keepAlive, timeout: request.timeout, retries: request.retries,
+            maxConcurrency: request.maxConcurrency, minWarm: request.minWarm, machineType: request.machineType, callers: callers)
+    }
+
+    /// Checks settings a call of any runtime has.
+    func validate(
+        function: FunctionReference,
+        keepAlive: Int,
+        timeout: Int?,
+        retries: Int? = nil,
+        maxConcurrency: Int?,
+        minWarm: Int? = nil,
+        machineType: MachineType,
+        callers: [FunctionReference]
+    ) throws(IsolatedError) -> MachineTypeSpec {
         guard callers.count < configuration.maxNestingDepth else {
-            let path = (callers + [request.function.reference]).map { "\($0.name)()" }.joined(separator: " → ")
+            let path = (callers + [function]).map { "\($0.name)()" }.joined(separator: " → ")
             throw IsolatedError(
                 code: .nestingTooDeep,
                 message: "isolated calls nested \(callers.count + 1) deep (\(path)), past the limit of "
                     + "\(configuration.maxNestingDepth): a cycle or runaway recursion? Raise EngineConfiguration.maxNestingDepth if it is intended"
             )
         }
-        guard request.keepAlive >= 0 else {
-            throw IsolatedError(code: .invalidSetting, message: "keepAlive must be 0 or more seconds, not \(request.keepAlive)")
+        guard keepAlive >= 0 else {
+            throw IsolatedError(code: .invalidSetting, message: "keepAlive must be 0 or more seconds, not \(keepAlive)")
         }
-        if let timeout = request.timeout, timeout < 1 {
+        if let timeout, timeout < 1 {
             throw IsolatedError(code: .invalidSetting, message: "timeout must be 1 or more seconds, not \(timeout)")
         }
-        if let retries = request.retries, retries < 0 {
+        if let retries, retries < 0 {
             throw IsolatedError(code: .invalidSetting, message: "retries must be 0 or more, not \(retries)")
         }
-        if let limit = request.maxConcurrency, limit < 1 {
+        if let limit = maxConcurrency, limit < 1 {
             throw IsolatedError(code: .invalidSetting, message: "maxConcurrency must be 1 or more, not \(limit)")
         }
-        if let minWarm = request.minWarm {
+        if let minWarm {
             guard minWarm >= 0 else { throw IsolatedError(code: .invalidSetting, message: "minWarm must be 0 or more, not \(minWarm)") }
-            if let limit = request.maxConcurrency, minWarm > limit {
+            if let limit = maxConcurrency, minWarm > limit {
                 throw IsolatedError(code: .invalidSetting, message: "minWarm (\(minWarm)) is more than maxConcurrency (\(limit)) allows")
             }
         }
-        let machine = try configuration.machineTypes.spec(for: request.machineType)
+        let machine = try configuration.machineTypes.spec(for: machineType)
         if let shortfall = capacity.shortfall(of: machine) {
             let usable = configuration.machineTypes.types.filter { capacity.shortfall(of: $0) == nil }.map(\.name)
             throw IsolatedError(

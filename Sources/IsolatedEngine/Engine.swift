@@ -37,6 +37,8 @@ public actor Engine: Service {
     /// Compiled workers by function version, so the warm path finds its executable without
     /// touching the disk; a call's settings are not part of the key.
     var versions: [FunctionVersion: WorkerExecutable] = [:]
+    /// Python workers by Python version and requirements, like ``versions``.
+    var pythonWorkers: [PythonEnvironmentKey: WorkerExecutable] = [:]
     private var nextCallID: UInt64 = 1
 
     /// Creates an engine; `clock` drives keep-alive, heartbeats, timeouts and the queue.
@@ -173,13 +175,10 @@ public actor Engine: Service {
         callers: [FunctionReference],
         callerDeadline: Duration?
     ) async throws(IsolatedError) -> InvocationResult {
-        let callID = nextCallID
-        nextCallID += 1
+        let callID = newCallID()
         var report = CallReport(callID: callID, function: request.function.reference)
         do throws(IsolatedError) {
-            guard case .running = state else {
-                throw IsolatedError(code: .engineUnavailable, message: "the engine is not running; start it with run() before calling")
-            }
+            try checkRunning()
             let machine = try validate(request, callers: callers)
             let worker = try await workerExecutable(for: request, report: &report, events: events)
             var attempt = 1
@@ -208,6 +207,18 @@ public actor Engine: Service {
             error.report = report
             logger.debug("call failed", metadata: Self.metadata(report).merging(["error": "\(error.code)"]) { $1 })
             throw error
+        }
+    }
+
+    /// A new call's id, unique in this engine.
+    func newCallID() -> UInt64 {
+        defer { nextCallID += 1 }
+        return nextCallID
+    }
+
+    func checkRunning() throws(IsolatedError) {
+        guard case .running = state else {
+            throw IsolatedError(code: .engineUnavailable, message: "the engine is not running; start it with run() before calling")
         }
     }
 
@@ -255,7 +266,9 @@ public actor Engine: Service {
         events(.phaseFinished(timing))
 
         // Read before the runner is released: how it ended is the handle's to say.
-        let failure = failure(of: outcome, request: request, machine: machine, timeout: timeout, callerDeadline: callerDeadline, lease: lease)
+        let failure = failure(
+            of: outcome, function: request.function.reference, requestedTimeout: request.timeout, machine: machine, timeout: timeout,
+            callerDeadline: callerDeadline, lease: lease)
         let warmMinimum = request.minWarm.map { (count: $0, request: runnerRequest) }
         await scheduler.finish(lease, keepAlive: .seconds(request.keepAlive), warmMinimum: warmMinimum)
         if let failure { throw failure }

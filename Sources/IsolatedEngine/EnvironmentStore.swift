@@ -16,6 +16,9 @@ package actor EnvironmentStore {
     private let runtimes = SingleFlight<String, (key: String, runtime: Runtime)>()
     let environments = SingleFlight<String, Environment>()
     let workers = SingleFlight<String, WorkerExecutable>()
+    let pythonToolchains = SingleFlight<String, PythonToolchain>()
+    let pythonEnvironments = SingleFlight<String, PythonEnvironment>()
+    let pythonRunners = SingleFlight<String, String>()
 
     package init(configuration: EngineConfiguration, builder: any EnvironmentBuilder = SwiftPMEnvironmentBuilder(), logger: Logger) {
         self.home = configuration.home
@@ -129,7 +132,7 @@ package actor EnvironmentStore {
         return (worker, compiled.value)
     }
 
-    private func attempt<Value>(_ body: () async throws -> Value) async throws(IsolatedError) -> Value {
+    func attempt<Value>(_ body: () async throws -> Value) async throws(IsolatedError) -> Value {
         do {
             return try await body()
         } catch let error as IsolatedError {
@@ -148,7 +151,7 @@ package actor EnvironmentStore {
         return try? decoder.decode(Environment.self, from: data)
     }
 
-    private static func writeRecord(_ environment: Environment, to path: String) throws {
+    static func writeRecord(_ environment: some Encodable, to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
@@ -156,13 +159,13 @@ package actor EnvironmentStore {
     }
 
     // The record's modification time is the environment's last use, for `isolated envs gc`.
-    private static func touch(_ path: String) {
+    static func touch(_ path: String) {
         try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: path)
     }
 }
 
 /// Records, from inside a single-flight build, that this call did the work.
-private final class BuiltFlag: Sendable {
+final class BuiltFlag: Sendable {
     private let flag = Mutex(false)
     func set() { flag.withLock { $0 = true } }
     var value: Bool { flag.withLock { $0 } }

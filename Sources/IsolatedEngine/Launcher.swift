@@ -19,16 +19,23 @@ package struct LaunchRequest: Sendable {
     package var onExit: @Sendable (ChildProcess.Termination) -> Void
 }
 
-/// A compiled function version, and the directories it loads libraries from at run time.
+/// What a runner runs: a compiled Swift function version, or a Python environment's interpreter
+/// running the Python runner; and the directories it reads at run time.
 package struct WorkerExecutable: Sendable, Hashable {
     /// The executable.
     package var path: String
-    /// Its own directory, its environment's and the runtime's: what a sandboxed runner may read
-    /// of the engine's home.
+    /// Its arguments after its own path.
+    package var arguments: [String]
+    /// Variables added to the runner's scrubbed environment.
+    package var environment: [String: String]
+    /// Its own directory, its environment's and the runtime's (for Python, the interpreter's
+    /// installation too): what a sandboxed runner may read of what the sandbox hides.
     package var libraryDirectories: [String]
 
-    package init(path: String, libraryDirectories: [String]) {
+    package init(path: String, arguments: [String] = [], environment: [String: String] = [:], libraryDirectories: [String]) {
         self.path = path
+        self.arguments = arguments
+        self.environment = environment
         self.libraryDirectories = libraryDirectories
     }
 }

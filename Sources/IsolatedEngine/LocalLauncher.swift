@@ -63,6 +63,7 @@ package struct LocalLauncher: Launcher {
         for name in ["LANG", "LC_ALL", "TZ"] {
             if let value = ProcessInfo.processInfo.environment[name] { environment[name] = value }
         }
+        environment.merge(request.worker.environment) { $1 }
         // Before the runner starts, so no user code ever runs outside its limits.
         let confinement = try resources.prepare(runnerID: request.runnerID, spec: request.machineType)
         let process: ChildProcess
@@ -80,7 +81,7 @@ package struct LocalLauncher: Launcher {
                 )
                 process = try ChildProcess.spawn(
                     executable: helper,
-                    arguments: arguments + [request.worker.path],
+                    arguments: arguments + [request.worker.path] + request.worker.arguments,
                     environment: environment,
                     workingDirectory: directory,
                     withChannel: true
@@ -88,7 +89,7 @@ package struct LocalLauncher: Launcher {
             case .unavailable:
                 process = try ChildProcess.spawn(
                     executable: request.worker.path,
-                    arguments: [],
+                    arguments: request.worker.arguments,
                     environment: environment,
                     workingDirectory: directory,
                     withChannel: true

@@ -7,10 +7,13 @@ package struct PythonInterpreter: Sendable, Hashable, Codable {
     package var version: String
     /// Its executable, with links resolved.
     package var path: String
+    /// Its installation (`sys.base_prefix`), which a sandboxed runner must be able to read.
+    package var prefix: String
 
-    package init(version: String, path: String) {
+    package init(version: String, path: String, prefix: String) {
         self.version = version
         self.path = path
+        self.prefix = prefix
     }
 
     /// Its major and minor version, like `3.11`: what a call asks for.
@@ -43,8 +46,8 @@ package struct PythonInterpreters: Sendable, Hashable {
                 let path = URL(fileURLWithPath: "\(directory)/\(name)").resolvingSymlinksInPath().path
                 // pyenv's shims are scripts that pick a version by the working directory: not an interpreter.
                 guard !path.contains("/shims/"), FileManager.default.isExecutableFile(atPath: path), seen.insert(path).inserted else { continue }
-                if let version = await version(of: path), version.hasPrefix("3.") {
-                    found.append(PythonInterpreter(version: version, path: path))
+                if let (version, prefix) = await describe(path), version.hasPrefix("3.") {
+                    found.append(PythonInterpreter(version: version, path: path, prefix: prefix))
                 }
             }
         }
@@ -71,11 +74,13 @@ package struct PythonInterpreters: Sendable, Hashable {
         return rest.isEmpty || (rest.first == "." && rest.dropFirst().allSatisfy(\.isNumber) && rest.count > 1)
     }
 
-    private static func version(of path: String) async -> String? {
-        guard let result = try? await Command.run(path, ["-c", "import platform; print(platform.python_version())"]), result.succeeded else {
+    /// The interpreter's version and installation prefix, as it reports them.
+    private static func describe(_ path: String) async -> (version: String, prefix: String)? {
+        let script = "import platform, sys; print(platform.python_version()); print(sys.base_prefix)"
+        guard let result = try? await Command.run(path, ["-I", "-c", script]), result.succeeded, result.standardOutput.count >= 2 else {
             return nil
         }
-        return result.standardOutput.first?.trimmingCharacters(in: .whitespaces)
+        return (result.standardOutput[0].trimmingCharacters(in: .whitespaces), result.standardOutput[1].trimmingCharacters(in: .whitespaces))
     }
 
     /// Compares dotted versions numerically: 3.10 is newer than 3.9.

@@ -95,7 +95,15 @@ package struct Sandbox: Sendable {
     ) -> [String] {
         var arguments = ["--read-only", "--hostname", "isolated-\(runnerID)", "--user", "\(configuration.userID):\(configuration.groupID)"]
         arguments += processFiles.flatMap { ["--cgroup", $0] }
-        arguments += ["--hide", hiddenDirectory]
+        // Also what keeps the runner's user from reaching a readable directory elsewhere (a
+        // Python interpreter under `/root/.pyenv`): covered, so the directory can be exposed in it.
+        var hidden = [hiddenDirectory]
+        for path in readable {
+            if let blocked = Self.firstClosedDirectory(on: path), !hidden.contains(where: { blocked == $0 || blocked.hasPrefix("\($0)/") }) {
+                hidden.append(blocked)
+            }
+        }
+        arguments += hidden.flatMap { ["--hide", $0] }
         arguments += readable.flatMap { ["--expose", $0] }
         if let directory { arguments += ["--writable", directory, "--chdir", directory] }
         arguments += ["--tmpfs", "/tmp:\(memory)", "--tmpfs", "/dev/shm:\(memory)"]
@@ -106,14 +114,17 @@ package struct Sandbox: Sendable {
     /// The directory covered with an empty one: the engine's home or, when the runner's user
     /// could not even pass through one of its parents (`/root` is private), that parent, so the
     /// runner can reach what is exposed again.
-    private var hiddenDirectory: String {
-        var path = ""
-        for component in home.split(separator: "/") {
-            path += "/\(component)"
+    private var hiddenDirectory: String { Self.firstClosedDirectory(on: home) ?? home }
+
+    /// The first directory on `path` (itself included) that others may not pass through.
+    private static func firstClosedDirectory(on path: String) -> String? {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/\(component)"
             var status = stat()
-            if stat(path, &status) == 0, status.st_mode & S_IXOTH == 0 { return path }
+            if stat(prefix, &status) == 0, status.st_mode & S_IXOTH == 0 { return prefix }
         }
-        return home
+        return nil
     }
 
     /// The runner's process id as the engine sees it: `isolated-sandbox` starts the namespace's

@@ -20,6 +20,9 @@ package struct ByteWriter {
     }
 
     package mutating func write(_ value: String) { write(bytes: Array(value.utf8)) }
+
+    /// Appends bytes with no count before them: a message's last field.
+    package mutating func write(raw value: [UInt8]) { bytes.append(contentsOf: value) }
 }
 
 /// Reads what `ByteWriter` wrote, failing instead of trapping on truncated input.
@@ -34,6 +37,9 @@ package struct ByteReader {
     package init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     package var isAtEnd: Bool { offset == bytes.count }
+
+    /// How many bytes are left to read.
+    package var remaining: Int { bytes.count - offset }
 
     package mutating func readUInt64() throws(Truncated) -> UInt64 {
         guard bytes.count - offset >= 8 else { throw Truncated() }

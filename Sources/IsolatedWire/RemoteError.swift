@@ -21,12 +21,19 @@ public struct RemoteError: Sendable, Equatable, Codable, CustomStringConvertible
     public var typeName: String
     /// The error's message: its `errorDescription` if it has one, otherwise its description.
     public var message: String
+    /// The worker's traceback, where its runtime gives one (Python); nil for Swift.
+    public var traceback: String?
+    /// The error itself, serialized the way the caller's client reads it back to raise it again
+    /// (a Python exception, pickled); nil for Swift, whose callers get ``typeName`` and ``message``.
+    public var serialized: [UInt8]?
 
     /// Creates a remote error.
-    public init(stage: Stage, typeName: String, message: String) {
+    public init(stage: Stage, typeName: String, message: String, traceback: String? = nil, serialized: [UInt8]? = nil) {
         self.stage = stage
         self.typeName = typeName
         self.message = message
+        self.traceback = traceback
+        self.serialized = serialized
     }
 
     /// `TypeName: message`.

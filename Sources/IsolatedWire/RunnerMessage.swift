@@ -13,7 +13,8 @@ package enum RunnerMessage: Sendable, Equatable {
     case invoke(id: UInt64, arguments: [[UInt8]])
     /// The invocation finished with this encoded result.
     case returned(id: UInt64, result: [UInt8])
-    /// The invocation failed inside the worker.
+    /// The invocation failed inside the worker. An error with a traceback or a serialized form
+    /// (a Python exception) travels as the `raised` frame, any other as `threw`.
     case threw(id: UInt64, error: RemoteError)
     /// Liveness probe; answered by the runner's I/O thread even while the function runs.
     case ping(UInt64)
@@ -48,6 +49,7 @@ package enum RunnerMessage: Sendable, Equatable {
     private static let callKind = Frame.Kind(rawValue: 9)
     private static let callReturnedKind = Frame.Kind(rawValue: 10)
     private static let callFailedKind = Frame.Kind(rawValue: 11)
+    private static let raisedKind = Frame.Kind(rawValue: 12)
 
     /// The message as a frame.
     package var frame: Frame {
@@ -65,6 +67,13 @@ package enum RunnerMessage: Sendable, Equatable {
             for argument in arguments { writer.write(bytes: argument) }
         case .returned(let id, let result):
             return Frame(kind: Self.returnedKind, payload: Self.idPrefixed(id, result))
+        case .threw(let id, let error) where error.traceback != nil || error.serialized != nil:
+            kind = Self.raisedKind
+            writer.write(id)
+            writer.write(error.typeName)
+            writer.write(error.message)
+            writer.write(error.traceback ?? "")
+            writer.write(raw: error.serialized ?? [])
         case .threw(let id, let error):
             kind = Self.threwKind
             writer.write(id)
@@ -128,6 +137,16 @@ package enum RunnerMessage: Sendable, Equatable {
                 let id = try reader.readUInt64()
                 let stage = RemoteError.Stage(rawValue: try reader.readUInt8())
                 self = .threw(id: id, error: RemoteError(stage: stage, typeName: try reader.readString(), message: try reader.readString()))
+            case Self.raisedKind:
+                let (id, typeName, message, traceback) = (
+                    try reader.readUInt64(), try reader.readString(), try reader.readString(), try reader.readString()
+                )
+                let serialized = Array(frame.payload[(frame.payload.count - reader.remaining)...])
+                self = .threw(
+                    id: id,
+                    error: RemoteError(stage: .function, typeName: typeName, message: message, traceback: traceback, serialized: serialized)
+                )
+                return
             case Self.pingKind: self = .ping(try reader.readUInt64())
             case Self.pongKind: self = .pong(try reader.readUInt64())
             case Self.stopKind: self = .stop

@@ -9,6 +9,11 @@ struct FrameTests {
         .invoke(id: 7, arguments: [Array("[1,2]".utf8), [], Array("\"x\"".utf8)]),
         .returned(id: 7, result: Array("[[1,2]]".utf8)),
         .threw(id: 8, error: RemoteError(stage: .function, typeName: "Oops", message: "it broke: ünïcode")),
+        .threw(
+            id: 9,
+            error: RemoteError(
+                stage: .function, typeName: "ValueError", message: "bad", traceback: "Traceback (most recent call last):\n", serialized: [0x80, 4, 0])
+        ),
         .ping(3),
         .pong(3),
         .stop,
@@ -32,6 +37,15 @@ struct FrameTests {
             #expect(decoded == Self.messages)
             #expect(!parser.hasPartialFrame)
         }
+    }
+
+    @Test("an error with a traceback or a serialized form travels as the raised frame, kind 12, its object last")
+    func raisedFrame() throws {
+        let error = RemoteError(stage: .function, typeName: "E", message: "m", traceback: "t", serialized: [7, 8])
+        let bytes = RunnerMessage.threw(id: 1, error: error).frame.bytes
+        #expect(bytes[4] == 12)
+        #expect(Array(bytes.suffix(2)) == [7, 8])
+        #expect(RunnerMessage.threw(id: 1, error: RemoteError(stage: .function, typeName: "E", message: "m")).frame.bytes[4] == 4)
     }
 
     @Test("a large result written as header then body parses whole, alone in the buffer or followed by another frame")

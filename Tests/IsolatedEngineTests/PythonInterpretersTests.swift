@@ -15,9 +15,9 @@ struct PythonInterpretersTests {
     @Test("the newest interpreter of a minor version is chosen; a missing version names those the machine has")
     func choose() throws {
         let interpreters = PythonInterpreters([
-            PythonInterpreter(version: "3.11.2", path: "/usr/bin/python3.11"),
-            PythonInterpreter(version: "3.9.18", path: "/opt/python3.9"),
-            PythonInterpreter(version: "3.11.7", path: "/opt/python3.11"),
+            PythonInterpreter(version: "3.11.2", path: "/usr/bin/python3.11", prefix: "/usr"),
+            PythonInterpreter(version: "3.9.18", path: "/opt/python3.9", prefix: "/opt"),
+            PythonInterpreter(version: "3.11.7", path: "/opt/python3.11", prefix: "/opt"),
         ])
         #expect(try interpreters.interpreter(for: "3.11").path == "/opt/python3.11")
         let error = #expect(throws: IsolatedError.self) { try interpreters.interpreter(for: "3.4") }
@@ -32,6 +32,7 @@ struct PythonInterpretersTests {
         for interpreter in interpreters.all {
             #expect(interpreter.version.hasPrefix("3."))
             #expect(FileManager.default.isExecutableFile(atPath: interpreter.path))
+            #expect(interpreter.path.hasPrefix(interpreter.prefix))
         }
         let system = try #require(interpreters.all.first { $0.path.hasPrefix("/usr/bin/") })
         #expect(try interpreters.interpreter(for: system.minorVersion).minorVersion == system.minorVersion)

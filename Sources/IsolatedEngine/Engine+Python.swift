@@ -1,0 +1,130 @@
+import Foundation
+package import IsolatedCore
+import Logging
+
+/// A Python environment as calls name it: the Python version asked for and the requirements.
+struct PythonEnvironmentKey: Hashable {
+    var pythonVersion: String
+    var requirements: [String]
+}
+
+extension Engine {
+    /// Runs one Python call: finds or builds its environment with uv, reuses a warm Python runner
+    /// of that environment and machine type or starts one, and runs the callable there. The
+    /// result is the callable's return value, serialized with its own method; an exception it
+    /// raised fails the call with `functionThrew`, its ``RemoteError`` carrying the traceback
+    /// and the exception serialized, for the caller's client to raise again.
+    package func invoke(
+        python call: PythonCall,
+        events: @escaping @Sendable (InvocationEvent) -> Void = { _ in }
+    ) async throws(IsolatedError) -> InvocationResult {
+        let callID = newCallID()
+        var report = CallReport(callID: callID, function: call.reference)
+        do throws(IsolatedError) {
+            try checkRunning()
+            let machine = try validate(
+                function: call.reference, keepAlive: call.keepAlive, timeout: call.timeout, maxConcurrency: call.maxConcurrency,
+                machineType: call.machineType, callers: [])
+            let worker = try await pythonWorker(for: call, report: &report, events: events)
+            return try await run(call, machine: machine, worker: worker, callID: callID, report: &report, events: events)
+        } catch {
+            var error = error
+            error.function = error.function ?? call.reference
+            if error.chain.isEmpty { error.chain = [call.reference] }
+            error.report = report
+            logger.debug("call failed", metadata: Self.metadata(report).merging(["error": "\(error.code)"]) { $1 })
+            throw error
+        }
+    }
+
+    /// The interpreter of the call's environment running the Python runner: from memory on the
+    /// warm path, else from the store, which builds the environment when needed.
+    private func pythonWorker(
+        for call: PythonCall,
+        report: inout CallReport,
+        events: @escaping @Sendable (InvocationEvent) -> Void
+    ) async throws(IsolatedError) -> WorkerExecutable {
+        let key = PythonEnvironmentKey(pythonVersion: call.pythonVersion, requirements: call.requirements)
+        if let worker = pythonWorkers[key] {
+            if FileManager.default.isExecutableFile(atPath: worker.path) {
+                report.phases.append(CallReport.Timing(phase: .environment, duration: .zero, outcome: "cached"))
+                return worker
+            }
+            pythonWorkers[key] = nil
+        }
+        let started = ContinuousClock.now
+        let detail = "Python \(call.pythonVersion)" + (call.requirements.isEmpty ? "" : ": \(call.requirements.joined(separator: ", "))")
+        events(.phaseStarted(.environment, detail: detail))
+        let (environment, built) = try await store.pythonEnvironment(pythonVersion: call.pythonVersion, requirements: call.requirements) {
+            events(.progress(.environment, $0))
+        }
+        let runner = try await store.pythonRunner(for: environment.interpreter)
+        let timing = CallReport.Timing(phase: .environment, duration: ContinuousClock.now - started, outcome: built ? "built" : "cached")
+        report.phases.append(timing)
+        events(.phaseFinished(timing))
+        // A sandboxed runner sees nothing of what the sandbox hides but these; the system's own
+        // interpreter directories stay visible anyway.
+        let prefix = environment.interpreter.prefix
+        let interpreter = ["/usr", "/usr/local", "/"].contains(prefix) ? [] : [prefix]
+        let worker = WorkerExecutable(
+            path: environment.python,
+            arguments: ["-I", "-u", "\(runner)/isolated_runner.py"],
+            environment: ["IS_ISOLATE_AGENT": "1", "PYTHONUNBUFFERED": "1"],
+            libraryDirectories: [environment.directory, runner] + interpreter
+        )
+        pythonWorkers[key] = worker
+        return worker
+    }
+
+    /// One attempt: a runner from the scheduler, the callable run there, its outcome.
+    private func run(
+        _ call: PythonCall,
+        machine: MachineTypeSpec,
+        worker: WorkerExecutable,
+        callID: UInt64,
+        report: inout CallReport,
+        events: @escaping @Sendable (InvocationEvent) -> Void
+    ) async throws(IsolatedError) -> InvocationResult {
+        let runnerRequest = RunnerScheduler.Request(
+            key: RunnerPool.Key(worker: worker, machineType: machine.name, network: .enabled),
+            machine: machine,
+            function: call.reference,
+            keepAlive: .seconds(call.keepAlive),
+            maxConcurrency: call.maxConcurrency
+        )
+        let timeout = call.timeout.map { Duration.seconds($0) } ?? configuration.defaultTimeout
+        let lease = try await scheduler.acquire(runnerRequest, timeout: timeout, callerDeadline: nil, report: &report, events: events)
+        report.runnerID = lease.runnerID
+        report.processID = lease.processID
+
+        let started = ContinuousClock.now
+        events(.phaseStarted(.run, detail: nil))
+        var arguments = [Array(call.function.method.utf8), call.function.definition]
+        if let setup = call.setup { arguments += [Array(setup.method.utf8), setup.definition] }
+        let (handle, name) = (lease.handle, call.reference.name)
+        let outcome = await withTaskCancellationHandler {
+            await handle.invoke(id: callID, arguments: arguments) { stream, text in
+                events(.log(LogLine(callID: callID, function: name, stream: stream, text: text)))
+            } onNestedCall: { id, _, _ in
+                let error = IsolatedError(
+                    code: .invalidShipment,
+                    message: "a Python function makes nested calls through its client (fal-serverless), not the runner's channel")
+                handle.reply(.callFailed(id: id, error: (try? PayloadCoding.encode(error)) ?? []))
+            }
+        } onCancel: {
+            handle.kill()
+        }
+        let timing = CallReport.Timing(phase: .run, duration: ContinuousClock.now - started)
+        report.phases.append(timing)
+        events(.phaseFinished(timing))
+
+        let failure = failure(
+            of: outcome, function: call.reference, requestedTimeout: call.timeout, machine: machine, timeout: timeout, callerDeadline: nil,
+            lease: lease)
+        await scheduler.finish(lease, keepAlive: .seconds(call.keepAlive), warmMinimum: nil)
+        if let failure { throw failure }
+        guard case .returned(let payload) = outcome else { preconditionFailure("every other outcome is a failure") }
+        logger.debug("call finished", metadata: Self.metadata(report))
+        return InvocationResult(payload: payload, report: report)
+    }
+}
