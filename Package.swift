@@ -26,6 +26,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // What users import: the macros, the call path and the embedded engine.
@@ -90,10 +94,29 @@ let package = Package(
             exclude: ["openapi.json"],
             swiftSettings: swiftSettings
         ),
+        // The gRPC front door for the fal-serverless client (`controller.IsolateController`).
+        // Generated/ is generated from Protos/ by scripts/generate-grpc.sh, and committed.
+        .target(
+            name: "IsolatedGRPC",
+            dependencies: [
+                "IsolatedCore",
+                "IsolatedEngine",
+                "IsolatedStore",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["Protos"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "IsolatedCLI",
             dependencies: [
                 "IsolatedClient",
+                "IsolatedGRPC",
                 "IsolatedServer",
                 "IsolatedStore",
                 "IsolatedEngine",

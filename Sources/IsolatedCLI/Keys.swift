@@ -32,8 +32,16 @@ struct Keys: AsyncParsableCommand {
             }
             if options.json { return try printJSON(created) }
             print(created.secret)
+            // Standard output stays the secret alone, for scripts; the rest is for people.
             FileHandle.standardError.write(
-                Data("created key \(created.key.id) (\(name)); the secret above is shown only once: export ISOLATED_KEY=…\n".utf8))
+                Data(
+                    """
+                    created key \(created.key.id) (\(name)); the secret above is shown only once: export ISOLATED_KEY=…
+                    for the fal-serverless client (isolated serve --grpc-port):
+                    export FAL_KEY_ID=\(created.key.id)
+                    export FAL_KEY_SECRET=\(created.secret)
+
+                    """.utf8))
         }
     }
 

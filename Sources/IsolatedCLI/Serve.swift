@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IsolatedCore
 import IsolatedEngine
+import IsolatedGRPC
 import IsolatedServer
 import IsolatedStore
 import Logging
@@ -26,6 +27,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port to listen on (0 picks a free one).")
     var port = 8080
 
+    @Option(help: "Also serve the fal-serverless client over gRPC on this port (0 picks a free one), on the same address.")
+    var grpcPort: Int?
+
     @Option(help: "A machine-type catalog (JSON) replacing the standard one; `isolated machine-types --file` checks one.")
     var machineTypes: String?
 
@@ -48,6 +52,9 @@ struct Serve: AsyncParsableCommand {
     var logLevel = "info"
 
     func validate() throws {
+        if let grpcPort, !(0...65535).contains(grpcPort) {
+            throw ValidationError("--grpc-port must be a port number, 0 to 65535")
+        }
         guard maxRequestBytes > 0, maxResultBytes > 0 else {
             throw ValidationError("--max-request-bytes and --max-result-bytes must be positive numbers of bytes")
         }
@@ -91,8 +98,23 @@ struct Serve: AsyncParsableCommand {
             // Printed for people and for scripts waiting for the server to listen.
             FileHandle.standardOutput.write(Data("isolated: serving on http://\(host):\(port) (home \(home))\n".utf8))
         }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application)]
+        if let grpcPort {
+            let frontDoor = GRPCFrontDoor(
+                engine: engine,
+                store: store,
+                configuration: GRPCConfiguration(
+                    host: host, port: grpcPort, allowKeyless: allowKeylessLoopback, maxRequestBytes: maxRequestBytes),
+                logger: logger
+            ) { port in
+                // The client's FAL_HOST must start with "api"; api.localhost reaches loopback.
+                let address = host == "127.0.0.1" ? "api.localhost:\(port)" : "\(host):\(port)"
+                FileHandle.standardOutput.write(Data("isolated: serving gRPC on \(address) (fal-serverless: FAL_HOST=\(address))\n".utf8))
+            }
+            services.append(.init(service: frontDoor))
+        }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: application)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

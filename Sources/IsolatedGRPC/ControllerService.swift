@@ -1,0 +1,105 @@
+import Foundation
+import GRPCCore
+import IsolatedCore
+import IsolatedEngine
+import IsolatedStore
+import Logging
+import SwiftProtobuf
+
+/// `controller.IsolateController`, the service the fal-serverless client calls: each `Run`
+/// becomes a ``PythonCall`` on the engine, its output streamed back as logs and its result (or
+/// the exception it raised) as the last message. `Docs/FalProtocol.md` describes the client.
+struct ControllerService: Controller_IsolateController.ServiceProtocol {
+    let engine: Engine
+    let store: Store
+    let configuration: GRPCConfiguration
+    let logger: Logger
+
+    func run(
+        request: ServerRequest<Controller_HostedRun>,
+        context: ServerContext
+    ) async throws -> StreamingServerResponse<Controller_HostedRunResult> {
+        try await authenticate(request.metadata)
+        let call = try PythonCallMapping.call(from: request.message)
+        let engine = self.engine
+        let interval = configuration.heartbeatInterval
+        return StreamingServerResponse { writer in
+            let (items, continuation) = AsyncStream.makeStream(of: StreamItem.self)
+            let outcome = try await withThrowingTaskGroup(of: Result<InvocationResult, IsolatedError>?.self) { group in
+                group.addTask {
+                    defer { continuation.finish() }
+                    do throws(IsolatedError) {
+                        return .success(try await engine.invoke(python: call) { continuation.yield(.event($0)) })
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+                // The client pings every 30 s; a message now and then keeps a silent call's stream alive.
+                group.addTask {
+                    while true {
+                        do {
+                            try await Task.sleep(for: interval)
+                        } catch {
+                            return nil
+                        }
+                        continuation.yield(.heartbeat)
+                    }
+                }
+                for await item in items {
+                    switch item {
+                    case .event(.log(let line)):
+                        try await writer.write(PythonCallMapping.message(for: line))
+                    case .event:
+                        continue
+                    case .heartbeat:
+                        try await writer.write(Controller_HostedRunResult())
+                    }
+                }
+                var outcome: Result<InvocationResult, IsolatedError>?
+                while let next = try await group.next() {
+                    if let next {
+                        outcome = next
+                        group.cancelAll()
+                    }
+                }
+                return outcome!
+            }
+            switch outcome {
+            case .success(let result):
+                try await writer.write(PythonCallMapping.returned(result.payload, method: call.function.method))
+            case .failure(let error):
+                guard let raised = PythonCallMapping.raised(error, method: call.function.method) else {
+                    throw PythonCallMapping.rpcError(for: error)
+                }
+                try await writer.write(raised)
+            }
+            return [:]
+        }
+    }
+
+    /// The client sends `auth-key-id` and `auth-key` (FAL_KEY_ID and FAL_KEY_SECRET).
+    private func authenticate(_ metadata: Metadata) async throws {
+        if configuration.allowKeyless, metadata[stringValues: "auth-key"].first(where: { _ in true }) == nil { return }
+        guard let secret = metadata[stringValues: "auth-key"].first(where: { _ in true }) else {
+            throw RPCError(
+                code: .unauthenticated,
+                message: "this server needs an API key: set FAL_KEY_ID and FAL_KEY_SECRET to a key from `isolated keys create NAME`"
+            )
+        }
+        let key: KeyRecord?
+        do {
+            key = try await store.authenticate(secret: secret)
+        } catch {
+            throw RPCError(code: .unavailable, message: "cannot check the API key: \(error.message)")
+        }
+        guard let key, metadata[stringValues: "auth-key-id"].first(where: { _ in true }).map({ $0 == key.id }) ?? true else {
+            throw RPCError(
+                code: .unauthenticated, message: "the API key is not valid, or has been revoked; create one with `isolated keys create NAME`")
+        }
+    }
+
+    private enum StreamItem: Sendable {
+        case event(InvocationEvent)
+        case heartbeat
+    }
+}
