@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, then every test, then the benchmark's quick mode against
+# The whole test suite: formatting, then every Swift test, the Python tests (the real
+# fal-serverless client against isolated serve; scripts/python-tests.sh installs what they
+# need), then the benchmark's quick mode against
 # the tests' cache (both systems, so it cannot rot; its timings mean nothing here: a debug
 # build on a busy machine). CI runs exactly this. The timeouts are backstops far above the
 # usual times (about 10 and 3 minutes from a fresh clone), so a hang fails with its output
@@ -8,4 +10,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift format lint --strict -r Package.swift Sources Tests Examples Benchmarks
 timeout --kill-after=1m 60m swift test
+timeout --kill-after=1m 30m scripts/python-tests.sh
 ISOLATED_HOME="$PWD/.build/isolated-test-home" timeout --kill-after=1m 30m swift run bench --quick

@@ -31,6 +31,9 @@ package struct PythonCall: Sendable {
     package var maxConcurrency: Int?
     /// How reports and errors name the function: the client does not send its name.
     package var reference: FunctionReference
+    /// Variables the runner's process gets besides the engine's own few: what the client inside
+    /// it needs to make nested calls back to the server that received this one.
+    package var runnerEnvironment: [String: String]
 
     package init(
         function: SerializedCallable,
@@ -41,7 +44,8 @@ package struct PythonCall: Sendable {
         keepAlive: Int,
         timeout: Int? = nil,
         maxConcurrency: Int? = nil,
-        reference: FunctionReference
+        reference: FunctionReference,
+        runnerEnvironment: [String: String] = [:]
     ) {
         self.function = function
         self.setup = setup
@@ -52,5 +56,6 @@ package struct PythonCall: Sendable {
         self.timeout = timeout
         self.maxConcurrency = maxConcurrency
         self.reference = reference
+        self.runnerEnvironment = runnerEnvironment
     }
 }

@@ -6,6 +6,7 @@ import Logging
 struct PythonEnvironmentKey: Hashable {
     var pythonVersion: String
     var requirements: [String]
+    var runnerEnvironment: [String: String]
 }
 
 extension Engine {
@@ -44,7 +45,7 @@ extension Engine {
         report: inout CallReport,
         events: @escaping @Sendable (InvocationEvent) -> Void
     ) async throws(IsolatedError) -> WorkerExecutable {
-        let key = PythonEnvironmentKey(pythonVersion: call.pythonVersion, requirements: call.requirements)
+        let key = PythonEnvironmentKey(pythonVersion: call.pythonVersion, requirements: call.requirements, runnerEnvironment: call.runnerEnvironment)
         if let worker = pythonWorkers[key] {
             if FileManager.default.isExecutableFile(atPath: worker.path) {
                 report.phases.append(CallReport.Timing(phase: .environment, duration: .zero, outcome: "cached"))
@@ -69,7 +70,7 @@ extension Engine {
         let worker = WorkerExecutable(
             path: environment.python,
             arguments: ["-I", "-u", "\(runner)/isolated_runner.py"],
-            environment: ["IS_ISOLATE_AGENT": "1", "PYTHONUNBUFFERED": "1"],
+            environment: call.runnerEnvironment.merging(["IS_ISOLATE_AGENT": "1", "PYTHONUNBUFFERED": "1"]) { $1 },
             libraryDirectories: [environment.directory, runner] + interpreter
         )
         pythonWorkers[key] = worker

@@ -13,6 +13,8 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
     let engine: Engine
     let store: Store
     let configuration: GRPCConfiguration
+    /// What a runner's client needs to call this server back: set once the server listens.
+    let runnerEnvironment: [String: String]
     let logger: Logger
 
     func run(
@@ -20,7 +22,7 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
         context: ServerContext
     ) async throws -> StreamingServerResponse<Controller_HostedRunResult> {
         try await authenticate(request.metadata)
-        let call = try PythonCallMapping.call(from: request.message)
+        let call = try PythonCallMapping.call(from: request.message, runnerEnvironment: runnerEnvironment)
         let engine = self.engine
         let interval = configuration.heartbeatInterval
         return StreamingServerResponse { writer in

@@ -31,7 +31,8 @@ package struct GRPCFrontDoor: Service {
     }
 
     package func run() async throws {
-        let service = ControllerService(engine: engine, store: store, configuration: configuration, logger: logger)
+        let service = ControllerService(
+            engine: engine, store: store, configuration: configuration, runnerEnvironment: Self.runnerEnvironment, logger: logger)
         let primary = GRPCServer(
             transport: .http2NIOPosix(
                 address: .ipv4(host: configuration.host, port: configuration.port), transportSecurity: .plaintext, config: transportConfig()),
@@ -69,6 +70,11 @@ package struct GRPCFrontDoor: Service {
             onListening(port)
         }
     }
+
+    /// Nested calls from a Python function reach this server through the fal-serverless client
+    /// inside its runner, at the address its caller used (in the pickle). The client reads at
+    /// import whether to speak plaintext: the only way this server speaks.
+    private static let runnerEnvironment = ["ISOLATE_TEST_MODE": "1"]
 
     private func transportConfig() -> HTTP2ServerTransport.Posix.Config {
         .defaults { config in

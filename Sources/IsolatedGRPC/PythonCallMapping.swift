@@ -7,7 +7,7 @@ import SwiftProtobuf
 enum PythonCallMapping {
     /// The engine's call for a `HostedRun`; a request the engine cannot serve is refused with
     /// `INVALID_ARGUMENT` or `UNIMPLEMENTED`, naming what Isolated does instead.
-    static func call(from run: Controller_HostedRun) throws -> PythonCall {
+    static func call(from run: Controller_HostedRun, runnerEnvironment: [String: String]) throws -> PythonCall {
         guard run.environments.count == 1, let environment = run.environments.first else {
             throw RPCError(
                 code: .invalidArgument,
@@ -54,7 +54,8 @@ enum PythonCallMapping {
             requirements: requirements,
             machineType: MachineType(machine.machineType.isEmpty ? "XS" : machine.machineType),
             keepAlive: machine.hasKeepAlive ? Int(machine.keepAlive) : 10,
-            reference: FunctionReference(name: "python function", file: "(sent by fal-serverless)", line: 0)
+            reference: FunctionReference(name: "python function", file: "(sent by fal-serverless)", line: 0),
+            runnerEnvironment: runnerEnvironment
         )
     }
 

@@ -1,0 +1,103 @@
+"""The reference pages' examples, and the client's other features, run unmodified by fal-serverless 0.6.41 against `isolated serve`."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from typing import Iterator
+
+import pytest
+
+from conftest import Server
+
+
+def succeeded(result) -> str:  # type: ignore[no-untyped-def]
+    assert result.returncode == 0, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    return result.stdout
+
+
+def test_isolated_joke_on_a_gpu_machine_type(server: Server) -> None:
+    output = succeeded(server.run_example("isolated_joke"))
+    assert len(output.strip()) > 10
+
+
+def test_get_two_reuses_its_warm_runner(server: Server) -> None:
+    assert succeeded(server.run_example("get_two")).strip() == "2"
+    runners = [runner for runner in server.runners() if runner["calls"] >= 2]
+    assert runners, "the second call ran on the first call's runner"
+    assert any(runner["keepAlive"] == 300 for runner in runners)
+
+
+@pytest.fixture
+def local_site() -> Iterator[str]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = f"page {self.path}".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *arguments: object) -> None:
+            pass
+
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{site.server_address[1]}"
+    site.shutdown()
+
+
+def test_get_response_fetches_with_requests(server: Server, local_site: str) -> None:
+    output = succeeded(server.run_example("get_response", f"{local_site}/first", f"{local_site}/second"))
+    assert output.splitlines() == ["page /first", "page /second"]
+
+
+def test_tell_jokes_makes_nested_calls(server: Server) -> None:
+    output = succeeded(server.run_example("tell_jokes"))
+    # cowsay draws both animals in the function; their speech bubbles reach the caller as logs.
+    assert output.count("||") >= 2 or output.count("\\") >= 2, output
+
+
+def test_cached_holds_across_warm_calls(server: Server) -> None:
+    output = succeeded(server.run_example("behaviours", "cached"))
+    assert "results: (3, 1) (3, 2)" in output
+    # The second call ran in the same warm process and found the model loaded.
+    assert output.count("loading the model") == 1, output
+
+
+def test_keep_alive_zero_gives_a_fresh_worker(server: Server) -> None:
+    assert "fresh processes: True" in succeeded(server.run_example("behaviours", "keep_alive_0"))
+
+
+def test_submit_fans_out(server: Server) -> None:
+    assert "squares: [0, 1, 4, 9, 16, 25]" in succeeded(server.run_example("behaviours", "submit"))
+
+
+def test_a_raised_exception_is_raised_again_in_the_caller(server: Server) -> None:
+    assert "raised: KeyError('no such user: ada')" in succeeded(server.run_example("behaviours", "raises"))
+
+
+def test_a_crash_names_the_exit_status_and_the_last_lines(server: Server) -> None:
+    result = server.run_example("behaviours", "crashes")
+    assert result.returncode != 0
+    assert "crashed: exited with status 3" in result.stderr
+    assert "about to exit" in result.stderr
+
+
+def test_an_unknown_machine_type_lists_the_known_ones(server: Server) -> None:
+    result = server.run_example("behaviours", "unknown_machine")
+    assert result.returncode != 0
+    assert 'no machine type named "XXL"; available: XS, S, GPU' in result.stderr
+
+
+def test_an_uninstallable_requirement_is_named_with_uvs_reason(server: Server) -> None:
+    result = server.run_example("behaviours", "uninstallable")
+    assert result.returncode != 0
+    assert "isolated-no-such-package-xyz" in result.stderr
+    assert "cannot install" in result.stderr
+
+
+def test_a_missing_key_is_refused_with_the_http_apis_message(server: Server) -> None:
+    result = server.run_example("get_two", FAL_KEY_SECRET="isk_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+    assert result.returncode != 0
+    assert "the API key is not valid, or has been revoked" in result.stderr
