@@ -32,6 +32,10 @@ public actor Engine: Service {
         case stopped
     }
 
+    /// The scheduler's executor: the engine and its scheduler take turns on one serial executor,
+    /// so a call crossing between them (twice on the warm path) switches no thread.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { scheduler.unownedExecutor }
+
     private var state = State.created
     private var runningWaiters: [CheckedContinuation<Void, Never>] = []
     /// Compiled workers by function version, so the warm path finds its executable without
