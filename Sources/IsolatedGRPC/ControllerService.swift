@@ -21,11 +21,18 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
         request: ServerRequest<Controller_HostedRun>,
         context: ServerContext
     ) async throws -> StreamingServerResponse<Controller_HostedRunResult> {
-        try await authenticate(request.metadata)
+        let key = try await authenticate(request.metadata)
         let call = try PythonCallMapping.call(from: request.message, runnerEnvironment: runnerEnvironment)
-        let engine = self.engine
+        let (engine, store, logger) = (self.engine, self.store, self.logger)
         let interval = configuration.heartbeatInterval
+        let id = UUID().uuidString.lowercased()
+        let logs = LogBuffer(limit: store.configuration.maxLogBytes)
         return StreamingServerResponse { writer in
+            // Recorded like the HTTP API's calls, so `isolated invocations` and `logs` show them.
+            async let recordedStart: Void = Self.record(logger: logger) {
+                try await store.recordStarted(
+                    InvocationRecord(id: id, function: call.reference, machineType: call.machineType.name, keyID: key?.id, startedAt: Date()))
+            }
             let (items, continuation) = AsyncStream.makeStream(of: StreamItem.self)
             let outcome = try await withThrowingTaskGroup(of: Result<InvocationResult, IsolatedError>?.self) { group in
                 group.addTask {
@@ -50,6 +57,7 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
                 for await item in items {
                     switch item {
                     case .event(.log(let line)):
+                        logs.append(line)
                         try await writer.write(PythonCallMapping.message(for: line))
                     case .event:
                         continue
@@ -66,6 +74,18 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
                 }
                 return outcome!
             }
+            await recordedStart
+            await Self.record(logger: logger) {
+                let (report, error): (CallReport?, IsolatedError?) =
+                    switch outcome {
+                    case .success(let result): (result.report, nil)
+                    case .failure(let error): (error.report, error)
+                    }
+                if !logs.text.isEmpty { try await store.appendLogs(id: id, logs.text) }
+                try await store.recordFinished(
+                    id: id, endedAt: Date(), outcome: error == nil ? .succeeded : error?.code == .cancelled ? .cancelled : .failed,
+                    phases: report?.phases ?? [], warm: report?.warm ?? false, runnerID: report?.runnerID, environmentKey: nil, error: error)
+            }
             switch outcome {
             case .success(let result):
                 try await writer.write(PythonCallMapping.returned(result.payload, method: call.function.method))
@@ -79,9 +99,19 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
         }
     }
 
-    /// The client sends `auth-key-id` and `auth-key` (FAL_KEY_ID and FAL_KEY_SECRET).
-    private func authenticate(_ metadata: Metadata) async throws {
-        if configuration.allowKeyless, metadata[stringValues: "auth-key"].first(where: { _ in true }) == nil { return }
+    /// Writes to the history; a failure to is logged, never the call's failure.
+    private static func record(logger: Logger, _ write: @Sendable () async throws -> Void) async {
+        do {
+            try await write()
+        } catch {
+            logger.debug("cannot record a gRPC call", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The client sends `auth-key-id` and `auth-key` (FAL_KEY_ID and FAL_KEY_SECRET). Returns
+    /// the key, or nil for keyless access.
+    private func authenticate(_ metadata: Metadata) async throws -> KeyRecord? {
+        if configuration.allowKeyless, metadata[stringValues: "auth-key"].first(where: { _ in true }) == nil { return nil }
         guard let secret = metadata[stringValues: "auth-key"].first(where: { _ in true }) else {
             throw RPCError(
                 code: .unauthenticated,
@@ -98,6 +128,7 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
             throw RPCError(
                 code: .unauthenticated, message: "the API key is not valid, or has been revoked; create one with `isolated keys create NAME`")
         }
+        return key
     }
 
     private enum StreamItem: Sendable {

@@ -263,25 +263,6 @@ extension Server {
     }
 }
 
-/// The first `limit` bytes of a call's output, and whether there was more.
-private final class LogBuffer: Sendable {
-    private let state = Mutex<(text: String, bytes: Int)>(("", 0))
-    private let limit: Int
-
-    init(limit: Int) { self.limit = limit }
-
-    func append(_ line: LogLine) {
-        state.withLock { state in
-            // One byte past the limit, so the store marks the record truncated.
-            guard state.bytes <= limit else { return }
-            state.text += line.text + "\n"
-            state.bytes += line.text.utf8.count + 1
-        }
-    }
-
-    var text: String { state.withLock { $0.text } }
-}
-
 extension InvocationInfo {
     /// The API form of a recorded call.
     package init(_ record: InvocationRecord) {

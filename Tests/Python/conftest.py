@@ -49,6 +49,14 @@ class Server:
             timeout=timeout,
         )
 
+    def invocations(self) -> List[dict]:
+        """`isolated invocations` through the server's HTTP API."""
+        output = subprocess.run(
+            [str(ISOLATED), "invocations", "--json", "--server", self.http],
+            env=dict(os.environ, ISOLATED_KEY=self.secret), capture_output=True, text=True, check=True,
+        ).stdout
+        return json.loads(output)
+
     def runners(self) -> List[dict]:
         """`isolated runners list` through the server's HTTP API."""
         output = subprocess.run(

@@ -97,6 +97,15 @@ def test_an_uninstallable_requirement_is_named_with_uvs_reason(server: Server) -
     assert "cannot install" in result.stderr
 
 
+def test_python_calls_are_in_the_history_with_their_phases(server: Server) -> None:
+    succeeded(server.run_example("behaviours", "raises"))
+    calls = [call for call in server.invocations() if call["function"] == "python function"]
+    assert any(call["outcome"] == "succeeded" for call in calls)
+    failed = [call for call in calls if call["outcome"] == "failed"]
+    assert failed and failed[0]["error"]["remote"]["typeName"] == "KeyError"
+    assert any("run" in [phase["phase"] for phase in call["phases"]] for call in calls)
+
+
 def test_a_missing_key_is_refused_with_the_http_apis_message(server: Server) -> None:
     result = server.run_example("get_two", FAL_KEY_SECRET="isk_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
     assert result.returncode != 0
