@@ -40,6 +40,7 @@ package struct MachineCheck: Codable, Sendable, Equatable {
         )
         checks.append(namespaces())
         checks.append(gpus())
+        checks.append(await python(home: configuration.home))
         checks.append(MachineCheck(name: "sandbox", status: sandbox.isActive ? "enforced" : "not enforced", detail: sandbox.summary))
         checks.append(
             MachineCheck(
@@ -64,6 +65,22 @@ package struct MachineCheck: Codable, Sendable, Equatable {
         } catch {
             return MachineCheck(name: "home", status: "error", detail: "\(home) is not writable: \(error)")
         }
+    }
+
+    /// The interpreters Python functions can ask for, and uv; finds, never installs.
+    private static func python(home: String) async -> MachineCheck {
+        let versions = Array(Set(await PythonInterpreters.discover().all.map(\.minorVersion)))
+            .sorted { PythonInterpreters.compare($0, $1) == .orderedAscending }
+        let uv =
+            PythonToolchain.existingUV(home: home)
+            ?? "none yet: uv \(PythonToolchain.uvVersion) is installed from PyPI into the home at the first Python call"
+        return MachineCheck(
+            name: "python",
+            status: versions.isEmpty ? "unavailable" : "available",
+            detail: versions.isEmpty
+                ? "no Python 3 on this machine: Python functions (isolated serve --grpc-port) cannot run"
+                : "Python \(versions.joined(separator: ", ")) for Python functions (the fal-serverless client runs on 3.8 to 3.11); uv: \(uv)"
+        )
     }
 
     private static func namespaces() -> MachineCheck {

@@ -18,11 +18,14 @@ package struct PythonToolchain: Sendable, Hashable {
         -> PythonToolchain
     {
         let interpreters = await PythonInterpreters.discover(environment: environment)
-        let path = (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/uv" }
-        if let uv = path.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
-            return PythonToolchain(interpreters: interpreters, uv: uv)
-        }
+        if let uv = existingUV(home: home, environment: environment) { return PythonToolchain(interpreters: interpreters, uv: uv) }
         return PythonToolchain(interpreters: interpreters, uv: try await install(in: "\(home)/tools", with: interpreters))
+    }
+
+    /// uv on `PATH`, or the one installed in `home`; nil when neither exists. Installs nothing.
+    package static func existingUV(home: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        let candidates = (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/uv" } + ["\(home)/tools/uv-\(uvVersion)/bin/uv"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     private static func install(in tools: String, with interpreters: PythonInterpreters) async throws(IsolatedError) -> String {

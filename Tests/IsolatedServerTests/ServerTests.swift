@@ -301,6 +301,7 @@ struct ServerTests {
             let checks: [MachineCheck] = try await client.get("v1/doctor")
             #expect(checks.map(\.name).starts(with: ["toolchain", "runner runtime", "home"]))
             #expect(checks.contains { $0.name == "sandbox" })
+            #expect(checks.contains { $0.name == "python" && $0.status == "available" && $0.detail.contains("3.11") })
             #expect(!checks.contains { $0.status == "error" }, "\(checks)")
             #expect(try await client.send("POST", "v1/environments/gc?unusedForDays=36500", as: Removed.self).removed == [])
             let refused = try await #require(throws: IsolatedError.self) {
