@@ -77,7 +77,7 @@ extension Engine {
         return worker
     }
 
-    /// One attempt: a runner from the scheduler, the callable run there, its outcome.
+    /// One attempt: the callable run on a runner of its environment and machine type.
     private func run(
         _ call: PythonCall,
         machine: MachineTypeSpec,
@@ -93,39 +93,18 @@ extension Engine {
             keepAlive: .seconds(call.keepAlive),
             maxConcurrency: call.maxConcurrency
         )
-        let timeout = call.timeout.map { Duration.seconds($0) } ?? configuration.defaultTimeout
-        let lease = try await scheduler.acquire(runnerRequest, timeout: timeout, callerDeadline: nil, report: &report, events: events)
-        report.runnerID = lease.runnerID
-        report.processID = lease.processID
-
-        let started = ContinuousClock.now
-        events(.phaseStarted(.run, detail: nil))
         var arguments = [Array(call.function.method.utf8), call.function.definition]
         if let setup = call.setup { arguments += [Array(setup.method.utf8), setup.definition] }
-        let (handle, name) = (lease.handle, call.reference.name)
-        let outcome = await withTaskCancellationHandler {
-            await handle.invoke(id: callID, arguments: arguments) { stream, text in
-                events(.log(LogLine(callID: callID, function: name, stream: stream, text: text)))
-            } onNestedCall: { id, _, _ in
+        return try await attempt(
+            runnerRequest, arguments: arguments, requestedTimeout: call.timeout, warmMinimum: nil, callerDeadline: nil, callID: callID,
+            report: &report, events: events
+        ) { lease in
+            { id, _, _ in
                 let error = IsolatedError(
                     code: .invalidShipment,
                     message: "a Python function makes nested calls through its client (fal-serverless), not the runner's channel")
-                handle.reply(.callFailed(id: id, error: (try? PayloadCoding.encode(error)) ?? []))
+                lease.handle.reply(.callFailed(id: id, error: (try? PayloadCoding.encode(error)) ?? []))
             }
-        } onCancel: {
-            handle.kill()
         }
-        let timing = CallReport.Timing(phase: .run, duration: ContinuousClock.now - started)
-        report.phases.append(timing)
-        events(.phaseFinished(timing))
-
-        let failure = failure(
-            of: outcome, function: call.reference, requestedTimeout: call.timeout, machine: machine, timeout: timeout, callerDeadline: nil,
-            lease: lease)
-        await scheduler.finish(lease, keepAlive: .seconds(call.keepAlive), warmMinimum: nil)
-        if let failure { throw failure }
-        guard case .returned(let payload) = outcome else { preconditionFailure("every other outcome is a failure") }
-        logger.debug("call finished", metadata: Self.metadata(report))
-        return InvocationResult(payload: payload, report: report)
     }
 }

@@ -226,7 +226,7 @@ public actor Engine: Service {
         }
     }
 
-    /// One attempt at a call whose worker is ready: a runner from the scheduler, the run, its outcome.
+    /// One attempt at a Swift call whose worker is ready; its nested calls are bound to the call.
     private func run(
         _ request: InvocationRequest,
         machine: MachineTypeSpec,
@@ -244,37 +244,61 @@ public actor Engine: Service {
             keepAlive: .seconds(request.keepAlive),
             maxConcurrency: request.maxConcurrency
         )
-        let timeout = request.timeout.map { Duration.seconds($0) } ?? configuration.defaultTimeout
+        let scope = CallScope()
+        // Nested calls still running when the call ends are cancelled.
+        defer { scope.end() }
+        return try await attempt(
+            runnerRequest, arguments: request.arguments, requestedTimeout: request.timeout, warmMinimum: request.minWarm,
+            callerDeadline: callerDeadline, callID: callID, report: &report, events: events
+        ) { lease in
+            let nested = NestedCallContext(caller: request.template, lease: lease, scope: scope, callers: callers + [request.function.reference])
+            return { [weak self] id, function, arguments in
+                guard let engine = self else { return }
+                engine.enqueue { await engine.serveNestedCall(id, of: function, arguments, in: nested, events: events) }
+            }
+        }
+    }
+
+    /// One attempt at a call of any runtime: a runner from the scheduler, one invocation there as
+    /// the `run` phase, the runner given back, the outcome as the call's result or error.
+    func attempt(
+        _ runnerRequest: RunnerScheduler.Request,
+        arguments: [[UInt8]],
+        requestedTimeout: Int?,
+        warmMinimum: Int?,
+        callerDeadline: Duration?,
+        callID: UInt64,
+        report: inout CallReport,
+        events: @escaping @Sendable (InvocationEvent) -> Void,
+        onNestedCall: (RunnerScheduler.Lease) -> @Sendable (_ id: UInt64, _ function: String, _ arguments: [[UInt8]]) -> Void
+    ) async throws(IsolatedError) -> InvocationResult {
+        let timeout = requestedTimeout.map { Duration.seconds($0) } ?? configuration.defaultTimeout
         let lease = try await scheduler.acquire(runnerRequest, timeout: timeout, callerDeadline: callerDeadline, report: &report, events: events)
         report.runnerID = lease.runnerID
         report.processID = lease.processID
 
         let started = ContinuousClock.now
         events(.phaseStarted(.run, detail: nil))
-        let name = request.function.name
-        let handle = lease.handle
-        let nested = NestedCallContext(caller: request.template, lease: lease, scope: CallScope(), callers: callers + [request.function.reference])
+        let (handle, name) = (lease.handle, runnerRequest.function.name)
+        let nestedCall = onNestedCall(lease)
         let outcome = await withTaskCancellationHandler {
-            await handle.invoke(id: callID, arguments: request.arguments) { stream, text in
+            await handle.invoke(id: callID, arguments: arguments) { stream, text in
                 events(.log(LogLine(callID: callID, function: name, stream: stream, text: text)))
-            } onNestedCall: { [weak self] id, function, arguments in
-                guard let engine = self else { return }
-                engine.enqueue { await engine.serveNestedCall(id, of: function, arguments, in: nested, events: events) }
+            } onNestedCall: { id, function, arguments in
+                nestedCall(id, function, arguments)
             }
         } onCancel: {
             handle.kill()
         }
-        nested.scope.end()
         let timing = CallReport.Timing(phase: .run, duration: ContinuousClock.now - started)
         report.phases.append(timing)
         events(.phaseFinished(timing))
 
         // Read before the runner is released: how it ended is the handle's to say.
         let failure = failure(
-            of: outcome, function: request.function.reference, requestedTimeout: request.timeout, machine: machine, timeout: timeout,
+            of: outcome, function: runnerRequest.function, requestedTimeout: requestedTimeout, machine: runnerRequest.machine, timeout: timeout,
             callerDeadline: callerDeadline, lease: lease)
-        let warmMinimum = request.minWarm.map { (count: $0, request: runnerRequest) }
-        await scheduler.finish(lease, keepAlive: .seconds(request.keepAlive), warmMinimum: warmMinimum)
+        await scheduler.finish(lease, keepAlive: runnerRequest.keepAlive, warmMinimum: warmMinimum.map { (count: $0, request: runnerRequest) })
         if let failure { throw failure }
         guard case .returned(let payload) = outcome else { preconditionFailure("every other outcome is a failure") }
         logger.debug("call finished", metadata: Self.metadata(report))
