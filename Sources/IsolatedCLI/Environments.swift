@@ -37,13 +37,14 @@ struct Environments: AsyncParsableCommand {
             let rows = summaries.map { summary in
                 [
                     String(summary.key.prefix(12)),
+                    summary.runtime,
                     summary.requirements.joined(separator: ", "),
                     formatBytes(summary.bytes),
                     summary.lastUsed.formatted(date: .abbreviated, time: .shortened),
                     summary.functions.isEmpty ? "-" : summary.functions.joined(separator: ", "),
                 ]
             }
-            printTable(["KEY", "REQUIREMENTS", "SIZE", "LAST USED", "FUNCTIONS"], rows)
+            printTable(["KEY", "RUNTIME", "REQUIREMENTS", "SIZE", "LAST USED", "FUNCTIONS"], rows)
         }
     }
 

@@ -31,10 +31,11 @@ struct Invocations: AsyncParsableCommand {
         }
         if options.json { return try printJSON(invocations) }
         printTable(
-            ["ID", "FUNCTION", "MACHINE", "STARTED", "OUTCOME", "PHASES"],
+            ["ID", "PARENT", "FUNCTION", "MACHINE", "STARTED", "OUTCOME", "PHASES"],
             invocations.map { invocation in
                 [
                     String(invocation.id.prefix(8)),
+                    invocation.parentID.map { String($0.prefix(8)) } ?? "-",
                     invocation.function,
                     invocation.machineType,
                     invocation.startedAt.formatted(date: .abbreviated, time: .standard),

@@ -20,13 +20,16 @@ struct Keys: AsyncParsableCommand {
         @Argument(help: "A name for the key: who or what uses it.")
         var name: String
 
+        @Option(help: "invoke: call functions and read calls and their output; admin: also manage keys, environments and runners.")
+        var scope: KeyScope = .invoke
+
         func run() async throws {
             let created: CreatedKey
             if let client = try options.client() {
-                created = try await client.send("POST", "v1/keys", body: NewKey(name: name))
+                created = try await client.send("POST", "v1/keys", body: NewKey(name: name, scope: scope.rawValue))
             } else {
                 let store = try await options.openStore()
-                let (record, secret) = try await store.createKey(name: name)
+                let (record, secret) = try await store.createKey(name: name, scope: scope)
                 try await store.close()
                 created = CreatedKey(key: KeyInfo(record), secret: secret)
             }
@@ -36,7 +39,7 @@ struct Keys: AsyncParsableCommand {
             FileHandle.standardError.write(
                 Data(
                     """
-                    created key \(created.key.id) (\(name)); the secret above is shown only once: export ISOLATED_KEY=…
+                    created \(created.key.scope) key \(created.key.id) (\(name)); the secret above is shown only once: export ISOLATED_KEY=…
                     for the fal-serverless client (isolated serve --grpc-port):
                     export FAL_KEY_ID=\(created.key.id)
                     export FAL_KEY_SECRET=\(created.secret)
@@ -61,10 +64,10 @@ struct Keys: AsyncParsableCommand {
             }
             if options.json { return try printJSON(keys) }
             printTable(
-                ["ID", "NAME", "CREATED", "LAST USED", "REVOKED"],
+                ["ID", "NAME", "SCOPE", "CREATED", "LAST USED", "REVOKED"],
                 keys.map {
                     [
-                        $0.id, $0.name, $0.createdAt.formatted(date: .abbreviated, time: .shortened),
+                        $0.id, $0.name, $0.scope, $0.createdAt.formatted(date: .abbreviated, time: .shortened),
                         $0.lastUsedAt?.formatted(date: .abbreviated, time: .shortened) ?? "-",
                         $0.revokedAt?.formatted(date: .abbreviated, time: .shortened) ?? "-",
                     ]
@@ -93,3 +96,5 @@ struct Keys: AsyncParsableCommand {
         }
     }
 }
+
+extension KeyScope: ExpressibleByArgument {}

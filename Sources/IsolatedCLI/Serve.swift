@@ -30,6 +30,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Also serve the fal-serverless client over gRPC on this port (0 picks a free one), on the same address.")
     var grpcPort: Int?
 
+    @Option(help: "Serve gRPC over TLS with this certificate chain (PEM), for clients on other machines; with --grpc-tls-key.")
+    var grpcTLSCert: String?
+
+    @Option(help: "The private key (PEM) of --grpc-tls-cert.")
+    var grpcTLSKey: String?
+
     @Option(help: "A machine-type catalog (JSON) replacing the standard one; `isolated machine-types --file` checks one.")
     var machineTypes: String?
 
@@ -54,6 +60,17 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         if let grpcPort, !(0...65535).contains(grpcPort) {
             throw ValidationError("--grpc-port must be a port number, 0 to 65535")
+        }
+        guard (grpcTLSCert == nil) == (grpcTLSKey == nil) else {
+            throw ValidationError("--grpc-tls-cert and --grpc-tls-key go together: give both, or neither for plain gRPC on loopback")
+        }
+        for file in [grpcTLSCert, grpcTLSKey].compactMap(\.self) where !FileManager.default.isReadableFile(atPath: file) {
+            throw ValidationError("cannot read \(file); --grpc-tls-cert and --grpc-tls-key take PEM files")
+        }
+        if grpcPort != nil, grpcTLSCert == nil, !(host.hasPrefix("127.") || host == "::1") {
+            throw ValidationError(
+                "plain gRPC is served only on loopback, and --host \(host) is not: give --grpc-tls-cert and --grpc-tls-key to serve "
+                    + "the fal-serverless client to other machines over TLS")
         }
         guard maxRequestBytes > 0, maxResultBytes > 0 else {
             throw ValidationError("--max-request-bytes and --max-result-bytes must be positive numbers of bytes")
@@ -104,8 +121,10 @@ struct Serve: AsyncParsableCommand {
                 engine: engine,
                 store: store,
                 configuration: GRPCConfiguration(
-                    host: host, port: grpcPort, allowKeyless: allowKeylessLoopback, maxRequestBytes: maxRequestBytes),
-                logger: logger
+                    host: host, port: grpcPort, allowKeyless: allowKeylessLoopback, maxRequestBytes: maxRequestBytes,
+                    tls: grpcTLSCert.map { GRPCConfiguration.TLSFiles(certificateChain: $0, privateKey: grpcTLSKey ?? "") }),
+                logger: logger,
+                observer: { [metrics = server.metrics] outcome, report in metrics.recordCall(outcome: outcome.rawValue, report: report) }
             ) { port in
                 // The client's FAL_HOST must start with "api"; api.localhost reaches loopback.
                 let address = host == "127.0.0.1" ? "api.localhost:\(port)" : "\(host):\(port)"

@@ -36,6 +36,9 @@ public struct InvocationInfo: Sendable, Codable {
     public var runnerID: String?
     /// The key that made the call (its id, never its secret); nil for keyless development access.
     public var keyID: String?
+    /// The invocation that made this one, when it is a nested call recorded on its own (a Python
+    /// function's nested calls are).
+    public var parentID: String?
     /// When it started.
     public var startedAt: Date
     /// When it ended; nil while it runs.
@@ -56,7 +59,8 @@ public struct InvocationInfo: Sendable, Codable {
     /// Creates a record.
     public init(
         id: String, function: String, file: String, line: Int, machineType: String, environmentKey: String?, runnerID: String?, keyID: String?,
-        startedAt: Date, endedAt: Date?, outcome: String, warm: Bool, phases: [PhaseTiming], error: IsolatedError?, logBytes: Int,
+        parentID: String? = nil, startedAt: Date, endedAt: Date?, outcome: String, warm: Bool, phases: [PhaseTiming], error: IsolatedError?,
+        logBytes: Int,
         logsTruncated: Bool
     ) {
         self.id = id
@@ -67,6 +71,7 @@ public struct InvocationInfo: Sendable, Codable {
         self.environmentKey = environmentKey
         self.runnerID = runnerID
         self.keyID = keyID
+        self.parentID = parentID
         self.startedAt = startedAt
         self.endedAt = endedAt
         self.outcome = outcome
@@ -84,6 +89,9 @@ public struct KeyInfo: Sendable, Codable, Hashable {
     public var id: String
     /// Its name.
     public var name: String
+    /// `invoke` (call functions, read calls and their output) or `admin` (also manage keys,
+    /// environments and runners).
+    public var scope: String
     /// When it was created.
     public var createdAt: Date
     /// When it was last used.
@@ -92,9 +100,10 @@ public struct KeyInfo: Sendable, Codable, Hashable {
     public var revokedAt: Date?
 
     /// Creates a key description.
-    public init(id: String, name: String, createdAt: Date, lastUsedAt: Date?, revokedAt: Date?) {
+    public init(id: String, name: String, scope: String, createdAt: Date, lastUsedAt: Date?, revokedAt: Date?) {
         self.id = id
         self.name = name
+        self.scope = scope
         self.createdAt = createdAt
         self.lastUsedAt = lastUsedAt
         self.revokedAt = revokedAt
@@ -105,9 +114,14 @@ public struct KeyInfo: Sendable, Codable, Hashable {
 public struct NewKey: Sendable, Codable {
     /// A name for the key, such as who or what uses it.
     public var name: String
+    /// `invoke` (the default) or `admin`.
+    public var scope: String?
 
     /// Creates a body.
-    public init(name: String) { self.name = name }
+    public init(name: String, scope: String? = nil) {
+        self.name = name
+        self.scope = scope
+    }
 }
 
 /// The response of `POST /v1/keys`: the key and, this once, its secret.
@@ -128,6 +142,8 @@ public struct CreatedKey: Sendable, Codable {
 public struct EnvironmentInfo: Sendable, Codable, Hashable {
     /// Its content-addressed key.
     public var key: String
+    /// `swift`, or `python` and the interpreter's version (`python 3.11.7`).
+    public var runtime: String
     /// The requirements it was built from.
     public var requirements: [String]
     /// Its size on disk.
@@ -140,8 +156,9 @@ public struct EnvironmentInfo: Sendable, Codable, Hashable {
     public var functions: [String]
 
     /// Creates a description.
-    public init(key: String, requirements: [String], bytes: Int64, builtAt: Date, lastUsed: Date, functions: [String]) {
+    public init(key: String, runtime: String, requirements: [String], bytes: Int64, builtAt: Date, lastUsed: Date, functions: [String]) {
         self.key = key
+        self.runtime = runtime
         self.requirements = requirements
         self.bytes = bytes
         self.builtAt = builtAt

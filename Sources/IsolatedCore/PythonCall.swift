@@ -34,6 +34,12 @@ package struct PythonCall: Sendable {
     /// Variables the runner's process gets besides the engine's own few: what the client inside
     /// it needs to make nested calls back to the server that received this one.
     package var runnerEnvironment: [String: String]
+    /// Directories the runner reads besides its environment's, even when sandboxed: where
+    /// ``runnerEnvironment`` points (the front door's TLS roots).
+    package var runnerReadableDirectories: [String]
+    /// The caller's name for this call (the server's invocation id): a nested call made while it
+    /// runs learns it as its parent's.
+    package var tag: String?
 
     package init(
         function: SerializedCallable,
@@ -45,7 +51,9 @@ package struct PythonCall: Sendable {
         timeout: Int? = nil,
         maxConcurrency: Int? = nil,
         reference: FunctionReference,
-        runnerEnvironment: [String: String] = [:]
+        runnerEnvironment: [String: String] = [:],
+        runnerReadableDirectories: [String] = [],
+        tag: String? = nil
     ) {
         self.function = function
         self.setup = setup
@@ -57,5 +65,7 @@ package struct PythonCall: Sendable {
         self.maxConcurrency = maxConcurrency
         self.reference = reference
         self.runnerEnvironment = runnerEnvironment
+        self.runnerReadableDirectories = runnerReadableDirectories
+        self.tag = tag
     }
 }

@@ -7,9 +7,21 @@ struct PythonEnvironmentKey: Hashable {
     var pythonVersion: String
     var requirements: [String]
     var runnerEnvironment: [String: String]
+    var runnerReadableDirectories: [String]
 }
 
 extension Engine {
+    /// Where the client inside a Python runner (fal-serverless, with `IS_ISOLATE_AGENT=1`) reads
+    /// the key its nested calls carry: the runner's own, from ``RunnerCredentials``.
+    static let pythonCredentialVariables = RunnerCredentials.Variables(id: "FAL_KEY_ID", secret: "FAL_KEY_SECRET")
+
+    /// The runner holding key `secret`, while it lives, and the tag of the Python call it is
+    /// running: who makes a nested call with that key.
+    package func runnerCaller(secret: String) -> (credential: RunnerCredentials.Credential, parentTag: String?)? {
+        guard let credential = runnerCredentials.credential(secret: secret) else { return nil }
+        return (credential, runningTags[credential.runnerID])
+    }
+
     /// Runs one Python call: finds or builds its environment with uv, reuses a warm Python runner
     /// of that environment and machine type or starts one, and runs the callable there. The
     /// result is the callable's return value, serialized with its own method; an exception it
@@ -45,7 +57,9 @@ extension Engine {
         report: inout CallReport,
         events: @escaping @Sendable (InvocationEvent) -> Void
     ) async throws(IsolatedError) -> WorkerExecutable {
-        let key = PythonEnvironmentKey(pythonVersion: call.pythonVersion, requirements: call.requirements, runnerEnvironment: call.runnerEnvironment)
+        let key = PythonEnvironmentKey(
+            pythonVersion: call.pythonVersion, requirements: call.requirements, runnerEnvironment: call.runnerEnvironment,
+            runnerReadableDirectories: call.runnerReadableDirectories)
         if let worker = pythonWorkers[key] {
             if FileManager.default.isExecutableFile(atPath: worker.path) {
                 report.phases.append(CallReport.Timing(phase: .environment, duration: .zero, outcome: "cached"))
@@ -71,7 +85,8 @@ extension Engine {
             path: environment.python,
             arguments: ["-I", "-u", "\(runner)/isolated_runner.py"],
             environment: call.runnerEnvironment.merging(["IS_ISOLATE_AGENT": "1", "PYTHONUNBUFFERED": "1"]) { $1 },
-            libraryDirectories: [environment.directory, runner] + interpreter
+            libraryDirectories: [environment.directory, runner] + interpreter + call.runnerReadableDirectories,
+            credentialVariables: Self.pythonCredentialVariables
         )
         pythonWorkers[key] = worker
         return worker
@@ -95,11 +110,15 @@ extension Engine {
         )
         var arguments = [Array(call.function.method.utf8), call.function.definition]
         if let setup = call.setup { arguments += [Array(setup.method.utf8), setup.definition] }
+        defer {
+            if let runnerID = report.runnerID { runningTags[runnerID] = nil }
+        }
         return try await attempt(
             runnerRequest, arguments: arguments, requestedTimeout: call.timeout, warmMinimum: nil, callerDeadline: nil, callID: callID,
             report: &report, events: events
         ) { lease in
-            { id, _, _ in
+            if let tag = call.tag { runningTags[lease.runnerID] = tag }
+            return { id, _, _ in
                 let error = IsolatedError(
                     code: .invalidShipment,
                     message: "a Python function makes nested calls through its client (fal-serverless), not the runner's channel")

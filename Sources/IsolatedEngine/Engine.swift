@@ -22,6 +22,8 @@ public actor Engine: Service {
     let scheduler: RunnerScheduler
     let resources: ResourceControl
     let capacity: HostCapacity
+    /// The keys of runners that call the server back, for the server to recognize them.
+    package nonisolated let runnerCredentials: RunnerCredentials
     private nonisolated let jobs = Mutex<AsyncStream<Job>.Continuation?>(nil)
 
     typealias Job = @Sendable () async -> Void
@@ -43,6 +45,8 @@ public actor Engine: Service {
     var versions: [FunctionVersion: WorkerExecutable] = [:]
     /// Python workers by Python version and requirements, like ``versions``.
     var pythonWorkers: [PythonEnvironmentKey: WorkerExecutable] = [:]
+    /// The tag of the Python call each busy runner is running, for its nested calls' records.
+    var runningTags: [String: String] = [:]
     private var nextCallID: UInt64 = 1
 
     /// Creates an engine; `clock` drives keep-alive, heartbeats, timeouts and the queue.
@@ -73,9 +77,12 @@ public actor Engine: Service {
         self.store = store
         self.resources = resources
         self.capacity = capacity
+        let credentials = RunnerCredentials()
+        self.runnerCredentials = credentials
         self.scheduler = RunnerScheduler(
             configuration: configuration,
-            launcher: launcher ?? Self.localLauncher(configuration: configuration, store: store, resources: resources),
+            launcher: CredentialedLauncher(
+                base: launcher ?? Self.localLauncher(configuration: configuration, store: store, resources: resources), credentials: credentials),
             capacity: capacity,
             clock: clock,
             logger: logger

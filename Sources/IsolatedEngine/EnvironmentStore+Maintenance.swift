@@ -4,6 +4,8 @@ import IsolatedCore
 /// One environment in the cache, for `isolated envs`.
 package struct EnvironmentSummary: Sendable, Codable {
     package var key: String
+    /// `swift`, or `python` and the interpreter's version.
+    package var runtime: String
     package var requirements: [String]
     package var bytes: Int64
     package var builtAt: Date
@@ -18,16 +20,31 @@ extension EnvironmentStore {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: environmentsDirectory)) ?? []
         return names.filter { $0.hasSuffix(".json") }.compactMap { name -> EnvironmentSummary? in
             let record = "\(environmentsDirectory)/\(name)"
-            guard let environment = Self.readRecord(record) else { return nil }
-            let lastUsed = (try? FileManager.default.attributesOfItem(atPath: record)[.modificationDate] as? Date) ?? environment.builtAt
-            return EnvironmentSummary(
-                key: environment.key,
-                requirements: environment.spec.dependencies.map(\.written),
-                bytes: Self.size(of: environment.directory),
-                builtAt: environment.builtAt,
-                lastUsed: lastUsed,
-                functions: functions.filter { $0.environment == environment.key }.map { "\($0.name) (\($0.file):\($0.line))" }.sorted()
-            )
+            let modified = try? FileManager.default.attributesOfItem(atPath: record)[.modificationDate] as? Date
+            if let environment = Self.readRecord(record) {
+                return EnvironmentSummary(
+                    key: environment.key,
+                    runtime: "swift",
+                    requirements: environment.spec.dependencies.map(\.written),
+                    bytes: Self.size(of: environment.directory),
+                    builtAt: environment.builtAt,
+                    lastUsed: modified ?? environment.builtAt,
+                    functions: functions.filter { $0.environment == environment.key }.map { "\($0.name) (\($0.file):\($0.line))" }.sorted()
+                )
+            }
+            // Python functions arrive pickled, so no function is recorded against their environments.
+            if let environment = Self.readPythonRecord(record) {
+                return EnvironmentSummary(
+                    key: environment.key,
+                    runtime: "python \(environment.spec.python)",
+                    requirements: environment.spec.requirements,
+                    bytes: Self.size(of: environment.directory),
+                    builtAt: environment.builtAt,
+                    lastUsed: modified ?? environment.builtAt,
+                    functions: []
+                )
+            }
+            return nil
         }
         .sorted { $0.lastUsed > $1.lastUsed }
     }

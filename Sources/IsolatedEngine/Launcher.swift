@@ -17,6 +17,24 @@ package struct LaunchRequest: Sendable {
     package var network: NetworkAccess
     package var onIdleLog: @Sendable (LogLine.Stream, String) -> Void
     package var onExit: @Sendable (ChildProcess.Termination) -> Void
+
+    package init(
+        runnerID: String,
+        worker: WorkerExecutable,
+        function: String,
+        machineType: MachineTypeSpec,
+        network: NetworkAccess,
+        onIdleLog: @escaping @Sendable (LogLine.Stream, String) -> Void,
+        onExit: @escaping @Sendable (ChildProcess.Termination) -> Void
+    ) {
+        self.runnerID = runnerID
+        self.worker = worker
+        self.function = function
+        self.machineType = machineType
+        self.network = network
+        self.onIdleLog = onIdleLog
+        self.onExit = onExit
+    }
 }
 
 /// What a runner runs: a compiled Swift function version, or a Python environment's interpreter
@@ -31,11 +49,21 @@ package struct WorkerExecutable: Sendable, Hashable {
     /// Its own directory, its environment's and the runtime's (for Python, the interpreter's
     /// installation too): what a sandboxed runner may read of what the sandbox hides.
     package var libraryDirectories: [String]
+    /// Where each of its runners finds a key of its own for calling the server back (a Python
+    /// runner's client); nil for runners that call back through their channel.
+    package var credentialVariables: RunnerCredentials.Variables?
 
-    package init(path: String, arguments: [String] = [], environment: [String: String] = [:], libraryDirectories: [String]) {
+    package init(
+        path: String,
+        arguments: [String] = [],
+        environment: [String: String] = [:],
+        libraryDirectories: [String],
+        credentialVariables: RunnerCredentials.Variables? = nil
+    ) {
         self.path = path
         self.arguments = arguments
         self.environment = environment
         self.libraryDirectories = libraryDirectories
+        self.credentialVariables = credentialVariables
     }
 }

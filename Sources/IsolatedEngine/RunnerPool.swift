@@ -1,3 +1,4 @@
+package import Foundation
 package import IsolatedCore
 
 /// Every runner the engine has, by pool and phase: the one place their state changes.
@@ -46,6 +47,8 @@ package struct RunnerPool {
         package var pingsSent: UInt64 = 0
         /// When the call it serves must end.
         package var deadline: Duration?
+        /// When it was launched, on the wall clock: for people, never for timing.
+        package var launchedAt = Date()
 
         /// A runner just launched, starting.
         package init(id: String, key: Key, machine: MachineTypeSpec, function: FunctionReference, handle: any RunnerHandle, keepAlive: Duration) {

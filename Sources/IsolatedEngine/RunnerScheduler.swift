@@ -213,7 +213,8 @@ package actor RunnerScheduler {
                 machineType: runner.key.machineType,
                 state: state,
                 calls: runner.calls,
-                keepAlive: Int(runner.keepAlive.components.seconds)
+                keepAlive: Int(runner.keepAlive.components.seconds),
+                startedAt: runner.launchedAt
             )
         }
         .sorted { $0.id < $1.id }

@@ -1,3 +1,4 @@
+public import Foundation
 public import IsolatedCore
 
 /// One runner as the engine sees it at a moment.
@@ -28,4 +29,6 @@ public struct RunnerSnapshot: Sendable, Hashable, Codable {
     public var calls: Int
     /// The keep-alive its last call asked for, in seconds.
     public var keepAlive: Int
+    /// When it was launched.
+    public var startedAt: Date
 }

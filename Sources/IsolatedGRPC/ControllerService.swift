@@ -15,23 +15,29 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
     let configuration: GRPCConfiguration
     /// What a runner's client needs to call this server back: set once the server listens.
     let runnerEnvironment: [String: String]
+    /// Where `runnerEnvironment` points, for a sandboxed runner to read.
+    let runnerReadableDirectories: [String]
+    let observer: CallObserver
     let logger: Logger
 
     func run(
         request: ServerRequest<Controller_HostedRun>,
         context: ServerContext
     ) async throws -> StreamingServerResponse<Controller_HostedRunResult> {
-        let key = try await authenticate(request.metadata)
-        let call = try PythonCallMapping.call(from: request.message, runnerEnvironment: runnerEnvironment)
-        let (engine, store, logger) = (self.engine, self.store, self.logger)
-        let interval = configuration.heartbeatInterval
+        let caller = try await authenticate(request.metadata)
         let id = UUID().uuidString.lowercased()
+        let call = try PythonCallMapping.call(
+            from: request.message, runnerEnvironment: runnerEnvironment, runnerReadableDirectories: runnerReadableDirectories, tag: id)
+        let (engine, store, observer, logger) = (self.engine, self.store, self.observer, self.logger)
+        let interval = configuration.heartbeatInterval
         let logs = LogBuffer(limit: store.configuration.maxLogBytes)
         return StreamingServerResponse { writer in
             // Recorded like the HTTP API's calls, so `isolated invocations` and `logs` show them.
             async let recordedStart: Void = Self.record(logger: logger) {
                 try await store.recordStarted(
-                    InvocationRecord(id: id, function: call.reference, machineType: call.machineType.name, keyID: key?.id, startedAt: Date()))
+                    InvocationRecord(
+                        id: id, function: call.reference, machineType: call.machineType.name, keyID: caller.keyID, parentID: caller.parentID,
+                        startedAt: Date()))
             }
             let (items, continuation) = AsyncStream.makeStream(of: StreamItem.self)
             let outcome = try await withThrowingTaskGroup(of: Result<InvocationResult, IsolatedError>?.self) { group in
@@ -75,16 +81,18 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
                 return outcome!
             }
             await recordedStart
+            let (report, error): (CallReport?, IsolatedError?) =
+                switch outcome {
+                case .success(let result): (result.report, nil)
+                case .failure(let error): (error.report, error)
+                }
+            let ended: InvocationRecord.Outcome = error == nil ? .succeeded : error?.code == .cancelled ? .cancelled : .failed
+            observer(ended, report)
             await Self.record(logger: logger) {
-                let (report, error): (CallReport?, IsolatedError?) =
-                    switch outcome {
-                    case .success(let result): (result.report, nil)
-                    case .failure(let error): (error.report, error)
-                    }
                 if !logs.text.isEmpty { try await store.appendLogs(id: id, logs.text) }
                 try await store.recordFinished(
-                    id: id, endedAt: Date(), outcome: error == nil ? .succeeded : error?.code == .cancelled ? .cancelled : .failed,
-                    phases: report?.phases ?? [], warm: report?.warm ?? false, runnerID: report?.runnerID, environmentKey: nil, error: error)
+                    id: id, endedAt: Date(), outcome: ended, phases: report?.phases ?? [], warm: report?.warm ?? false, runnerID: report?.runnerID,
+                    environmentKey: nil, error: error)
             }
             switch outcome {
             case .success(let result):
@@ -108,9 +116,35 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
         }
     }
 
-    /// The client sends `auth-key-id` and `auth-key` (FAL_KEY_ID and FAL_KEY_SECRET). Returns
-    /// the key, or nil for keyless access.
-    private func authenticate(_ metadata: Metadata) async throws -> KeyRecord? {
+    /// Who makes a call: a user's key, nobody (keyless access), or a runner making a nested call
+    /// with the key the engine gave it.
+    enum Caller {
+        case user(KeyRecord?)
+        case runner(RunnerCredentials.Credential, parentID: String?)
+
+        var keyID: String? {
+            switch self {
+            case .user(let key): key?.id
+            case .runner(let credential, _): credential.id
+            }
+        }
+
+        var parentID: String? {
+            if case .runner(_, let parentID) = self { parentID } else { nil }
+        }
+    }
+
+    /// The client sends `auth-key-id` and `auth-key` (FAL_KEY_ID and FAL_KEY_SECRET): a user's
+    /// key, or inside a runner, the runner's own.
+    func authenticate(_ metadata: Metadata) async throws -> Caller {
+        if let secret = metadata[stringValues: "auth-key"].first(where: { _ in true }), let runner = await engine.runnerCaller(secret: secret) {
+            return .runner(runner.credential, parentID: runner.parentTag)
+        }
+        return .user(try await authenticateUser(metadata))
+    }
+
+    /// A user's key, or nil for keyless access.
+    private func authenticateUser(_ metadata: Metadata) async throws -> KeyRecord? {
         if configuration.allowKeyless, metadata[stringValues: "auth-key"].first(where: { _ in true }) == nil { return nil }
         guard let secret = metadata[stringValues: "auth-key"].first(where: { _ in true }) else {
             throw RPCError(

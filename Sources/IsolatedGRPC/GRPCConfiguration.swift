@@ -11,18 +11,36 @@ package struct GRPCConfiguration: Sendable {
     package var heartbeatInterval: Duration
     /// The largest request (the pickled function and its arguments) accepted, in bytes.
     package var maxRequestBytes: Int
+    /// The certificate chain and private key (PEM files) to serve TLS with; nil serves plain
+    /// gRPC, which only loopback clients get.
+    package var tls: TLSFiles?
+
+    /// PEM files for TLS.
+    package struct TLSFiles: Sendable {
+        /// The server's certificate, then any intermediates.
+        package var certificateChain: String
+        /// The certificate's private key.
+        package var privateKey: String
+
+        package init(certificateChain: String, privateKey: String) {
+            self.certificateChain = certificateChain
+            self.privateKey = privateKey
+        }
+    }
 
     package init(
         host: String = "127.0.0.1",
         port: Int = 0,
         allowKeyless: Bool = false,
         heartbeatInterval: Duration = .seconds(20),
-        maxRequestBytes: Int = 64 << 20
+        maxRequestBytes: Int = 64 << 20,
+        tls: TLSFiles? = nil
     ) {
         self.host = host
         self.port = port
         self.allowKeyless = allowKeyless
         self.heartbeatInterval = heartbeatInterval
         self.maxRequestBytes = maxRequestBytes
+        self.tls = tls
     }
 }

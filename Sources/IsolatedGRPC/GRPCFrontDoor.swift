@@ -1,9 +1,15 @@
+import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
+package import IsolatedCore
 package import IsolatedEngine
 package import IsolatedStore
 package import Logging
 import ServiceLifecycle
+
+/// Told of each call the gRPC front door finished: how it ended and, once it got that far, its
+/// report. The server counts them in its metrics beside the HTTP API's.
+package typealias CallObserver = @Sendable (_ outcome: InvocationRecord.Outcome, _ report: CallReport?) -> Void
 
 /// The gRPC front door: `controller.IsolateController` for the fal-serverless client, over the
 /// same engine and store as the HTTP API, run as a `Service`. On a loopback address it listens
@@ -13,30 +19,39 @@ package struct GRPCFrontDoor: Service {
     private let store: Store
     private let configuration: GRPCConfiguration
     private let logger: Logger
+    private let observer: CallObserver
     private let onListening: @Sendable (Int) -> Void
 
-    /// `onListening` receives the port once the server listens.
+    /// `observer` hears of each call as it ends (the server's metrics); `onListening` receives
+    /// the port once the server listens.
     package init(
         engine: Engine,
         store: Store,
         configuration: GRPCConfiguration,
         logger: Logger,
+        observer: @escaping CallObserver = { _, _ in },
         onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.engine = engine
         self.store = store
         self.configuration = configuration
         self.logger = logger
+        self.observer = observer
         self.onListening = onListening
     }
 
     package func run() async throws {
+        let callBack = try runnerCallBack()
         let service = ControllerService(
-            engine: engine, store: store, configuration: configuration, runnerEnvironment: Self.runnerEnvironment, logger: logger)
+            engine: engine, store: store, configuration: configuration, runnerEnvironment: callBack.environment,
+            runnerReadableDirectories: callBack.directories, observer: observer, logger: logger)
         let primary = GRPCServer(
             transport: .http2NIOPosix(
-                address: .ipv4(host: configuration.host, port: configuration.port), transportSecurity: .plaintext, config: transportConfig()),
-            services: [service]
+                address: configuration.host.contains(":")
+                    ? .ipv6(host: configuration.host, port: configuration.port) : .ipv4(host: configuration.host, port: configuration.port),
+                transportSecurity: transportSecurity(),
+                config: transportConfig()),
+            services: [service, UnsupportedMethods()]
         )
         // Each server stops at the group's graceful shutdown, or when the group is cancelled.
         try await withThrowingDiscardingTaskGroup { group in
@@ -45,13 +60,15 @@ package struct GRPCFrontDoor: Service {
                 try? await gracefulShutdown()
                 primary.beginGracefulShutdown()
             }
-            guard let port = try await primary.listeningAddress?.ipv4?.port else {
+            let address = try await primary.listeningAddress
+            guard let port = address?.ipv4?.port ?? address?.ipv6?.port else {
                 throw RPCError(code: .unavailable, message: "the gRPC server did not start listening on \(configuration.host)")
             }
             if configuration.host == "127.0.0.1" {
                 let secondary = GRPCServer(
-                    transport: .http2NIOPosix(address: .ipv6(host: "::1", port: port), transportSecurity: .plaintext, config: transportConfig()),
-                    services: [service]
+                    transport: .http2NIOPosix(
+                        address: .ipv6(host: "::1", port: port), transportSecurity: transportSecurity(), config: transportConfig()),
+                    services: [service, UnsupportedMethods()]
                 )
                 let logger = self.logger
                 group.addTask {
@@ -71,10 +88,36 @@ package struct GRPCFrontDoor: Service {
         }
     }
 
-    /// Nested calls from a Python function reach this server through the fal-serverless client
-    /// inside its runner, at the address its caller used (in the pickle). The client reads at
-    /// import whether to speak plaintext: the only way this server speaks.
-    private static let runnerEnvironment = ["ISOLATE_TEST_MODE": "1"]
+    /// What a runner's client needs to call this server back. Nested calls from a Python
+    /// function go through the fal-serverless client inside its runner, to the address its caller
+    /// used (in the pickle); the client reads at import whether to speak plaintext
+    /// (`ISOLATE_TEST_MODE`) or TLS, trusting the roots in `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`:
+    /// the system's and this server's own certificates, written where the runner may read them.
+    private func runnerCallBack() throws -> (environment: [String: String], directories: [String]) {
+        guard let tls = configuration.tls else { return (["ISOLATE_TEST_MODE": "1"], []) }
+        var roots = (try? Data(contentsOf: URL(fileURLWithPath: "/etc/ssl/certs/ca-certificates.crt"))) ?? Data()
+        do {
+            roots.append(contentsOf: "\n".utf8)
+            roots.append(try Data(contentsOf: URL(fileURLWithPath: tls.certificateChain)))
+        } catch {
+            throw RPCError(
+                code: .unavailable, message: "cannot read the TLS certificate chain \(tls.certificateChain): \(error.localizedDescription)")
+        }
+        let directory = "\(engine.configuration.home)/grpc"
+        let path = "\(directory)/tls-roots-\(SHA256.hex(String(decoding: roots, as: UTF8.self)).prefix(16)).pem"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try roots.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw RPCError(code: .unavailable, message: "cannot write the TLS roots for runners to \(path): \(error.localizedDescription)")
+        }
+        return (["GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": path], [directory])
+    }
+
+    private func transportSecurity() -> HTTP2ServerTransport.Posix.TransportSecurity {
+        guard let tls = configuration.tls else { return .plaintext }
+        return .tls(certificateChain: [.file(path: tls.certificateChain, format: .pem)], privateKey: .file(path: tls.privateKey, format: .pem))
+    }
 
     private func transportConfig() -> HTTP2ServerTransport.Posix.Config {
         .defaults { config in

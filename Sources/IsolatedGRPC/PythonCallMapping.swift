@@ -6,8 +6,14 @@ import SwiftProtobuf
 /// Between the fal-serverless wire messages and the engine's Python calls.
 enum PythonCallMapping {
     /// The engine's call for a `HostedRun`; a request the engine cannot serve is refused with
-    /// `INVALID_ARGUMENT` or `UNIMPLEMENTED`, naming what Isolated does instead.
-    static func call(from run: Controller_HostedRun, runnerEnvironment: [String: String]) throws -> PythonCall {
+    /// `INVALID_ARGUMENT` or `UNIMPLEMENTED`, naming what Isolated does instead. `tag` is the
+    /// call's invocation id.
+    static func call(
+        from run: Controller_HostedRun,
+        runnerEnvironment: [String: String],
+        runnerReadableDirectories: [String],
+        tag: String
+    ) throws -> PythonCall {
         guard run.environments.count == 1, let environment = run.environments.first else {
             throw RPCError(
                 code: .invalidArgument,
@@ -55,7 +61,9 @@ enum PythonCallMapping {
             machineType: MachineType(machine.machineType.isEmpty ? "XS" : machine.machineType),
             keepAlive: machine.hasKeepAlive ? Int(machine.keepAlive) : 10,
             reference: FunctionReference(name: "python function", file: "(sent by fal-serverless)", line: 0),
-            runnerEnvironment: runnerEnvironment
+            runnerEnvironment: runnerEnvironment,
+            runnerReadableDirectories: runnerReadableDirectories,
+            tag: tag
         )
     }
 

@@ -43,6 +43,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .notFound: .notFound
         case .invalidRequest, .invalidRequirement, .invalidSetting, .noSuchMachineType, .codingFailed: .badRequest
         case .unauthorized: .unauthorized
+        case .forbidden: .forbidden
         case .requestTooLarge: .contentTooLarge
         case .engineUnavailable, .toolchainUnavailable, .runtimeUnavailable: .serviceUnavailable
         default: .internalServerError

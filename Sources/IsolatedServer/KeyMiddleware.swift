@@ -12,7 +12,7 @@ struct KeyMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
             if allowKeyless {
-                return try await RequestKey.$id.withValue(nil) { try await next(request, context) }
+                return try await RequestKey.$current.withValue(nil) { try await next(request, context) }
             }
             metrics.recordRejection("unauthorized")
             throw IsolatedError(
@@ -27,12 +27,27 @@ struct KeyMiddleware<Context: RequestContext>: RouterMiddleware {
             throw IsolatedError(
                 code: .unauthorized, message: "the API key is not valid, or has been revoked; create one with `isolated keys create NAME`")
         }
-        return try await RequestKey.$id.withValue(key.id) { try await next(request, context) }
+        return try await RequestKey.$current.withValue(key) { try await next(request, context) }
     }
 }
 
 /// The key that authenticated the request being handled.
 enum RequestKey {
-    /// Its id; nil for keyless development access.
-    @TaskLocal static var id: String?
+    /// The key; nil for keyless development access.
+    @TaskLocal static var current: KeyRecord?
+    /// Its id.
+    static var id: String? { current?.id }
+}
+
+/// Refuses requests whose key lacks scope `needed` with `403`, naming the scope. Keyless
+/// development access on loopback may do everything.
+struct ScopeMiddleware<Context: RequestContext>: RouterMiddleware {
+    let needed: KeyScope
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let key = RequestKey.current, !key.scope.allows(needed) {
+            throw IsolatedError.forbidden(key: key, needed: needed, doing: "\(request.method) \(request.uri.path)")
+        }
+        return try await next(request, context)
+    }
 }

@@ -275,6 +275,7 @@ extension InvocationInfo {
             environmentKey: record.environmentKey,
             runnerID: record.runnerID,
             keyID: record.keyID,
+            parentID: record.parentID,
             startedAt: record.startedAt,
             endedAt: record.endedAt,
             outcome: record.outcome.rawValue,

@@ -7,8 +7,10 @@ package import IsolatedStore
 import Logging
 
 extension Server {
-    func addManagementRoutes(to group: RouterGroup<BasicRequestContext>) {
-        group.get("v1/machine-types") { _, _ in engine.configuration.machineTypes }
+    /// Keys, environments, runners and the machine check: for admin keys.
+    func addManagementRoutes(to authenticated: RouterGroup<BasicRequestContext>) {
+        authenticated.get("v1/machine-types") { _, _ in engine.configuration.machineTypes }
+        let group = authenticated.group().add(middleware: ScopeMiddleware<BasicRequestContext>(needed: .admin))
 
         group.get("v1/environments") { _, _ -> [EnvironmentInfo] in
             await engine.environments.summaries().map(EnvironmentInfo.init)
@@ -53,7 +55,10 @@ extension Server {
             } catch let error as DecodingError {
                 throw IsolatedError(code: .invalidRequest, message: "the body is not a new key: \(Self.describe(error))")
             }
-            let (record, secret) = try await store.createKey(name: body.name)
+            guard let scope = KeyScope(rawValue: body.scope ?? KeyScope.invoke.rawValue) else {
+                throw IsolatedError(code: .invalidRequest, message: "scope should be invoke or admin, not \(body.scope ?? "")")
+            }
+            let (record, secret) = try await store.createKey(name: body.name, scope: scope)
             return CreatedKey(key: KeyInfo(record), secret: secret)
         }
         group.delete("v1/keys/:id") { _, context -> KeyInfo in
@@ -67,6 +72,7 @@ extension EnvironmentInfo {
     package init(_ summary: EnvironmentSummary) {
         self.init(
             key: summary.key,
+            runtime: summary.runtime,
             requirements: summary.requirements,
             bytes: summary.bytes,
             builtAt: summary.builtAt,
@@ -79,6 +85,8 @@ extension EnvironmentInfo {
 extension KeyInfo {
     /// The API form of a key.
     package init(_ record: KeyRecord) {
-        self.init(id: record.id, name: record.name, createdAt: record.createdAt, lastUsedAt: record.lastUsedAt, revokedAt: record.revokedAt)
+        self.init(
+            id: record.id, name: record.name, scope: record.scope.rawValue, createdAt: record.createdAt, lastUsedAt: record.lastUsedAt,
+            revokedAt: record.revokedAt)
     }
 }

@@ -1,3 +1,5 @@
+import IsolatedClient
+package import IsolatedCore
 import Synchronization
 
 /// The server's counters and histograms, rendered in the Prometheus text format by `GET /metrics`.
@@ -40,6 +42,17 @@ package final class ServerMetrics: Sendable {
                 state.phases[phase] = histogram
             }
         }
+    }
+
+    /// Counts a finished call from its report: its outcome, how it got its runner, its phases,
+    /// and the environment it built, if it did.
+    package func recordCall(outcome: String, report: CallReport?) {
+        recordCall(
+            outcome: outcome,
+            warm: report?.runnerID == nil ? nil : report?.warm,
+            phases: (report?.phases ?? []).map { ($0.phase.rawValue, $0.duration.seconds) }
+        )
+        if report?.phases.contains(where: { $0.phase == .environment && $0.outcome == "built" }) == true { recordEnvironmentBuild() }
     }
 
     /// Counts an environment the server built.

@@ -31,6 +31,8 @@ package struct InvocationRecord: Sendable, Codable {
     package var runnerID: String?
     /// The API key that made the call; `nil` when the server runs without keys.
     package var keyID: String?
+    /// The invocation that made this one, for a nested call recorded on its own.
+    package var parentID: String?
     /// When the call started.
     package var startedAt: Date
     /// When the call ended; `nil` while running, and for interrupted calls, whose end is unknown.
@@ -56,6 +58,7 @@ package struct InvocationRecord: Sendable, Codable {
         machineType: String,
         runnerID: String? = nil,
         keyID: String? = nil,
+        parentID: String? = nil,
         startedAt: Date,
         endedAt: Date? = nil,
         phases: [CallReport.Timing] = [],
@@ -71,6 +74,7 @@ package struct InvocationRecord: Sendable, Codable {
         self.machineType = machineType
         self.runnerID = runnerID
         self.keyID = keyID
+        self.parentID = parentID
         self.startedAt = startedAt
         self.endedAt = endedAt
         self.phases = phases

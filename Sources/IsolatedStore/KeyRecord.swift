@@ -6,6 +6,8 @@ package struct KeyRecord: Sendable, Hashable, Codable {
     package var id: String
     /// What the key is for, as its creator named it.
     package var name: String
+    /// What it may do.
+    package var scope: KeyScope
     /// When the key was created.
     package var createdAt: Date
     /// When the key last authenticated a request, to within ``StoreConfiguration/lastUsedResolution``.
@@ -14,9 +16,10 @@ package struct KeyRecord: Sendable, Hashable, Codable {
     package var revokedAt: Date?
 
     /// Creates a record.
-    package init(id: String, name: String, createdAt: Date, lastUsedAt: Date? = nil, revokedAt: Date? = nil) {
+    package init(id: String, name: String, scope: KeyScope = .invoke, createdAt: Date, lastUsedAt: Date? = nil, revokedAt: Date? = nil) {
         self.id = id
         self.name = name
+        self.scope = scope
         self.createdAt = createdAt
         self.lastUsedAt = lastUsedAt
         self.revokedAt = revokedAt

@@ -50,7 +50,14 @@ enum Schema {
             ) STRICT
             """,
             "CREATE INDEX invocation_logs_by_invocation ON invocation_logs (invocation_id)",
-        ]
+        ],
+        // Keys get scopes; the keys made before could do everything, so they stay admin keys.
+        // A nested call made through a front door (a Python function's client) names its parent.
+        [
+            "ALTER TABLE keys ADD COLUMN scope TEXT NOT NULL DEFAULT 'admin' CHECK (scope IN ('invoke', 'admin'))",
+            "ALTER TABLE invocations ADD COLUMN parent_id TEXT",
+            "CREATE INDEX invocations_by_parent ON invocations (parent_id)",
+        ],
     ]
 
     /// Brings the file up to the newest schema version, one transaction per migration; another

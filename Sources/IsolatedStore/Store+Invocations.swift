@@ -5,7 +5,7 @@ import SQLiteNIO
 
 extension Store {
     private static let invocationColumns = """
-        id, function, file, line, environment_key, machine_type, runner_id, key_id, started_at, ended_at, \
+        id, function, file, line, environment_key, machine_type, runner_id, key_id, parent_id, started_at, ended_at, \
         phases, warm, outcome, error, log_bytes, logs_truncated
         """
 
@@ -15,13 +15,15 @@ extension Store {
         let inserted = try await serially { database throws(IsolatedError) in
             try await database.rows(
                 """
-                INSERT INTO invocations (id, function, file, line, environment_key, machine_type, runner_id, key_id, started_at, \
-                ended_at, phases, warm, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id
+                INSERT INTO invocations (id, function, file, line, environment_key, machine_type, runner_id, key_id, parent_id, \
+                started_at, ended_at, phases, warm, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                ON CONFLICT DO NOTHING RETURNING id
                 """,
                 [
                     .text(record.id), .text(record.function.name), .text(record.function.file), .integer(record.function.line),
                     SQLiteData(record.environmentKey), .text(record.machineType), SQLiteData(record.runnerID), SQLiteData(record.keyID),
-                    SQLiteData(record.startedAt), SQLiteData(record.endedAt), .text(try database.json(record.phases)), SQLiteData(record.warm),
+                    SQLiteData(record.parentID), SQLiteData(record.startedAt), SQLiteData(record.endedAt), .text(try database.json(record.phases)),
+                    SQLiteData(record.warm),
                     .text(record.outcome.rawValue), SQLiteData(try record.error.map(database.json)),
                 ],
                 doing: "record invocation \(record.id)"
@@ -36,10 +38,11 @@ extension Store {
         }
     }
 
-    /// Records how the call `id` ended. A `nil` runner id or environment key keeps the one
-    /// already recorded.
+    /// Records how the call `id` ended. A `nil` function, runner id or environment key keeps the
+    /// one already recorded: a Python call's function is known only once its runner has read it.
     package func recordFinished(
         id: String,
+        function: FunctionReference? = nil,
         endedAt: Date,
         outcome: InvocationRecord.Outcome,
         phases: [CallReport.Timing],
@@ -52,11 +55,13 @@ extension Store {
             try await database.rows(
                 """
                 UPDATE invocations SET ended_at = ?, outcome = ?, phases = ?, warm = ?, runner_id = COALESCE(?, runner_id), \
-                environment_key = COALESCE(?, environment_key), error = ? WHERE id = ? RETURNING id
+                environment_key = COALESCE(?, environment_key), error = ?, function = COALESCE(?, function), file = COALESCE(?, file), \
+                line = COALESCE(?, line) WHERE id = ? RETURNING id
                 """,
                 [
                     SQLiteData(endedAt), .text(outcome.rawValue), .text(try database.json(phases)), SQLiteData(warm), SQLiteData(runnerID),
-                    SQLiteData(environmentKey), SQLiteData(try error.map(database.json)), .text(id),
+                    SQLiteData(environmentKey), SQLiteData(try error.map(database.json)), SQLiteData(function?.name), SQLiteData(function?.file),
+                    function.map { .integer($0.line) } ?? .null, .text(id),
                 ],
                 doing: "record the end of invocation \(id)"
             )
@@ -177,6 +182,7 @@ extension InvocationRecord {
             machineType: try row.text("machine_type"),
             runnerID: try row.optionalText("runner_id"),
             keyID: try row.optionalText("key_id"),
+            parentID: try row.optionalText("parent_id"),
             startedAt: try row.date("started_at"),
             endedAt: try row.optionalDate("ended_at"),
             phases: try row.json([CallReport.Timing].self, "phases"),

@@ -4,22 +4,22 @@ import Logging
 import SQLiteNIO
 
 extension Store {
-    private static let keyColumns = "id, name, created_at, last_used_at, revoked_at"
+    private static let keyColumns = "id, name, scope, created_at, last_used_at, revoked_at"
 
     /// Creates an API key named `name` and returns it with its secret (see ``KeySecret`` for the
     /// form: `isk_<id>_<43 random characters>`). The secret is shown only here: the store keeps
     /// its SHA-256, so a lost secret cannot be recovered, only replaced.
-    package func createKey(name: String) async throws(IsolatedError) -> (record: KeyRecord, secret: String) {
+    package func createKey(name: String, scope: KeyScope = .invoke) async throws(IsolatedError) -> (record: KeyRecord, secret: String) {
         let secret = KeySecret.generate()
-        let record = KeyRecord(id: secret.id, name: name, createdAt: Date().stored)
+        let record = KeyRecord(id: secret.id, name: name, scope: scope, createdAt: Date().stored)
         _ = try await serially { database throws(IsolatedError) in
             try await database.rows(
-                "INSERT INTO keys (id, name, secret_hash, created_at) VALUES (?, ?, ?, ?)",
-                [.text(record.id), .text(name), .text(secret.hash), SQLiteData(record.createdAt)],
+                "INSERT INTO keys (id, name, scope, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                [.text(record.id), .text(name), .text(scope.rawValue), .text(secret.hash), SQLiteData(record.createdAt)],
                 doing: "create an API key"
             )
         }
-        logger.debug("created an API key", metadata: ["key": "\(record.id)", "name": "\(name)"])
+        logger.debug("created an API key", metadata: ["key": "\(record.id)", "name": "\(name)", "scope": "\(scope)"])
         return (record, secret.text)
     }
 
@@ -104,9 +104,11 @@ extension Store {
 
 extension KeyRecord {
     fileprivate init(row: SQLiteRow) throws {
+        guard let scope = KeyScope(rawValue: try row.text("scope")) else { throw SQLiteRow.UnexpectedColumn(name: "scope") }
         self.init(
             id: try row.text("id"),
             name: try row.text("name"),
+            scope: scope,
             createdAt: try row.date("created_at"),
             lastUsedAt: try row.optionalDate("last_used_at"),
             revokedAt: try row.optionalDate("revoked_at")

@@ -78,6 +78,8 @@ public struct IsolatedError: Error, Sendable, Codable, CustomStringConvertible {
         public static let invalidRequest = Code(rawValue: "invalidRequest")
         /// The request carried no valid API key.
         public static let unauthorized = Code(rawValue: "unauthorized")
+        /// The request's API key is valid but lacks the scope the request needs.
+        public static let forbidden = Code(rawValue: "forbidden")
         /// The request's body is larger than the server accepts.
         public static let requestTooLarge = Code(rawValue: "requestTooLarge")
         /// The call's result is larger than the server sends or the client accepts.

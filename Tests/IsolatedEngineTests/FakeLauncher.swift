@@ -7,6 +7,7 @@ import Synchronization
 final class FakeLauncher: Launcher {
     private struct State {
         var runners: [FakeRunner] = []
+        var requests: [LaunchRequest] = []
         var readyAtOnce = true
     }
 
@@ -20,6 +21,8 @@ final class FakeLauncher: Launcher {
 
     /// Every runner launched, in order.
     var runners: [FakeRunner] { state.withLock { $0.runners } }
+    /// What each was launched with, in order.
+    var requests: [LaunchRequest] { state.withLock { $0.requests } }
 
     func runner(_ id: String) -> FakeRunner? { runners.first { $0.id == id } }
 
@@ -27,6 +30,7 @@ final class FakeLauncher: Launcher {
         let runner = FakeRunner(id: request.runnerID, processID: Int32(1000 + runners.count), onExit: request.onExit)
         let readyAtOnce = state.withLock { state in
             state.runners.append(runner)
+            state.requests.append(request)
             return state.readyAtOnce
         }
         if readyAtOnce { runner.becomeReady() }

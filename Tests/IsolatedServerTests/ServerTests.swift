@@ -124,7 +124,7 @@ struct ServerTests {
             let wrong = ServerClient(baseURL: server.url, key: "isk_000000000000_not-a-real-secret")
             let refused = try await #require(throws: IsolatedError.self) { try await wrong.get("v1/runners", as: [RunnerSnapshot].self) }
             #expect(refused.code == .unauthorized && !refused.message.contains("not-a-real-secret"))
-            let (record, secret) = try await server.store.createKey(name: "soon revoked")
+            let (record, secret) = try await server.store.createKey(name: "soon revoked", scope: .admin)
             let client = ServerClient(baseURL: server.url, key: secret)
             _ = try await client.get("v1/runners", as: [RunnerSnapshot].self)
             try await server.store.revokeKey(id: record.id)
@@ -148,12 +148,38 @@ struct ServerTests {
             }
             #expect(missing.code == .notFound)
 
-            let created = try await client.send("POST", "v1/keys", body: NewKey(name: "made through the API"), as: CreatedKey.self)
+            let created = try await client.send(
+                "POST", "v1/keys", body: NewKey(name: "made through the API", scope: "admin"), as: CreatedKey.self)
             let made = ServerClient(baseURL: server.url, key: created.secret)
-            #expect(try await made.get("v1/keys", as: [KeyInfo].self).contains { $0.id == created.key.id && $0.name == "made through the API" })
+            #expect(
+                try await made.get("v1/keys", as: [KeyInfo].self).contains {
+                    $0.id == created.key.id && $0.name == "made through the API" && $0.scope == "admin"
+                })
             #expect(try await client.send("DELETE", "v1/keys/\(created.key.id)", as: KeyInfo.self).revokedAt != nil)
             let refused = try await #require(throws: IsolatedError.self) { try await made.get("v1/keys", as: [KeyInfo].self) }
             #expect(refused.code == .unauthorized)
+        }
+    }
+
+    @Test("an invoke key calls functions and reads their records, and gets 403 naming the admin scope for anything else")
+    func invokeKeys() async throws {
+        try await TestServer.with { server in
+            let admin = try await server.client()
+            let created = try await admin.send("POST", "v1/keys", body: NewKey(name: "ci job"), as: CreatedKey.self)
+            #expect(created.key.scope == "invoke")
+            let invoker = ServerClient(baseURL: server.url, key: created.secret)
+            _ = try await Self.greet(invoker, "grace")
+            #expect(try await invoker.get("v1/invocations", as: [InvocationInfo].self).contains { $0.keyID == created.key.id })
+            #expect(try await invoker.text("v1/machine-types").contains("\"XS\""))
+            for (method, path) in [("GET", "v1/keys"), ("DELETE", "v1/keys/\(created.key.id)"), ("GET", "v1/runners"), ("GET", "v1/environments")] {
+                let refused = try await #require(throws: IsolatedError.self) { try await invoker.send(method, path, as: Removed.self) }
+                #expect(refused.code == .forbidden)
+                #expect(refused.message.contains("needs an admin key") && refused.message.contains("--scope admin"), "\(refused.message)")
+            }
+            let malformed = try await #require(throws: IsolatedError.self) {
+                try await admin.send("POST", "v1/keys", body: NewKey(name: "x", scope: "root"), as: CreatedKey.self)
+            }
+            #expect(malformed.code == .invalidRequest && malformed.message.contains("invoke or admin"))
         }
     }
 

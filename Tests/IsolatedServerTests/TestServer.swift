@@ -55,9 +55,9 @@ struct TestServer {
         }
     }
 
-    /// A client with a new key.
-    func client() async throws -> ServerClient {
-        let (_, secret) = try await store.createKey(name: "test")
+    /// A client with a new key, an admin key unless `scope` says otherwise.
+    func client(scope: KeyScope = .admin) async throws -> ServerClient {
+        let (_, secret) = try await store.createKey(name: "test", scope: scope)
         return ServerClient(baseURL: url, key: secret)
     }
 }

@@ -15,7 +15,53 @@ struct StoreFileTests {
             try await store.close()
             try await fixture.open().close()
             let versions = try await fixture.query("SELECT version FROM schema_versions")
-            #expect(versions.map { $0.column("version")?.integer } == [1])
+            #expect(versions.map { $0.column("version")?.integer } == [1, 2])
+        }
+    }
+
+    @Test("a file from before key scopes is migrated: its keys become admin keys and still work, and its calls have no parent")
+    func migratesVersionOne() async throws {
+        try await StoreFixture.withFixture { fixture in
+            try FileManager.default.createDirectory(atPath: "\(fixture.directory)/home", withIntermediateDirectories: true)
+            // A secret of the shipped form, isk_<12 hex digits>_<43 base64url characters>; the store keeps its SHA-256.
+            let (id, secret) = ("0123456789ab", "isk_0123456789ab_" + String(repeating: "A", count: 43))
+            // Schema version 1 as it shipped, with a key and a call recorded by that version.
+            for statement in [
+                "CREATE TABLE schema_versions (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT",
+                "INSERT INTO schema_versions VALUES (1, 0)",
+                """
+                CREATE TABLE keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_hash TEXT NOT NULL, created_at INTEGER NOT NULL, \
+                last_used_at INTEGER, revoked_at INTEGER) STRICT
+                """,
+                """
+                CREATE TABLE invocations (id TEXT PRIMARY KEY, function TEXT NOT NULL, file TEXT NOT NULL, line INTEGER NOT NULL, \
+                environment_key TEXT, machine_type TEXT NOT NULL, runner_id TEXT, key_id TEXT, started_at INTEGER NOT NULL, ended_at INTEGER, \
+                phases TEXT NOT NULL, warm INTEGER NOT NULL, outcome TEXT NOT NULL, error TEXT, log_bytes INTEGER NOT NULL DEFAULT 0, \
+                logs_truncated INTEGER NOT NULL DEFAULT 0) STRICT
+                """,
+                "CREATE INDEX invocations_by_start ON invocations (started_at)",
+                "CREATE INDEX invocations_by_function ON invocations (function, started_at)",
+                """
+                CREATE TABLE invocation_logs (invocation_id TEXT NOT NULL REFERENCES invocations (id) ON DELETE CASCADE, text TEXT NOT NULL) STRICT
+                """,
+                "CREATE INDEX invocation_logs_by_invocation ON invocation_logs (invocation_id)",
+                "INSERT INTO keys (id, name, secret_hash, created_at) VALUES ('\(id)', 'laptop', '\(SHA256.hex(secret))', 0)",
+                """
+                INSERT INTO invocations (id, function, file, line, machine_type, started_at, ended_at, phases, warm, outcome) \
+                VALUES ('old', 'greeting', 'main.swift', 3, 'XS', 0, 1, '[]', 0, 'succeeded')
+                """,
+            ] {
+                _ = try await fixture.query(statement)
+            }
+            let store = try await fixture.open()
+            #expect(try await store.keys().map(\.scope) == [.admin])
+            #expect(try await store.authenticate(secret: secret)?.scope == .admin)
+            let old = try #require(try await store.invocation(id: "old"))
+            #expect(old.parentID == nil && old.function.name == "greeting")
+            #expect(try await store.createKey(name: "new").record.scope == .invoke)
+            try await store.close()
+            let versions = try await fixture.query("SELECT version FROM schema_versions ORDER BY version")
+            #expect(versions.map { $0.column("version")?.integer } == [1, 2])
         }
     }
 

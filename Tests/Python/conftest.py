@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 import pytest
 
@@ -30,12 +30,12 @@ CATALOG = {
 
 
 class Server:
-    def __init__(self, grpc: str, http: str, key_id: str, secret: str, log: Path) -> None:
-        self.grpc, self.http, self.key_id, self.secret, self.log = grpc, http, key_id, secret, log
+    def __init__(self, grpc: str, http: str, key_id: str, secret: str, log: Path, client: Dict[str, str]) -> None:
+        self.grpc, self.http, self.key_id, self.secret, self.log, self.client = grpc, http, key_id, secret, log, client
 
     def client_environment(self, **overrides: str) -> Dict[str, str]:
-        environment = dict(os.environ)
-        environment.update(FAL_HOST=self.grpc, ISOLATE_TEST_MODE="1", FAL_KEY_ID=self.key_id, FAL_KEY_SECRET=self.secret)
+        environment = {name: value for name, value in os.environ.items() if name not in ("ISOLATE_TEST_MODE", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH")}
+        environment.update(FAL_HOST=self.grpc, FAL_KEY_ID=self.key_id, FAL_KEY_SECRET=self.secret, **self.client)
         environment.update(overrides)
         return environment
 
@@ -49,10 +49,22 @@ class Server:
             timeout=timeout,
         )
 
+    def fal_cli(self, *arguments: str, **environment: str) -> str:
+        """The client's own command-line tool, `fal-serverless`, pointed at this server: what it printed, on one line.
+
+        It prints errors as it prints results, and exits 0 either way."""
+        host, port = self.grpc.rsplit(":", 1)
+        command, rest = arguments[0], arguments[1:]
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "fal-serverless"), command, "--host", host, "--port", port, *rest],
+            env=self.client_environment(**environment), capture_output=True, text=True, timeout=120,
+        )
+        return " ".join((result.stdout + result.stderr).split())
+
     def invocations(self) -> List[dict]:
         """`isolated invocations` through the server's HTTP API."""
         output = subprocess.run(
-            [str(ISOLATED), "invocations", "--json", "--server", self.http],
+            [str(ISOLATED), "invocations", "--json", "--limit", "1000", "--server", self.http],
             env=dict(os.environ, ISOLATED_KEY=self.secret), capture_output=True, text=True, check=True,
         ).stdout
         return json.loads(output)
@@ -66,16 +78,15 @@ class Server:
         return json.loads(output)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def start_server(directory: Path, *arguments: str, client: Optional[Dict[str, str]] = None) -> Iterator[Server]:
+    """`isolated serve` with a fresh database and an admin key, as a user starts it; `client` adds to its clients' environment."""
     if not ISOLATED.exists():
         subprocess.run(["swift", "build", "--product", "isolated"], cwd=ROOT, check=True)
-    directory = tmp_path_factory.mktemp("server")
     database = directory / "isolated.sqlite"
     catalog = directory / "machine-types.json"
     catalog.write_text(json.dumps(CATALOG))
     created = subprocess.run(
-        [str(ISOLATED), "keys", "create", "pytest", "--home", str(HOME), "--database", str(database)],
+        [str(ISOLATED), "keys", "create", "pytest", "--scope", "admin", "--home", str(HOME), "--database", str(database)],
         capture_output=True, text=True, check=True,
     )
     key_id = re.search(r"FAL_KEY_ID=(\S+)", created.stderr).group(1)  # type: ignore[union-attr]
@@ -84,7 +95,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with open(log, "w") as output:
         process = subprocess.Popen(
             [str(ISOLATED), "serve", "--home", str(HOME), "--database", str(database), "--port", "0", "--grpc-port", "0",
-             "--machine-types", str(catalog)],
+             "--machine-types", str(catalog), *arguments],
             stdout=output, stderr=subprocess.STDOUT,
         )
     try:
@@ -99,10 +110,31 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 break
             time.sleep(0.1)
         assert grpc and http, f"isolated serve did not start:\n{log.read_text()}"
-        yield Server(grpc, http, key_id, secret, log)
+        yield Server(grpc, http, key_id, secret, log, client or {"ISOLATE_TEST_MODE": "1"})
     finally:
         process.terminate()
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from start_server(tmp_path_factory.mktemp("server"))
+
+
+@pytest.fixture(scope="session")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server speaking TLS with a self-signed certificate for api.localhost, which its clients trust (and nothing else)."""
+    directory = tmp_path_factory.mktemp("tls-server")
+    certificate, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(certificate), "-days", "2",
+         "-subj", "/CN=api.localhost", "-addext", "subjectAltName=DNS:api.localhost"],
+        capture_output=True, check=True,
+    )
+    yield from start_server(
+        directory, "--grpc-tls-cert", str(certificate), "--grpc-tls-key", str(key),
+        client={"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": str(certificate)},
+    )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import http.server
+import re
+import subprocess
 import threading
 from typing import Iterator
 
 import pytest
 
-from conftest import Server
+from conftest import ISOLATED, Server
 
 
 def succeeded(result) -> str:  # type: ignore[no-untyped-def]
@@ -56,6 +58,16 @@ def test_tell_jokes_makes_nested_calls(server: Server) -> None:
     output = succeeded(server.run_example("tell_jokes"))
     # cowsay draws both animals in the function; their speech bubbles reach the caller as logs.
     assert output.count("||") >= 2 or output.count("\\") >= 2, output
+    calls = server.invocations()
+    parents = {call["id"]: call for call in calls}
+    nested = [call for call in calls if call.get("parentID") in parents]
+    assert len(nested) >= 2, calls
+    for call in nested[:2]:
+        parent = parents[call["parentID"]]
+        # Each nested call ran on its own machine type, with its runner's own key, never the caller's.
+        assert call["machineType"] == "GPU" and parent["machineType"] == "XS"
+        assert call["keyID"] == f"runner:{parent['runnerID']}"
+        assert parent["keyID"] == server.key_id
 
 
 def test_cached_holds_across_warm_calls(server: Server) -> None:
@@ -110,3 +122,47 @@ def test_a_missing_key_is_refused_with_the_http_apis_message(server: Server) -> 
     result = server.run_example("get_two", FAL_KEY_SECRET="isk_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
     assert result.returncode != 0
     assert "the API key is not valid, or has been revoked" in result.stderr
+
+
+def test_keys_are_made_listed_and_revoked_with_the_clients_own_cli(server: Server) -> None:
+    generated = server.fal_cli("key", "generate", "--scope", "API", "--alias", "ci job")
+    key_id = re.search(r"FAL_KEY_ID='(\S+)'", generated).group(1)  # type: ignore[union-attr]
+    secret = re.search(r"FAL_KEY_SECRET='(\S+)'", generated).group(1)  # type: ignore[union-attr]
+    listed = server.fal_cli("key", "list")
+    assert key_id in listed and "ci job" in listed and "API" in listed
+    # An API key calls functions, and nothing else.
+    assert succeeded(server.run_example("get_two", FAL_KEY_ID=key_id, FAL_KEY_SECRET=secret)).strip() == "2"
+    refused = server.fal_cli("key", "list", FAL_KEY_ID=key_id, FAL_KEY_SECRET=secret)
+    assert "ListUserKeys needs an admin key" in refused and "--scope admin" in refused, refused
+    server.fal_cli("key", "revoke", key_id)
+    revoked = server.run_example("get_two", FAL_KEY_ID=key_id, FAL_KEY_SECRET=secret)
+    assert revoked.returncode != 0 and "the API key is not valid, or has been revoked" in revoked.stderr
+
+
+def test_workers_are_the_servers_runners(server: Server) -> None:
+    succeeded(server.run_example("get_two"))
+    listed = server.fal_cli("usage", "workers")
+    runner = next(runner for runner in server.runners() if runner["keepAlive"] == 300)
+    assert runner["id"] in listed
+
+
+def test_methods_isolated_does_not_serve_say_what_to_do_instead(server: Server) -> None:
+    output = server.fal_cli("secrets", "list")
+    assert "ListSecrets is not supported by Isolated: Isolated keeps no secrets" in output, output
+
+
+def test_tls_serves_calls_and_nested_calls(tls_server: Server) -> None:
+    assert succeeded(tls_server.run_example("get_two")).strip() == "2"
+    output = succeeded(tls_server.run_example("tell_jokes"))
+    assert output.count("||") >= 2 or output.count("\\") >= 2, output
+    # Without the certificate among its roots, the client refuses the server.
+    refused = tls_server.run_example("get_two", GRPC_DEFAULT_SSL_ROOTS_FILE_PATH="/etc/ssl/certs/ca-certificates.crt")
+    assert refused.returncode != 0
+
+
+def test_plain_grpc_is_refused_off_loopback() -> None:
+    result = subprocess.run(
+        [str(ISOLATED), "serve", "--host", "0.0.0.0", "--port", "0", "--grpc-port", "0"], capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "plain gRPC is served only on loopback" in result.stderr and "--grpc-tls-cert" in result.stderr

@@ -1,6 +1,6 @@
 // swift-format-ignore-file
-// The fal-serverless "controller" service, reduced to what an `@isolated`
-// call uses: a single server-streaming Run method.
+// The fal-serverless "controller" service, reduced to what Isolated serves:
+// Run for `@isolated` calls, the user-key methods and the worker list.
 //
 // Written for Isolated; see Docs/FalProtocol.md for the behaviour behind
 // each field. The proto package, service name, method name, field numbers,
@@ -8,9 +8,9 @@
 // client (fal-serverless 0.6.41 with isolate-proto 0.0.37) can call a
 // server built from this file. The RPC path is
 //   /controller.IsolateController/Run
-// Upstream's other methods (Map, user keys, applications, crons, logs,
-// secrets) are deliberately left out: the client calls none of them during
-// an `@isolated` call, and a gRPC server answers UNIMPLEMENTED for them.
+// Upstream's other methods (Map, applications, aliases, crons, activations,
+// logs, secrets) are left out: the server answers each with UNIMPLEMENTED and
+// a message naming what Isolated does instead (see UnsupportedMethods.swift).
 
 // DO NOT EDIT.
 // swift-format-ignore-file
@@ -47,9 +47,65 @@ internal enum Controller_IsolateController: Sendable {
                 type: .serverStreaming
             )
         }
+        /// Namespace for "CreateUserKey" metadata.
+        internal enum CreateUserKey: Sendable {
+            /// Request type for "CreateUserKey".
+            internal typealias Input = Controller_CreateUserKeyRequest
+            /// Response type for "CreateUserKey".
+            internal typealias Output = Controller_CreateUserKeyResponse
+            /// Descriptor for "CreateUserKey".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "controller.IsolateController"),
+                method: "CreateUserKey",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListUserKeys" metadata.
+        internal enum ListUserKeys: Sendable {
+            /// Request type for "ListUserKeys".
+            internal typealias Input = Controller_ListUserKeysRequest
+            /// Response type for "ListUserKeys".
+            internal typealias Output = Controller_ListUserKeysResponse
+            /// Descriptor for "ListUserKeys".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "controller.IsolateController"),
+                method: "ListUserKeys",
+                type: .unary
+            )
+        }
+        /// Namespace for "RevokeUserKey" metadata.
+        internal enum RevokeUserKey: Sendable {
+            /// Request type for "RevokeUserKey".
+            internal typealias Input = Controller_RevokeUserKeyRequest
+            /// Response type for "RevokeUserKey".
+            internal typealias Output = Controller_RevokeUserKeyResponse
+            /// Descriptor for "RevokeUserKey".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "controller.IsolateController"),
+                method: "RevokeUserKey",
+                type: .unary
+            )
+        }
+        /// Namespace for "WorkerStatusList" metadata.
+        internal enum WorkerStatusList: Sendable {
+            /// Request type for "WorkerStatusList".
+            internal typealias Input = Controller_WorkerStatusListRequest
+            /// Response type for "WorkerStatusList".
+            internal typealias Output = Controller_WorkerStatusListResponse
+            /// Descriptor for "WorkerStatusList".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "controller.IsolateController"),
+                method: "WorkerStatusList",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "controller.IsolateController" service.
         internal static let descriptors: [GRPCCore.MethodDescriptor] = [
-            Run.descriptor
+            Run.descriptor,
+            CreateUserKey.descriptor,
+            ListUserKeys.descriptor,
+            RevokeUserKey.descriptor,
+            WorkerStatusList.descriptor
         ]
     }
 }
@@ -95,6 +151,70 @@ extension Controller_IsolateController {
             request: GRPCCore.StreamingServerRequest<Controller_HostedRun>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Controller_HostedRunResult>
+
+        /// Handle the "CreateUserKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > `fal-serverless key generate|list|revoke`: the server's API keys.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Controller_CreateUserKeyRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Controller_CreateUserKeyResponse` messages.
+        func createUserKey(
+            request: GRPCCore.StreamingServerRequest<Controller_CreateUserKeyRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Controller_CreateUserKeyResponse>
+
+        /// Handle the "ListUserKeys" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Controller_ListUserKeysRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Controller_ListUserKeysResponse` messages.
+        func listUserKeys(
+            request: GRPCCore.StreamingServerRequest<Controller_ListUserKeysRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Controller_ListUserKeysResponse>
+
+        /// Handle the "RevokeUserKey" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Controller_RevokeUserKeyRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Controller_RevokeUserKeyResponse` messages.
+        func revokeUserKey(
+            request: GRPCCore.StreamingServerRequest<Controller_RevokeUserKeyRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Controller_RevokeUserKeyResponse>
+
+        /// Handle the "WorkerStatusList" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > `fal-serverless usage workers` (and `auth login`'s check): the server's runners.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Controller_WorkerStatusListRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Controller_WorkerStatusListResponse` messages.
+        func workerStatusList(
+            request: GRPCCore.StreamingServerRequest<Controller_WorkerStatusListRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Controller_WorkerStatusListResponse>
     }
 
     /// Service protocol for the "controller.IsolateController" service.
@@ -124,6 +244,70 @@ extension Controller_IsolateController {
             request: GRPCCore.ServerRequest<Controller_HostedRun>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Controller_HostedRunResult>
+
+        /// Handle the "CreateUserKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > `fal-serverless key generate|list|revoke`: the server's API keys.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Controller_CreateUserKeyRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Controller_CreateUserKeyResponse` message.
+        func createUserKey(
+            request: GRPCCore.ServerRequest<Controller_CreateUserKeyRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Controller_CreateUserKeyResponse>
+
+        /// Handle the "ListUserKeys" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Controller_ListUserKeysRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Controller_ListUserKeysResponse` message.
+        func listUserKeys(
+            request: GRPCCore.ServerRequest<Controller_ListUserKeysRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Controller_ListUserKeysResponse>
+
+        /// Handle the "RevokeUserKey" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Controller_RevokeUserKeyRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Controller_RevokeUserKeyResponse` message.
+        func revokeUserKey(
+            request: GRPCCore.ServerRequest<Controller_RevokeUserKeyRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Controller_RevokeUserKeyResponse>
+
+        /// Handle the "WorkerStatusList" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > `fal-serverless usage workers` (and `auth login`'s check): the server's runners.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Controller_WorkerStatusListRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Controller_WorkerStatusListResponse` message.
+        func workerStatusList(
+            request: GRPCCore.ServerRequest<Controller_WorkerStatusListRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Controller_WorkerStatusListResponse>
     }
 
     /// Simple service protocol for the "controller.IsolateController" service.
@@ -152,6 +336,70 @@ extension Controller_IsolateController {
             response: GRPCCore.RPCWriter<Controller_HostedRunResult>,
             context: GRPCCore.ServerContext
         ) async throws
+
+        /// Handle the "CreateUserKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > `fal-serverless key generate|list|revoke`: the server's API keys.
+        ///
+        /// - Parameters:
+        ///   - request: A `Controller_CreateUserKeyRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Controller_CreateUserKeyResponse` to respond with.
+        func createUserKey(
+            request: Controller_CreateUserKeyRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Controller_CreateUserKeyResponse
+
+        /// Handle the "ListUserKeys" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Controller_ListUserKeysRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Controller_ListUserKeysResponse` to respond with.
+        func listUserKeys(
+            request: Controller_ListUserKeysRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Controller_ListUserKeysResponse
+
+        /// Handle the "RevokeUserKey" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Controller_RevokeUserKeyRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Controller_RevokeUserKeyResponse` to respond with.
+        func revokeUserKey(
+            request: Controller_RevokeUserKeyRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Controller_RevokeUserKeyResponse
+
+        /// Handle the "WorkerStatusList" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > `fal-serverless usage workers` (and `auth login`'s check): the server's runners.
+        ///
+        /// - Parameters:
+        ///   - request: A `Controller_WorkerStatusListRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Controller_WorkerStatusListResponse` to respond with.
+        func workerStatusList(
+            request: Controller_WorkerStatusListRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Controller_WorkerStatusListResponse
     }
 }
 
@@ -165,6 +413,50 @@ extension Controller_IsolateController.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Controller_HostedRunResult>(),
             handler: { request, context in
                 try await self.run(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Controller_IsolateController.Method.CreateUserKey.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Controller_CreateUserKeyRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Controller_CreateUserKeyResponse>(),
+            handler: { request, context in
+                try await self.createUserKey(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Controller_IsolateController.Method.ListUserKeys.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Controller_ListUserKeysRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Controller_ListUserKeysResponse>(),
+            handler: { request, context in
+                try await self.listUserKeys(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Controller_IsolateController.Method.RevokeUserKey.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Controller_RevokeUserKeyRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Controller_RevokeUserKeyResponse>(),
+            handler: { request, context in
+                try await self.revokeUserKey(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Controller_IsolateController.Method.WorkerStatusList.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Controller_WorkerStatusListRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Controller_WorkerStatusListResponse>(),
+            handler: { request, context in
+                try await self.workerStatusList(
                     request: request,
                     context: context
                 )
@@ -186,6 +478,50 @@ extension Controller_IsolateController.ServiceProtocol {
         )
         return response
     }
+
+    internal func createUserKey(
+        request: GRPCCore.StreamingServerRequest<Controller_CreateUserKeyRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Controller_CreateUserKeyResponse> {
+        let response = try await self.createUserKey(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func listUserKeys(
+        request: GRPCCore.StreamingServerRequest<Controller_ListUserKeysRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Controller_ListUserKeysResponse> {
+        let response = try await self.listUserKeys(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func revokeUserKey(
+        request: GRPCCore.StreamingServerRequest<Controller_RevokeUserKeyRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Controller_RevokeUserKeyResponse> {
+        let response = try await self.revokeUserKey(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func workerStatusList(
+        request: GRPCCore.StreamingServerRequest<Controller_WorkerStatusListRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Controller_WorkerStatusListResponse> {
+        let response = try await self.workerStatusList(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -205,6 +541,58 @@ extension Controller_IsolateController.SimpleServiceProtocol {
                 )
                 return [:]
             }
+        )
+    }
+
+    internal func createUserKey(
+        request: GRPCCore.ServerRequest<Controller_CreateUserKeyRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Controller_CreateUserKeyResponse> {
+        return GRPCCore.ServerResponse<Controller_CreateUserKeyResponse>(
+            message: try await self.createUserKey(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func listUserKeys(
+        request: GRPCCore.ServerRequest<Controller_ListUserKeysRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Controller_ListUserKeysResponse> {
+        return GRPCCore.ServerResponse<Controller_ListUserKeysResponse>(
+            message: try await self.listUserKeys(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func revokeUserKey(
+        request: GRPCCore.ServerRequest<Controller_RevokeUserKeyRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Controller_RevokeUserKeyResponse> {
+        return GRPCCore.ServerResponse<Controller_RevokeUserKeyResponse>(
+            message: try await self.revokeUserKey(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func workerStatusList(
+        request: GRPCCore.ServerRequest<Controller_WorkerStatusListRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Controller_WorkerStatusListResponse> {
+        return GRPCCore.ServerResponse<Controller_WorkerStatusListResponse>(
+            message: try await self.workerStatusList(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
         )
     }
 }
