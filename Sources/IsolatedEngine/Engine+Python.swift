@@ -42,8 +42,8 @@ extension Engine {
             return try await run(call, machine: machine, worker: worker, callID: callID, report: &report, events: events)
         } catch {
             var error = error
-            error.function = error.function ?? call.reference
-            if error.chain.isEmpty { error.chain = [call.reference] }
+            error.function = error.function ?? report.function
+            if error.chain.isEmpty { error.chain = [report.function] }
             error.report = report
             logger.debug("call failed", metadata: Self.metadata(report).merging(["error": "\(error.code)"]) { $1 })
             throw error

@@ -301,9 +301,12 @@ public actor Engine: Service {
         report.phases.append(timing)
         events(.phaseFinished(timing))
 
+        // A Python runner names the function only once it has read it.
+        let function = handle.calledFunction ?? runnerRequest.function
+        report.function = function
         // Read before the runner is released: how it ended is the handle's to say.
         let failure = failure(
-            of: outcome, function: runnerRequest.function, requestedTimeout: requestedTimeout, machine: runnerRequest.machine, timeout: timeout,
+            of: outcome, function: function, requestedTimeout: requestedTimeout, machine: runnerRequest.machine, timeout: timeout,
             callerDeadline: callerDeadline, lease: lease)
         await scheduler.finish(lease, keepAlive: runnerRequest.keepAlive, warmMinimum: warmMinimum.map { (count: $0, request: runnerRequest) })
         if let failure { throw failure }

@@ -34,6 +34,7 @@ package final class RunnerConnection: RunnerHandle {
         var openPipes = 2
         var unresponsive = false
         var timedOut = false
+        var calledFunction: FunctionReference?
     }
 
     private static let tailLength = 20
@@ -102,6 +103,7 @@ package final class RunnerConnection: RunnerHandle {
                 if let termination = state.termination { return .crashed(termination, tail: state.tail) }
                 precondition(state.call == nil, "a runner serves one call at a time")
                 state.call = PendingCall(id: id, continuation: continuation, onLog: onLog, onNestedCall: onNestedCall)
+                state.calledFunction = nil
                 return nil
             }
             if let crashed {
@@ -115,6 +117,9 @@ package final class RunnerConnection: RunnerHandle {
 
     /// Answers a nested call with `.callReturned` or `.callFailed`.
     package func reply(_ message: RunnerMessage) { send(message) }
+
+    /// What the runner said its latest call runs, if it said.
+    package var calledFunction: FunctionReference? { state.withLock { $0.calledFunction } }
 
     /// Sends a heartbeat probe.
     package func ping(_ sequence: UInt64) { send(.ping(sequence)) }
@@ -317,6 +322,10 @@ package final class RunnerConnection: RunnerHandle {
             }
         case .pong(let sequence):
             state.withLock { $0.lastPong = max($0.lastPong, sequence) }
+        case .calling(let id, let function):
+            state.withLock { state in
+                if state.call?.id == id { state.calledFunction = function }
+            }
         case .invoke, .ping, .stop, .callReturned, .callFailed:
             kill()
         }

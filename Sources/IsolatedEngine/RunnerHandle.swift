@@ -19,6 +19,9 @@ package protocol RunnerHandle: AnyObject, Sendable {
     ) async -> RunOutcome
     /// Answers a nested call with `.callReturned` or `.callFailed`.
     func reply(_ message: RunnerMessage)
+    /// The function the runner said its latest call runs; nil when it did not say (a Swift
+    /// runner's function is known before the call).
+    var calledFunction: FunctionReference? { get }
     /// Sends a heartbeat probe.
     func ping(_ sequence: UInt64)
     /// The last heartbeat the runner answered.

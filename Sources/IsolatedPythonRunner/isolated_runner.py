@@ -14,6 +14,7 @@ Standard library only: the serializer (dill) comes from the runner's own layer o
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import os
@@ -25,7 +26,7 @@ import threading
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-READY, INVOKE, RETURNED, THREW, PING, PONG, STOP, RAISED = 1, 2, 3, 4, 5, 6, 7, 12
+READY, INVOKE, RETURNED, THREW, PING, PONG, STOP, RAISED, CALLING = 1, 2, 3, 4, 5, 6, 7, 12, 13
 STAGE_ARGUMENTS, STAGE_RESULT = 1, 2
 MARKER_PREFIX = b"\x01isolated-end-of-call "
 
@@ -128,7 +129,7 @@ class Runner:
             if invocation is None:
                 return
             call_id, arguments = invocation
-            kind, payload = self.run(arguments)
+            kind, payload = self.run(call_id, arguments)
             sys.stdout.flush()
             sys.stderr.flush()
             marker = MARKER_PREFIX + str(call_id).encode() + b"\n"
@@ -136,7 +137,7 @@ class Runner:
             os.write(2, marker)
             self.channel.send(kind, struct.pack("<Q", call_id) + payload)
 
-    def run(self, arguments: List[bytes]) -> Tuple[int, bytes]:
+    def run(self, call_id: int, arguments: List[bytes]) -> Tuple[int, bytes]:
         """One call: the reply's kind and its payload after the id."""
         if len(arguments) not in (2, 4):
             return threw(STAGE_ARGUMENTS, "ArgumentCountMismatch", f"a Python call sends 2 or 4 arguments, not {len(arguments)}")
@@ -150,6 +151,8 @@ class Runner:
             return threw(STAGE_ARGUMENTS, "DeserializationError", str(error))
         except BaseException as error:  # The setup function raised.
             return raised(method, error)
+        name, file, line = describe(function)
+        self.channel.send(CALLING, struct.pack("<Q", call_id) + encoded(name) + encoded(file) + struct.pack("<I", line))
         try:
             result = function(*bound)
         except BaseException as error:
@@ -166,6 +169,22 @@ class Runner:
         if key not in self.setup_results:
             self.setup_results[key] = load(method, definition, "setup")()
         return self.setup_results[key]
+
+
+def describe(function: Callable[..., Any]) -> Tuple[str, str, int]:
+    """The user's function inside what the client sent (wrapped to bind its arguments): its name, file and first line."""
+    for _ in range(100):
+        if isinstance(function, functools.partial):
+            function = function.func
+        elif callable(getattr(function, "__wrapped__", None)):
+            function = function.__wrapped__
+        else:
+            break
+    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None) or type(function).__name__
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return str(name), "(sent by the client)", 0
+    return str(name), code.co_filename, max(0, code.co_firstlineno)
 
 
 class DeserializationError(Exception):

@@ -149,7 +149,7 @@ final class RunnerChannel: Sendable {
                             (try? PayloadCoding.decode(IsolatedError.self, from: error))
                             ?? IsolatedError(code: .codingFailed, message: "the engine sent an unreadable error for a nested call")
                         complete(id, .failure(decoded))
-                    case .ready, .returned, .threw, .pong, .failed, .call:
+                    case .ready, .returned, .threw, .pong, .failed, .call, .calling:
                         RunnerChannel.writeAll(STDERR_FILENO, Array("isolated runner: unexpected message from the engine\n".utf8))
                         _exit(3)
                     }

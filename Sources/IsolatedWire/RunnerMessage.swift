@@ -31,6 +31,9 @@ package enum RunnerMessage: Sendable, Equatable {
     case callReturned(id: UInt64, result: [UInt8])
     /// A nested call failed with this ``IsolatedError`` (JSON).
     case callFailed(id: UInt64, error: [UInt8])
+    /// Invocation `id` runs `function`: sent by a runner that learns what it runs only from the
+    /// invocation (a Python runner, from the pickle), before it runs it; optional.
+    case calling(id: UInt64, function: FunctionReference)
 
     /// A message that is not part of the protocol.
     package struct Malformed: Error, CustomStringConvertible {
@@ -50,6 +53,7 @@ package enum RunnerMessage: Sendable, Equatable {
     private static let callReturnedKind = Frame.Kind(rawValue: 10)
     private static let callFailedKind = Frame.Kind(rawValue: 11)
     private static let raisedKind = Frame.Kind(rawValue: 12)
+    private static let callingKind = Frame.Kind(rawValue: 13)
 
     /// The message as a frame.
     package var frame: Frame {
@@ -102,6 +106,12 @@ package enum RunnerMessage: Sendable, Equatable {
             return Frame(kind: Self.callReturnedKind, payload: Self.idPrefixed(id, result))
         case .callFailed(let id, let error):
             return Frame(kind: Self.callFailedKind, payload: Self.idPrefixed(id, error))
+        case .calling(let id, let function):
+            kind = Self.callingKind
+            writer.write(id)
+            writer.write(function.name)
+            writer.write(function.file)
+            writer.write(UInt32(clamping: max(0, function.line)))
         }
         return Frame(kind: kind, payload: writer.bytes)
     }
@@ -163,6 +173,9 @@ package enum RunnerMessage: Sendable, Equatable {
             case Self.callFailedKind:
                 self = .callFailed(id: try reader.readUInt64(), error: Array(frame.payload.dropFirst(8)))
                 return
+            case Self.callingKind:
+                let (id, name, file, line) = (try reader.readUInt64(), try reader.readString(), try reader.readString(), try reader.readUInt32())
+                self = .calling(id: id, function: FunctionReference(name: name, file: file, line: Int(line)))
             default: throw Malformed(description: "unknown frame kind \(frame.kind.rawValue)")
             }
         } catch let error as Malformed {

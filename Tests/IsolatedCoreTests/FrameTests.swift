@@ -20,6 +20,7 @@ struct FrameTests {
         .call(id: 2, parent: 7, function: "tellJokes", arguments: [[1, 104, 105], []]),
         .callReturned(id: 2, result: Array("[\"a\"]".utf8)),
         .callFailed(id: 3, error: Array("{}".utf8)),
+        .calling(id: 7, function: FunctionReference(name: "tell_jokes", file: "/home/ada/jokes.py", line: 12)),
     ]
 
     @Test("every message survives a round trip, however the bytes are split")
@@ -46,6 +47,13 @@ struct FrameTests {
         #expect(bytes[4] == 12)
         #expect(Array(bytes.suffix(2)) == [7, 8])
         #expect(RunnerMessage.threw(id: 1, error: RemoteError(stage: .function, typeName: "E", message: "m")).frame.bytes[4] == 4)
+    }
+
+    @Test("the calling frame, kind 13, is the id, the name, the file and the line, as the Python runner packs them")
+    func callingFrame() throws {
+        let bytes = RunnerMessage.calling(id: 5, function: FunctionReference(name: "f", file: "a.py", line: 3)).frame.bytes
+        // struct.pack("<IB", 1 + 8 + 5 + 8 + 4, 13) + pack("<Q", 5) + pack("<I", 1) + b"f" + pack("<I", 4) + b"a.py" + pack("<I", 3)
+        #expect(bytes == [26, 0, 0, 0, 13, 5, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 102, 4, 0, 0, 0, 97, 46, 112, 121, 3, 0, 0, 0])
     }
 
     @Test("a large result written as header then body parses whole, alone in the buffer or followed by another frame")

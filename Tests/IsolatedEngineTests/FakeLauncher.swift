@@ -126,6 +126,8 @@ final class FakeRunner: RunnerHandle {
 
     func reply(_ message: RunnerMessage) {}
 
+    var calledFunction: FunctionReference? { nil }
+
     func ping(_ sequence: UInt64) {
         state.withLock { state in
             if state.answersHeartbeats { state.lastPong = sequence }

@@ -57,7 +57,7 @@ class Server:
         command, rest = arguments[0], arguments[1:]
         result = subprocess.run(
             [str(Path(sys.executable).parent / "fal-serverless"), command, "--host", host, "--port", port, *rest],
-            env=self.client_environment(**environment), capture_output=True, text=True, timeout=120,
+            env=self.client_environment(COLUMNS="400", **environment), capture_output=True, text=True, timeout=120,
         )
         return " ".join((result.stdout + result.stderr).split())
 

@@ -96,6 +96,20 @@ def test_a_crash_names_the_exit_status_and_the_last_lines(server: Server) -> Non
     assert "about to exit" in result.stderr
 
 
+def test_a_segfault_names_the_signal_and_the_last_lines(server: Server) -> None:
+    result = server.run_example("behaviours", "segfaults")
+    assert result.returncode != 0
+    assert "crashed" in result.stderr and "signal 11" in result.stderr, result.stderr
+    assert "about to read address 0" in result.stderr
+
+
+def test_running_out_of_memory_names_the_machine_types_limit(server: Server) -> None:
+    result = server.run_example("behaviours", "eats_memory")
+    assert result.returncode != 0
+    assert "eats_memory() at " in result.stderr and "behaviours.py" in result.stderr, result.stderr
+    assert "used more than the 512 MiB of memory machine type XS allows" in result.stderr, result.stderr
+
+
 def test_an_unknown_machine_type_lists_the_known_ones(server: Server) -> None:
     result = server.run_example("behaviours", "unknown_machine")
     assert result.returncode != 0
@@ -111,10 +125,13 @@ def test_an_uninstallable_requirement_is_named_with_uvs_reason(server: Server) -
 
 def test_python_calls_are_in_the_history_with_their_phases(server: Server) -> None:
     succeeded(server.run_example("behaviours", "raises"))
-    calls = [call for call in server.invocations() if call["function"] == "python function"]
-    assert any(call["outcome"] == "succeeded" for call in calls)
-    failed = [call for call in calls if call["outcome"] == "failed"]
-    assert failed and failed[0]["error"]["remote"]["typeName"] == "KeyError"
+    succeeded(server.run_example("get_two"))
+    calls = server.invocations()
+    assert any(call["outcome"] == "succeeded" and call["function"] == "get_two" for call in calls)
+    # Each is named as its caller wrote it: the runner reads the name, file and line from the pickle.
+    failed = [call for call in calls if call["function"] == "raises"]
+    assert failed and failed[0]["outcome"] == "failed" and failed[0]["error"]["remote"]["typeName"] == "KeyError"
+    assert failed[0]["file"].endswith("behaviours.py") and failed[0]["line"] > 1
     assert any("run" in [phase["phase"] for phase in call["phases"]] for call in calls)
 
 

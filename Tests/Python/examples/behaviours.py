@@ -40,6 +40,20 @@ def crashes():
     os._exit(3)
 
 
+@isolated()
+def segfaults():
+    import ctypes
+    print("about to read address 0")
+    ctypes.string_at(0)
+
+
+@isolated()
+def eats_memory() -> int:
+    hoard = []
+    while True:
+        hoard.append(bytearray(64 << 20))
+
+
 @isolated(machine_type="XXL")
 def unknown_machine():
     return 1
@@ -68,6 +82,10 @@ elif scenario == "raises":
         print("raised:", repr(error))
 elif scenario == "crashes":
     crashes()
+elif scenario == "segfaults":
+    segfaults()
+elif scenario == "eats_memory":
+    eats_memory()
 elif scenario == "unknown_machine":
     unknown_machine()
 elif scenario == "uninstallable":
