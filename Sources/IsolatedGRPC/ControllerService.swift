@@ -91,7 +91,8 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
             await Self.record(logger: logger) {
                 if !logs.text.isEmpty { try await store.appendLogs(id: id, logs.text) }
                 try await store.recordFinished(
-                    id: id, function: report?.function, endedAt: Date(), outcome: ended, phases: report?.phases ?? [], warm: report?.warm ?? false, runnerID: report?.runnerID,
+                    id: id, function: report?.function, endedAt: Date(), outcome: ended, phases: report?.phases ?? [], warm: report?.warm ?? false,
+                    runnerID: report?.runnerID,
                     environmentKey: nil, error: error)
             }
             switch outcome {
