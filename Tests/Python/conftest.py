@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
@@ -25,6 +26,8 @@ CATALOG = {
         {"name": "XS", "cpus": 0.5, "memory": "512 MiB", "processes": 64},
         {"name": "S", "cpus": 1, "memory": "1 GiB", "processes": 128},
         {"name": "GPU", "cpus": 1, "memory": "1 GiB", "processes": 128, "gpus": 0},
+        # A type only a machine with a GPU can run, which this one has not.
+        {"name": "A100", "cpus": 1, "memory": "1 GiB", "processes": 128, "gpus": 1},
     ]
 }
 
@@ -60,6 +63,12 @@ class Server:
             env=self.client_environment(COLUMNS="400", **environment), capture_output=True, text=True, timeout=120,
         )
         return " ".join((result.stdout + result.stderr).split())
+
+    def metrics(self) -> str:
+        """`GET /metrics` with the server's key."""
+        request = urllib.request.Request(f"{self.http}/metrics", headers={"Authorization": f"Bearer {self.secret}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.read().decode()
 
     def invocations(self) -> List[dict]:
         """`isolated invocations` through the server's HTTP API."""

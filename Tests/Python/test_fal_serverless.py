@@ -113,7 +113,23 @@ def test_running_out_of_memory_names_the_machine_types_limit(server: Server) -> 
 def test_an_unknown_machine_type_lists_the_known_ones(server: Server) -> None:
     result = server.run_example("behaviours", "unknown_machine")
     assert result.returncode != 0
-    assert 'no machine type named "XXL"; available: XS, S, GPU' in result.stderr
+    assert 'no machine type named "XXL"; available: XS, S, GPU, A100' in result.stderr
+
+
+def test_a_gpu_type_on_a_machine_without_one_fails_at_once_with_the_reason(server: Server) -> None:
+    result = server.run_example("behaviours", "needs_a_gpu")
+    assert result.returncode != 0
+    assert "machine type A100 needs a GPU, and this machine has none" in result.stderr, result.stderr
+
+
+def test_python_calls_are_counted_in_the_metrics(server: Server) -> None:
+    succeeded(server.run_example("get_two"))
+    succeeded(server.run_example("get_two"))
+    metrics = server.metrics()
+    succeeded_calls = int(re.search(r'isolated_calls_total\{outcome="succeeded"\} (\d+)', metrics).group(1))  # type: ignore[union-attr]
+    warm_starts = int(re.search(r'isolated_runner_starts_total\{kind="warm"\} (\d+)', metrics).group(1))  # type: ignore[union-attr]
+    assert succeeded_calls >= 2 and warm_starts >= 1, metrics
+    assert 'isolated_phase_duration_seconds_count{phase="run"}' in metrics
 
 
 def test_an_uninstallable_requirement_is_named_with_uvs_reason(server: Server) -> None:

@@ -54,6 +54,11 @@ def eats_memory() -> int:
         hoard.append(bytearray(64 << 20))
 
 
+@isolated(machine_type="A100")
+def needs_a_gpu():
+    return 1
+
+
 @isolated(machine_type="XXL")
 def unknown_machine():
     return 1
@@ -86,6 +91,8 @@ elif scenario == "segfaults":
     segfaults()
 elif scenario == "eats_memory":
     eats_memory()
+elif scenario == "needs_a_gpu":
+    needs_a_gpu()
 elif scenario == "unknown_machine":
     unknown_machine()
 elif scenario == "uninstallable":
