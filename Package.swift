@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // What users import: the macros, the call path and the embedded engine.
@@ -61,6 +63,7 @@ let package = Package(
             name: "IsolatedEngine",
             dependencies: [
                 "IsolatedCore",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -88,8 +91,10 @@ let package = Package(
                 "IsolatedCore",
                 "IsolatedEngine",
                 "IsolatedStore",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             exclude: ["openapi.json"],
             swiftSettings: swiftSettings
@@ -151,7 +156,10 @@ let package = Package(
         .testTarget(name: "IsolatedClientTests", dependencies: ["IsolatedClient", "IsolatedCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IsolatedEngineTests",
-            dependencies: ["IsolatedEngine", "IsolatedCore", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "IsolatedEngine", "IsolatedCore", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

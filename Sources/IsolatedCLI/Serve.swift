@@ -93,7 +93,8 @@ struct Serve: AsyncParsableCommand {
             configuration: StoreConfiguration(maxLogBytes: maxLogBytes),
             logger: logger
         )
-        let engine = Engine(configuration: configuration, logger: logger)
+        let metrics = ServerMetrics()
+        let engine = Engine(configuration: configuration, logger: logger, metricsFactory: metrics.factory)
         let server = try Server(
             engine: engine,
             store: store,
@@ -104,6 +105,7 @@ struct Serve: AsyncParsableCommand {
                 maxResultBytes: maxResultBytes,
                 allowKeylessLoopback: allowKeylessLoopback
             ),
+            metrics: metrics,
             logger: logger
         )
         if allowKeylessLoopback {
@@ -123,8 +125,7 @@ struct Serve: AsyncParsableCommand {
                 configuration: GRPCConfiguration(
                     host: host, port: grpcPort, allowKeyless: allowKeylessLoopback, maxRequestBytes: maxRequestBytes,
                     tls: grpcTLSCert.map { GRPCConfiguration.TLSFiles(certificateChain: $0, privateKey: grpcTLSKey ?? "") }),
-                logger: logger,
-                observer: { [metrics = server.metrics] outcome, report in metrics.recordCall(outcome: outcome.rawValue, report: report) }
+                logger: logger
             ) { port in
                 // The client's FAL_HOST must start with "api"; api.localhost reaches loopback.
                 let address = host == "127.0.0.1" ? "api.localhost:\(port)" : "\(host):\(port)"

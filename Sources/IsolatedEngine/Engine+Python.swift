@@ -39,12 +39,15 @@ extension Engine {
                 function: call.reference, keepAlive: call.keepAlive, timeout: call.timeout, maxConcurrency: call.maxConcurrency,
                 machineType: call.machineType, callers: [])
             let worker = try await pythonWorker(for: call, report: &report, events: events)
-            return try await run(call, machine: machine, worker: worker, callID: callID, report: &report, events: events)
+            let result = try await run(call, machine: machine, worker: worker, callID: callID, report: &report, events: events)
+            callFinished(runtime: "python", report: result.report, error: nil)
+            return result
         } catch {
             var error = error
             error.function = error.function ?? report.function
             if error.chain.isEmpty { error.chain = [report.function] }
             error.report = report
+            callFinished(runtime: "python", report: report, error: error)
             logger.debug("call failed", metadata: Self.metadata(report).merging(["error": "\(error.code)"]) { $1 })
             throw error
         }

@@ -1,3 +1,4 @@
+public import CoreMetrics
 import Foundation
 public import IsolatedCore
 public import Logging
@@ -22,6 +23,7 @@ public actor Engine: Service {
     let scheduler: RunnerScheduler
     let resources: ResourceControl
     let capacity: HostCapacity
+    let metrics: EngineMetrics
     /// The keys of runners that call the server back, for the server to recognize them.
     package nonisolated let runnerCredentials: RunnerCredentials
     private nonisolated let jobs = Mutex<AsyncStream<Job>.Continuation?>(nil)
@@ -49,13 +51,19 @@ public actor Engine: Service {
     var runningTags: [String: String] = [:]
     private var nextCallID: UInt64 = 1
 
-    /// Creates an engine; `clock` drives keep-alive, heartbeats, timeouts and the queue.
+    /// Creates an engine; `clock` drives keep-alive, heartbeats, timeouts and the queue. Its
+    /// metrics (calls by outcome, cold and warm starts, phase durations, environment builds,
+    /// runners and environments) go to `metricsFactory`: by default the backend the process
+    /// bootstrapped with `MetricsSystem.bootstrap`, if any.
     public init(
         configuration: EngineConfiguration = .init(),
         clock: some Clock<Duration> = ContinuousClock(),
-        logger: Logger = Logger(label: "isolated.engine")
+        logger: Logger = Logger(label: "isolated.engine"),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
-        self.init(configuration: configuration, launcher: nil, environmentBuilder: SwiftPMEnvironmentBuilder(), clock: clock, logger: logger)
+        self.init(
+            configuration: configuration, launcher: nil, environmentBuilder: SwiftPMEnvironmentBuilder(), clock: clock, logger: logger,
+            metricsFactory: metricsFactory)
     }
 
     /// Creates an engine whose runners come from `launcher` (by default child processes of this
@@ -66,7 +74,8 @@ public actor Engine: Service {
         environmentBuilder: any EnvironmentBuilder,
         capacity: HostCapacity = .detect(),
         clock: some Clock<Duration>,
-        logger: Logger
+        logger: Logger,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         let clock = EngineClock(clock)
         let store = EnvironmentStore(configuration: configuration, builder: environmentBuilder, logger: logger)
@@ -77,6 +86,8 @@ public actor Engine: Service {
         self.store = store
         self.resources = resources
         self.capacity = capacity
+        let metrics = EngineMetrics(factory: metricsFactory)
+        self.metrics = metrics
         let credentials = RunnerCredentials()
         self.runnerCredentials = credentials
         self.scheduler = RunnerScheduler(
@@ -85,7 +96,8 @@ public actor Engine: Service {
                 base: launcher ?? Self.localLauncher(configuration: configuration, store: store, resources: resources), credentials: credentials),
             capacity: capacity,
             clock: clock,
-            logger: logger
+            logger: logger,
+            metrics: metrics
         )
     }
 
@@ -113,6 +125,7 @@ public actor Engine: Service {
         state = .running
         for waiter in runningWaiters { waiter.resume() }
         runningWaiters.removeAll()
+        environmentsChanged()
         logger.debug("engine running", metadata: ["home": "\(configuration.home)"])
         let scheduler = self.scheduler
         await withGracefulShutdownHandler {
@@ -195,9 +208,11 @@ public actor Engine: Service {
             var attempt = 1
             while true {
                 do throws(IsolatedError) {
-                    return try await run(
+                    let result = try await run(
                         request, machine: machine, worker: worker, callID: callID, report: &report, events: events, callers: callers,
                         callerDeadline: callerDeadline)
+                    callFinished(runtime: "swift", report: result.report, error: nil)
+                    return result
                 } catch let failure where attempt <= (request.retries ?? 0) && Self.isRetryable(failure) && !Task.isCancelled {
                     let backoff = configuration.retryBackoff * (1 << min(attempt - 1, 6))
                     attempt += 1
@@ -216,8 +231,28 @@ public actor Engine: Service {
             // A nested call's failure already carries its chain, from the outermost caller down.
             if error.chain.isEmpty { error.chain = callers + [request.function.reference] }
             error.report = report
+            callFinished(runtime: "swift", report: report, error: error)
             logger.debug("call failed", metadata: Self.metadata(report).merging(["error": "\(error.code)"]) { $1 })
             throw error
+        }
+    }
+
+    /// Records a call's end in the metrics; an environment it built changes the cache's figures.
+    func callFinished(runtime: String, report: CallReport, error: IsolatedError?) {
+        let outcome = error == nil ? "succeeded" : error?.code == .cancelled ? "cancelled" : "failed"
+        metrics.callFinished(runtime: runtime, outcome: outcome, report: report)
+        if report.phases.contains(where: { $0.phase == .environment && $0.outcome == "built" }) { environmentsChanged() }
+    }
+
+    /// Measures the environment cache again for the metrics, after it changed, so a scrape
+    /// never walks the disk. The walk runs on a thread of its own: it must not hold one of the
+    /// few cooperative threads calls run on. Nothing is measured when nothing records.
+    package nonisolated func environmentsChanged() {
+        guard metrics.isRecording else { return }
+        let (directory, metrics) = (store.environmentsDirectory, self.metrics)
+        DispatchQueue.global(qos: .utility).async {
+            let (count, bytes) = EnvironmentStore.measure(environmentsDirectory: directory)
+            metrics.environments(count: count, bytes: bytes)
         }
     }
 

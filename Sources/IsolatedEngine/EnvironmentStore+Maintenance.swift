@@ -143,6 +143,13 @@ extension EnvironmentStore {
         }
     }
 
+    /// How many environments are built under `environmentsDirectory` (Swift and Python) and the
+    /// size of everything there, read from the disk without the store's actor.
+    package static func measure(environmentsDirectory: String) -> (count: Int, bytes: Int64) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: environmentsDirectory)) ?? []
+        return (names.filter { $0.hasSuffix(".json") }.count, size(of: environmentsDirectory))
+    }
+
     private static func size(of directory: String) -> Int64 {
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return 0 }
         var total: Int64 = 0

@@ -27,7 +27,7 @@ package actor EnvironmentStore {
         self.logger = logger
     }
 
-    package var environmentsDirectory: String { "\(home)/environments" }
+    package nonisolated var environmentsDirectory: String { "\(home)/environments" }
 
     package func toolchain() async throws(IsolatedError) -> Toolchain {
         let directory = configuration.toolchainDirectory

@@ -53,6 +53,7 @@ package actor RunnerScheduler {
     private let supervision: Supervision
     private let clock: EngineClock
     private let logger: Logger
+    private let metrics: EngineMetrics
     private var state = State.accepting
     private var pool = RunnerPool()
     /// Pools whose last call asked for `minWarm` runners, and how to start one.
@@ -65,7 +66,15 @@ package actor RunnerScheduler {
     /// Calls waiting for a runner to come free; resumed whenever a runner is released, ends or frees capacity.
     private nonisolated let waiters = Mutex<(next: UInt64, waiting: [UInt64: CheckedContinuation<Void, Never>])>((0, [:]))
 
-    package init(configuration: EngineConfiguration, launcher: any Launcher, capacity: HostCapacity, clock: EngineClock, logger: Logger) {
+    package init(
+        configuration: EngineConfiguration,
+        launcher: any Launcher,
+        capacity: HostCapacity,
+        clock: EngineClock,
+        logger: Logger,
+        metrics: EngineMetrics = .none
+    ) {
+        self.metrics = metrics
         self.configuration = configuration
         self.launcher = launcher
         self.admission = Admission(capacity: capacity)
@@ -120,6 +129,7 @@ package actor RunnerScheduler {
             switch decision {
             case .reuse(let id):
                 _ = pool.take(id)
+                publishRunners()
                 report.warm = true
                 return lease(id, warm: true, timeout: timeout, callerDeadline: callerDeadline)
             case .start(let evicting):
@@ -277,6 +287,7 @@ package actor RunnerScheduler {
             throw IsolatedError(code: .runnerStartFailed, message: "the runner for \(request.function) was stopped or ended as it became ready")
         }
         logger.debug("runner started", metadata: ["runner": "\(id)", "pid": "\(processID)", "function": "\(function)"])
+        publishRunners()
         return id
     }
 
@@ -290,6 +301,7 @@ package actor RunnerScheduler {
         case .unknown:
             break
         }
+        publishRunners()
         notifyWaiters()
     }
 
@@ -317,6 +329,7 @@ package actor RunnerScheduler {
 
     private func stop(_ id: String) {
         guard let handle = pool.beginStopping(id) else { return }
+        publishRunners()
         notifyWaiters()
         handle.stop()
         let (clock, grace) = (self.clock, configuration.stopGracePeriod)
@@ -329,6 +342,7 @@ package actor RunnerScheduler {
     private func runnerExited(_ id: String, _ termination: ChildProcess.Termination) {
         guard pool.remove(id) != nil else { return }
         logger.debug("runner exited", metadata: ["runner": "\(id)", "termination": "\(termination)"])
+        publishRunners()
         notifyWaiters()
         // A runner that ends is replaced where a pool's minWarm needs it, and capacity allows.
         for key in warmMinimums.keys { fillWarm(key) }
@@ -447,6 +461,20 @@ package actor RunnerScheduler {
         } onCancel: {
             waiters.withLock { $0.waiting.removeValue(forKey: id) }?.resume()
         }
+    }
+
+    /// Records how many runners are in each phase.
+    private func publishRunners() {
+        var (starting, busy, idle, stopping) = (0, 0, 0, 0)
+        for runner in pool.runners.values {
+            switch runner.phase {
+            case .starting: starting += 1
+            case .busy: busy += 1
+            case .idle: idle += 1
+            case .stopping: stopping += 1
+            }
+        }
+        metrics.runners(starting: starting, busy: busy, idle: idle, stopping: stopping)
     }
 
     private nonisolated func notifyWaiters() {

@@ -17,7 +17,6 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
     let runnerEnvironment: [String: String]
     /// Where `runnerEnvironment` points, for a sandboxed runner to read.
     let runnerReadableDirectories: [String]
-    let observer: CallObserver
     let logger: Logger
 
     func run(
@@ -28,7 +27,7 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
         let id = UUID().uuidString.lowercased()
         let call = try PythonCallMapping.call(
             from: request.message, runnerEnvironment: runnerEnvironment, runnerReadableDirectories: runnerReadableDirectories, tag: id)
-        let (engine, store, observer, logger) = (self.engine, self.store, self.observer, self.logger)
+        let (engine, store, logger) = (self.engine, self.store, self.logger)
         let interval = configuration.heartbeatInterval
         let logs = LogBuffer(limit: store.configuration.maxLogBytes)
         return StreamingServerResponse { writer in
@@ -87,7 +86,6 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
                 case .failure(let error): (error.report, error)
                 }
             let ended: InvocationRecord.Outcome = error == nil ? .succeeded : error?.code == .cancelled ? .cancelled : .failed
-            observer(ended, report)
             await Self.record(logger: logger) {
                 if !logs.text.isEmpty { try await store.appendLogs(id: id, logs.text) }
                 try await store.recordFinished(

@@ -1,15 +1,11 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
-package import IsolatedCore
+import IsolatedCore
 package import IsolatedEngine
 package import IsolatedStore
 package import Logging
 import ServiceLifecycle
-
-/// Told of each call the gRPC front door finished: how it ended and, once it got that far, its
-/// report. The server counts them in its metrics beside the HTTP API's.
-package typealias CallObserver = @Sendable (_ outcome: InvocationRecord.Outcome, _ report: CallReport?) -> Void
 
 /// The gRPC front door: `controller.IsolateController` for the fal-serverless client, over the
 /// same engine and store as the HTTP API, run as a `Service`. On a loopback address it listens
@@ -19,24 +15,20 @@ package struct GRPCFrontDoor: Service {
     private let store: Store
     private let configuration: GRPCConfiguration
     private let logger: Logger
-    private let observer: CallObserver
     private let onListening: @Sendable (Int) -> Void
 
-    /// `observer` hears of each call as it ends (the server's metrics); `onListening` receives
-    /// the port once the server listens.
+    /// `onListening` receives the port once the server listens.
     package init(
         engine: Engine,
         store: Store,
         configuration: GRPCConfiguration,
         logger: Logger,
-        observer: @escaping CallObserver = { _, _ in },
         onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.engine = engine
         self.store = store
         self.configuration = configuration
         self.logger = logger
-        self.observer = observer
         self.onListening = onListening
     }
 
@@ -44,7 +36,7 @@ package struct GRPCFrontDoor: Service {
         let callBack = try runnerCallBack()
         let service = ControllerService(
             engine: engine, store: store, configuration: configuration, runnerEnvironment: callBack.environment,
-            runnerReadableDirectories: callBack.directories, observer: observer, logger: logger)
+            runnerReadableDirectories: callBack.directories, logger: logger)
         let primary = GRPCServer(
             transport: .http2NIOPosix(
                 address: configuration.host.contains(":")

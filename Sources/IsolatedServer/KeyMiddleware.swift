@@ -43,9 +43,11 @@ enum RequestKey {
 /// development access on loopback may do everything.
 struct ScopeMiddleware<Context: RequestContext>: RouterMiddleware {
     let needed: KeyScope
+    let metrics: ServerMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let key = RequestKey.current, !key.scope.allows(needed) {
+            metrics.recordRejection("forbidden")
             throw IsolatedError.forbidden(key: key, needed: needed, doing: "\(request.method) \(request.uri.path)")
         }
         return try await next(request, context)

@@ -118,7 +118,6 @@ extension Server {
         }()
         let (events, continuation) = AsyncStream.makeStream(of: StreamEvent.self)
         let logs = LogBuffer(limit: store.configuration.maxLogBytes)
-        let metrics = self.metrics
         let engine = self.engine
         async let outcome: Result<InvocationResult, IsolatedError> = {
             defer { continuation.finish() }
@@ -126,9 +125,6 @@ extension Server {
                 return .success(
                     try await engine.invoke(call) { event in
                         if case .log(let line) = event { logs.append(line) }
-                        if case .phaseFinished(let timing) = event, timing.phase == .environment, timing.outcome == "built" {
-                            metrics.recordEnvironmentBuild()
-                        }
                         continuation.yield(.event(event))
                     }
                 )
@@ -179,6 +175,8 @@ extension Server {
             )
         )
     }
+
+    /// Records how the call ended, with its output; failing to is logged, never the call's failure.
     private func record(id: String, call: InvocationRequest, result: Result<InvocationResult, IsolatedError>, report: CallReport?, logs: String) async
     {
         let outcome: InvocationRecord.Outcome
@@ -192,11 +190,6 @@ extension Server {
             error = failure
         }
         let phases = report?.phases ?? []
-        metrics.recordCall(
-            outcome: outcome.rawValue,
-            warm: report?.runnerID == nil ? nil : report?.warm,
-            phases: phases.map { ($0.phase.rawValue, $0.duration.seconds) }
-        )
         do {
             if !logs.isEmpty { try await store.appendLogs(id: id, logs) }
             try await store.recordFinished(

@@ -10,7 +10,7 @@ extension Server {
     /// Keys, environments, runners and the machine check: for admin keys.
     func addManagementRoutes(to authenticated: RouterGroup<BasicRequestContext>) {
         authenticated.get("v1/machine-types") { _, _ in engine.configuration.machineTypes }
-        let group = authenticated.group().add(middleware: ScopeMiddleware<BasicRequestContext>(needed: .admin))
+        let group = authenticated.group().add(middleware: ScopeMiddleware<BasicRequestContext>(needed: .admin, metrics: metrics))
 
         group.get("v1/environments") { _, _ -> [EnvironmentInfo] in
             await engine.environments.summaries().map(EnvironmentInfo.init)
@@ -20,6 +20,7 @@ extension Server {
             let removed: [String]
             do {
                 removed = try await engine.environments.remove(prefixes: [key])
+                engine.environmentsChanged()
             } catch {
                 throw IsolatedError(code: .notFound, message: error.localizedDescription)
             }
@@ -31,7 +32,9 @@ extension Server {
             guard days >= 0 else {
                 throw IsolatedError(code: .invalidRequest, message: "unusedForDays should be a number of days, 0 or more")
             }
-            return Removed(removed: try await engine.environments.collectGarbage(unusedFor: days * 86_400))
+            let removed = try await engine.environments.collectGarbage(unusedFor: days * 86_400)
+            engine.environmentsChanged()
+            return Removed(removed: removed)
         }
 
         group.get("v1/doctor") { _, _ in

@@ -18,11 +18,19 @@ public struct Server: Sendable {
     package let store: Store
     /// How the server listens and what it accepts.
     public let configuration: ServerConfiguration
-    package let metrics = ServerMetrics()
+    /// Its metrics; an engine created with ``ServerMetrics/factory`` records into them.
+    package let metrics: ServerMetrics
     let logger: Logger
 
-    /// A server for `engine`, keeping keys and history in `store`.
-    package init(engine: Engine, store: Store, configuration: ServerConfiguration, logger: Logger) throws(IsolatedError) {
+    /// A server for `engine`, keeping keys and history in `store`. Create the engine with
+    /// `metrics.factory` for `/metrics` to carry its figures.
+    package init(
+        engine: Engine,
+        store: Store,
+        configuration: ServerConfiguration,
+        metrics: ServerMetrics = ServerMetrics(),
+        logger: Logger
+    ) throws(IsolatedError) {
         if configuration.allowKeylessLoopback, !configuration.isLoopback {
             throw IsolatedError(
                 code: .invalidConfiguration,
@@ -33,6 +41,7 @@ public struct Server: Sendable {
         self.engine = engine
         self.store = store
         self.configuration = configuration
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -61,22 +70,16 @@ public struct Server: Sendable {
             Response(
                 status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: Self.openAPIDocument)))
         }
-        authenticated.get("metrics") { _, _ in try await self.renderMetrics() }
+        authenticated.get("metrics") { _, _ in self.renderMetrics() }
         addInvocationRoutes(to: authenticated)
         addManagementRoutes(to: authenticated)
         routes.set(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }
 
-    private func renderMetrics() async throws -> Response {
-        let runners = await engine.runnerSnapshots()
-        let environments = await engine.environments.summaries()
-        let text = metrics.render(
-            runners: Dictionary(grouping: runners, by: \.state.rawValue).mapValues(\.count),
-            cacheBytes: environments.reduce(0) { $0 + $1.bytes },
-            environments: environments.count
-        )
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    private func renderMetrics() -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.render())))
     }
 
     /// The OpenAPI document, read from the package's sources (like the runner runtime's).

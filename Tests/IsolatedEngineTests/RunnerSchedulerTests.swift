@@ -49,6 +49,7 @@ struct RunnerSchedulerTests {
     static func withScheduler(
         capacity: HostCapacity = Fixtures.capacity(cpus: 8),
         configure: (inout EngineConfiguration) -> Void = { _ in },
+        metrics: EngineMetrics = .none,
         _ body: (Harness) async throws -> Void
     ) async throws {
         var configuration = EngineConfiguration(home: "/nonexistent/isolated-scheduler-tests")
@@ -60,7 +61,8 @@ struct RunnerSchedulerTests {
             launcher: launcher,
             capacity: capacity,
             clock: EngineClock(clock),
-            logger: Logger(label: "test")
+            logger: Logger(label: "test"),
+            metrics: metrics
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await scheduler.run() }

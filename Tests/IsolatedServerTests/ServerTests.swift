@@ -208,18 +208,34 @@ struct ServerTests {
         }
     }
 
-    @Test("metrics count calls by outcome and cold and warm starts")
+    @Test("metrics, from swift-prometheus, count the engine's calls by outcome, cold and warm starts, phases, runners and environments")
     func metrics() async throws {
         try await TestServer.with { server in
             let client = try await server.client()
             _ = try await Self.greet(client, "a")
             _ = try await Self.greet(client, "b")
+            let invoker = try await server.client(scope: .invoke)
+            let refused = try await #require(throws: IsolatedError.self) { try await invoker.get("v1/keys", as: [KeyInfo].self) }
+            #expect(refused.code == .forbidden)
             let text = try await client.text("metrics")
-            #expect(text.contains("isolated_calls_total{outcome=\"succeeded\"} 2"))
-            #expect(text.contains("isolated_runner_starts_total{kind=\"cold\"} 1"))
-            #expect(text.contains("isolated_runner_starts_total{kind=\"warm\"} 1"))
-            #expect(text.contains("isolated_phase_duration_seconds_count{phase=\"run\"} 2"))
-            #expect(text.contains("isolated_runners{state=\"idle\"} 1"))
+            for line in [
+                #"isolated_calls_total{outcome="succeeded",runtime="swift"} 2"#,
+                #"isolated_runner_starts_total{kind="cold"} 1"#,
+                #"isolated_runner_starts_total{kind="warm"} 1"#,
+                #"isolated_phase_duration_seconds_count{phase="run"} 2"#,
+                #"isolated_runners{state="idle"} 1.0"#,
+                #"isolated_requests_rejected_total{reason="forbidden"} 1"#,
+                "# TYPE isolated_phase_duration_seconds histogram",
+            ] {
+                #expect(text.contains(line), "\(line) in \(text)")
+            }
+            // Measured in the background after the engine starts (and after each build), never by a scrape.
+            var measured = text
+            for _ in 0..<600 where !measured.contains("isolated_environment_cache_bytes ") {
+                try await Task.sleep(for: .milliseconds(100))
+                measured = try await client.text("metrics")
+            }
+            #expect(measured.contains("isolated_environment_cache_bytes ") && measured.contains("isolated_environments "), "\(measured)")
         }
     }
 

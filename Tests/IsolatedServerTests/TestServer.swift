@@ -33,8 +33,9 @@ struct TestServer {
     ) async throws -> Value {
         let logger = Logger(label: "test.server")
         let store = try await Store(path: database, logger: logger)
-        let engine = Engine(configuration: EngineConfiguration(home: home))
-        let server = try Server(engine: engine, store: store, configuration: configuration, logger: logger)
+        let metrics = ServerMetrics()
+        let engine = Engine(configuration: EngineConfiguration(home: home), metricsFactory: metrics.factory)
+        let server = try Server(engine: engine, store: store, configuration: configuration, metrics: metrics, logger: logger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let application = server.application { continuation.yield($0) }
         let group = ServiceGroup(services: [application], gracefulShutdownSignals: [], logger: logger)

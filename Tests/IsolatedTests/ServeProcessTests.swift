@@ -99,7 +99,7 @@ struct ServeProcessTests {
         request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
         let metrics = String(decoding: try await URLSession.shared.data(for: request).0, as: UTF8.self)
         #expect(metrics.contains(#"isolated_runner_starts_total{kind="warm"}"#), "\(metrics)")
-        #expect(!metrics.contains(#"isolated_calls_total{outcome="succeeded"} 0"#))
+        #expect(metrics.contains(#"isolated_calls_total{outcome="succeeded",runtime="swift"}"#), "\(metrics)")
 
         let started = server.descendants
         #expect(!started.isEmpty, "the server has no runners after the calls")

@@ -126,7 +126,7 @@ def test_python_calls_are_counted_in_the_metrics(server: Server) -> None:
     succeeded(server.run_example("get_two"))
     succeeded(server.run_example("get_two"))
     metrics = server.metrics()
-    succeeded_calls = int(re.search(r'isolated_calls_total\{outcome="succeeded"\} (\d+)', metrics).group(1))  # type: ignore[union-attr]
+    succeeded_calls = int(re.search(r'isolated_calls_total\{outcome="succeeded",runtime="python"\} (\d+)', metrics).group(1))  # type: ignore[union-attr]
     warm_starts = int(re.search(r'isolated_runner_starts_total\{kind="warm"\} (\d+)', metrics).group(1))  # type: ignore[union-attr]
     assert succeeded_calls >= 2 and warm_starts >= 1, metrics
     assert 'isolated_phase_duration_seconds_count{phase="run"}' in metrics
