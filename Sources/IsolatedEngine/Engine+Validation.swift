@@ -1,15 +1,21 @@
-import IsolatedCore
+package import IsolatedCore
 
 extension Engine {
     /// Checks a call's settings before anything is built; returns its machine type.
-    func validate(_ request: InvocationRequest, callers: [FunctionReference]) throws(IsolatedError) -> MachineTypeSpec {
+    /// Checks a call's settings and machine type as ``invoke(_:events:)`` will, without running
+    /// it: a front door refuses a call that would fail this way before it answers.
+    package nonisolated func check(_ request: InvocationRequest) throws(IsolatedError) {
+        _ = try validate(request, callers: [])
+    }
+
+    nonisolated func validate(_ request: InvocationRequest, callers: [FunctionReference]) throws(IsolatedError) -> MachineTypeSpec {
         try validate(
             function: request.function.reference, keepAlive: request.keepAlive, timeout: request.timeout, retries: request.retries,
             maxConcurrency: request.maxConcurrency, minWarm: request.minWarm, machineType: request.machineType, callers: callers)
     }
 
     /// Checks settings a call of any runtime has.
-    func validate(
+    nonisolated func validate(
         function: FunctionReference,
         keepAlive: Int,
         timeout: Int?,

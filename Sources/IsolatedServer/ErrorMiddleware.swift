@@ -41,7 +41,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static func status(for code: IsolatedError.Code) -> HTTPResponse.Status {
         switch code {
         case .notFound: .notFound
-        case .invalidRequest, .invalidRequirement, .invalidSetting, .noSuchMachineType, .codingFailed: .badRequest
+        case .invalidRequest, .invalidRequirement, .invalidSetting, .noSuchMachineType, .codingFailed, .nestingTooDeep: .badRequest
+        case .machineTypeUnavailable: .unprocessableContent
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .requestTooLarge: .contentTooLarge

@@ -59,6 +59,13 @@ extension Server {
             metrics.recordRejection("malformed")
             throw error
         }
+        // Settings the engine would refuse get 400 (or 422, for a type this machine cannot run) before the stream starts.
+        do {
+            try engine.check(call)
+        } catch {
+            metrics.recordRejection("invalid")
+            throw error
+        }
         let binary = request.headers[values: .accept].contains { $0.contains(StreamEvent.binaryMediaType) }
         let id = UUID().uuidString.lowercased()
         let started = InvocationRecord(

@@ -239,7 +239,7 @@ struct ServerTests {
         }
     }
 
-    @Test("malformed bodies get 400 naming the field, large ones 413, unknown routes 404 and wrong methods 405")
+    @Test("malformed bodies and settings get 400 naming the field, large ones 413, unknown routes 404 and wrong methods 405")
     func badRequests() async throws {
         try await TestServer.with(configuration: ServerConfiguration(port: 0, maxRequestBytes: 1 << 20)) { server in
             let (_, secret) = try await server.store.createKey(name: "raw")
@@ -267,6 +267,15 @@ struct ServerTests {
             #expect(mismatchedError?.error.message.contains("argumentBytes add up to 7 bytes, but 6 follow the header line") == true)
             let (headless, headlessError) = try await send("POST", "v1/invocations", Data(header.utf8), contentType: InvocationBody.binaryMediaType)
             #expect(headless == 400 && headlessError?.error.message.contains("has no header line") == true)
+            // Settings the engine refuses are refused before the stream starts, so the status says so.
+            let function = #"{"function": {"name": "f", "source": "", "entry": "", "stub": "", "file": "f.swift", "line": 1, "dependencies": []}, "#
+            let (badSetting, badSettingError) = try await send(
+                "POST", "v1/invocations", Data((function + #""requirements": [], "machineType": "XS", "keepAlive": 0, "minWarm": -1, "arguments": []}"#).utf8))
+            #expect(badSetting == 400 && badSettingError?.error.code == .invalidSetting, "\(String(describing: badSettingError))")
+            let (badType, badTypeError) = try await send(
+                "POST", "v1/invocations", Data((function + #""requirements": [], "machineType": "XXL", "keepAlive": 0, "arguments": []}"#).utf8))
+            #expect(badType == 400 && badTypeError?.error.code == .noSuchMachineType)
+            #expect(try await server.store.invocations().isEmpty, "a refused call is not recorded as having run")
             let (large, largeError) = try await send("POST", "v1/invocations", Data(repeating: UInt8(ascii: " "), count: 2 << 20))
             #expect(large == 413 && largeError?.error.code == .requestTooLarge)
             let (unknown, unknownError) = try await send("GET", "v1/nothing-here")
