@@ -270,7 +270,8 @@ struct ServerTests {
             // Settings the engine refuses are refused before the stream starts, so the status says so.
             let function = #"{"function": {"name": "f", "source": "", "entry": "", "stub": "", "file": "f.swift", "line": 1, "dependencies": []}, "#
             let (badSetting, badSettingError) = try await send(
-                "POST", "v1/invocations", Data((function + #""requirements": [], "machineType": "XS", "keepAlive": 0, "minWarm": -1, "arguments": []}"#).utf8))
+                "POST", "v1/invocations",
+                Data((function + #""requirements": [], "machineType": "XS", "keepAlive": 0, "minWarm": -1, "arguments": []}"#).utf8))
             #expect(badSetting == 400 && badSettingError?.error.code == .invalidSetting, "\(String(describing: badSettingError))")
             let (badType, badTypeError) = try await send(
                 "POST", "v1/invocations", Data((function + #""requirements": [], "machineType": "XXL", "keepAlive": 0, "arguments": []}"#).utf8))
