@@ -43,10 +43,12 @@ func needsAGPU() async throws -> Int {
     1
 }
 
+/// Its runner's id and when, on the wall clock, the call started and ended.
 @Isolated(keepAlive: 10, maxConcurrency: 4)
 func boundedRunnerID(_ index: Int) async throws -> String {
+    let started = Date().timeIntervalSince1970
     try await Task.sleep(for: .milliseconds(150))
-    return ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "none"
+    return "\(ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "none") \(started) \(Date().timeIntervalSince1970)"
 }
 
 /// Runs on "HALF", a machine type the scheduling tests define as half of this machine's CPUs.

@@ -21,7 +21,7 @@ struct SchedulingTests {
         #expect(error.report?.phases.isEmpty ?? true)
     }
 
-    @Test("20 concurrent calls to a function with maxConcurrency 4 run on at most 4 runners, and all 20 come back")
+    @Test("20 concurrent calls to a function with maxConcurrency 4 run on at most 4 runners at once, and all 20 come back")
     func maxConcurrency() async throws {
         let (results, reports) = try await TestEngine.with { _ in
             try await Isolation.withCallReports {
@@ -34,7 +34,18 @@ struct SchedulingTests {
             }
         }
         #expect(results.count == 20)
-        #expect(Set(results).count <= 4)
+        // A runner may be replaced (one that misses its heartbeats on a loaded machine is), so
+        // what is bounded is how many served calls at the same time: at most 4 runners' spans
+        // from their first call's start to their last call's end overlap at any instant.
+        var spans: [String: (first: Double, last: Double)] = [:]
+        for result in results {
+            let fields = result.split(separator: " ")
+            let (runner, started, ended) = (String(fields[0]), Double(fields[1]) ?? 0, Double(fields[2]) ?? 0)
+            let span = spans[runner] ?? (started, ended)
+            spans[runner] = (min(span.first, started), max(span.last, ended))
+        }
+        let mostAtOnce = spans.values.map { span in spans.values.filter { $0.first <= span.first && span.first < $0.last }.count }.max() ?? 0
+        #expect(mostAtOnce <= 4, "\(spans)")
         #expect(reports.contains { $0.phases.contains { $0.phase == .queue } })
     }
 
