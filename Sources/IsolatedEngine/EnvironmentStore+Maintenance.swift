@@ -29,7 +29,7 @@ extension EnvironmentStore {
                     bytes: Self.size(of: environment.directory),
                     builtAt: environment.builtAt,
                     lastUsed: modified ?? environment.builtAt,
-                    functions: functions.filter { $0.environment == environment.key }.map { "\($0.name) (\($0.file):\($0.line))" }.sorted()
+                    functions: Set(functions.filter { $0.environment == environment.key }.map { "\($0.name) (\($0.file):\($0.line))" }).sorted()
                 )
             }
             // Python functions arrive pickled, so no function is recorded against their environments.
