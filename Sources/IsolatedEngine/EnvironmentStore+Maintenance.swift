@@ -103,6 +103,7 @@ extension EnvironmentStore {
     package func forgetRemoved() async {
         await environments.forget { !FileManager.default.fileExists(atPath: $0.directory) }
         await workers.forget { !FileManager.default.isExecutableFile(atPath: $0.path) }
+        await pythonEnvironments.forget { !FileManager.default.isExecutableFile(atPath: $0.python) }
     }
 
     private func remove(key: String) async throws {

@@ -24,6 +24,8 @@ extension EnvironmentStore {
         let environmentsDirectory = self.environmentsDirectory
         let cache = "\(home)/uv-cache"
         let built = BuiltFlag()
+        // Removed since this process built it (`isolated envs rm` in another process): build it again.
+        await pythonEnvironments.forget { $0.key == key && !FileManager.default.isExecutableFile(atPath: $0.python) }
         let environment = try await attempt {
             try await self.pythonEnvironments.value(
                 for: key, onWait: { progress("waiting for the build of this environment started by another call") }

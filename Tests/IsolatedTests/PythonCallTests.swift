@@ -92,6 +92,23 @@ struct PythonCallTests {
         }
     }
 
+    @Test("an environment removed under the engine, as another process's `isolated envs rm` does, is built again by the next call")
+    func removedEnvironmentIsRebuilt() async throws {
+        try await TestEngine.with { engine in
+            // An always-true marker makes the requirement set this test's own.
+            let requirements = ["six ; sys_platform != 'removed-under-the-engine'"]
+            let source = "def function():\n    import six\n    return six.__name__\n"
+            _ = try await Self.call(source, requirements: requirements, keepAlive: 0, engine: engine)
+            let environment = try #require(await engine.environments.summaries().first { $0.requirements == requirements })
+            let directory = "\(engine.environments.environmentsDirectory)/\(environment.key)"
+            try FileManager.default.removeItem(atPath: directory)
+            try FileManager.default.removeItem(atPath: "\(directory).json")
+            let again = try await Self.call(source, requirements: requirements, keepAlive: 0, engine: engine)
+            #expect(try await Self.unpickle(again.payload, version: "3.11", engine: engine) == "'six'")
+            #expect(again.report.phases.contains { $0.phase == .environment && $0.outcome == "built" })
+        }
+    }
+
     @Test("the next call reuses the warm runner, its process state intact (where @cached keeps its memo); keepAlive 0 gives a fresh one")
     func warmReuse() async throws {
         try await TestEngine.with { engine in
