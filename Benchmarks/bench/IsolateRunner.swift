@@ -1,41 +1,16 @@
 import Foundation
-import TestSupport
 
 /// Runs fal's `isolate` side of the comparison: `Benchmarks/isolate/bench.py`, which installs
 /// `isolate==0.26.12` into a throwaway virtual environment and prints its figures as JSON.
 enum IsolateRunner {
     static func run(repository: URL, quick: Bool) async -> SystemRun {
-        let script = repository.appendingPathComponent("Benchmarks/isolate/bench.py").path
-        let resultPath = ExternalProcess.temporaryFile()
-        defer { try? FileManager.default.removeItem(atPath: resultPath) }
-        let child: ExternalProcess
-        do {
-            child = try await ExternalProcess.start(
-                "/usr/bin/env", ["python3", script, "--json"] + (quick ? ["--quick"] : []), directory: repository.path,
-                standardOutputPath: resultPath)
-        } catch {
-            return SystemRun(system: "isolate", scenarios: [:], error: "cannot run python3 \(script): \(error)")
-        }
-        defer { try? FileManager.default.removeItem(atPath: child.outputPath) }
         // Generous: the full run takes about 5 minutes here, the quick one under 2, most of it installing isolate.
-        let timeout: Duration = quick ? .seconds(900) : .seconds(3600)
-        let status: Int32
-        do {
-            // Its progress goes to the terminal as it comes, beside ours.
-            status = try await child.wait(timeout: timeout) { FileHandle.standardError.write($0) }
-        } catch {
-            return SystemRun(system: "isolate", scenarios: [:], error: "\(script) did not finish within \(timeout) and was stopped")
-        }
-        // isolate's servers and agents it failed to stop must not outlive the comparison.
-        child.signalGroup(SIGKILL)
-        let data = FileManager.default.contents(atPath: resultPath) ?? Data()
-        do {
-            return normalized(try JSONDecoder().decode(SystemRun.self, from: data))
-        } catch {
-            let text = String(decoding: data.prefix(2000), as: UTF8.self)
-            return SystemRun(
-                system: "isolate", scenarios: [:],
-                error: "\(script) exited with \(status) and printed no readable JSON (\(error)): \(text)")
+        let run = await BenchmarkScript.run(
+            repository.appendingPathComponent("Benchmarks/isolate/bench.py").path, arguments: ["--json"] + (quick ? ["--quick"] : []),
+            repository: repository, timeout: quick ? .seconds(900) : .seconds(3600))
+        switch run {
+        case .success(let run): return normalized(run)
+        case .failure(let failure): return SystemRun(system: "isolate", scenarios: [:], error: failure.description)
         }
     }
 

@@ -6,12 +6,28 @@ struct Report {
     struct Row: Sendable {
         var id: String
         var what: String
+        /// isolate's figure this row compares with.
+        var isolate = IsolateFigure.sameScenario
         var target: String
-        /// Whether Isolated's figure meets the target, given every figure of its run (a target
-        /// can be relative to another row); nil when there is none.
-        var meets: (@Sendable (Measurement, [String: Measurement]) -> Bool)?
+        /// Whether Isolated's figure meets the target, given the figures it can be relative to;
+        /// nil when there is no target, or it cannot be judged in this run.
+        var meets: (@Sendable (Measurement, Figures) -> Bool?)?
         /// Bigger is better (a rate) rather than smaller (a latency or a size).
         var higherIsBetter = false
+    }
+
+    enum IsolateFigure: Sendable {
+        case sameScenario
+        /// Another of isolate's scenarios: the Python rows compare with isolate's own Python figures.
+        case scenario(String)
+        /// isolate has nothing to compare with.
+        case none
+    }
+
+    /// What a target can be relative to: every figure of Isolated's run, and isolate's figure of the row.
+    struct Figures {
+        var ours: [String: Measurement]
+        var theirs: Measurement?
     }
 
     static let rows: [Row] = [
@@ -43,12 +59,33 @@ struct Report {
             (measurement.value ?? .infinity) <= 10
         },
         Row(id: "idle_engine_rss_mb", what: "idle server (engine), resident memory", target: "—"),
+        Row(
+            id: "python_warm_server", what: "Python: warm call through the server / isolate.server", isolate: .scenario("warm_server"),
+            target: "≤ 3 ms median, ≥ 100× isolate"
+        ) { measurement, figures in
+            guard let median = measurement.medianMs else { return false }
+            guard let theirs = figures.theirs?.medianMs else { return median <= 3 ? nil : false }
+            return median <= 3 && theirs >= 100 * median
+        },
+        Row(id: "python_channel", what: "Python: the client's new channel and one RPC, per call", isolate: .none, target: "—"),
+        Row(id: "python_new_runner", what: "Python: new runner on a built environment, first call", isolate: .scenario("new_runner"), target: "—"),
+        Row(
+            id: "python_cold_environment", what: "Python: cold environment, six, first call", isolate: .scenario("cold_environment"),
+            target: "≤ isolate", meets: notSlowerThanIsolate),
+        Row(
+            id: "python_shared_environment", what: "Python: second environment sharing six (+ toml)", isolate: .scenario("shared_environment"),
+            target: "≤ isolate", meets: notSlowerThanIsolate),
     ]
+
+    static let notSlowerThanIsolate: @Sendable (Measurement, Figures) -> Bool? = { measurement, figures in
+        guard let median = measurement.medianMs else { return false }
+        return figures.theirs?.medianMs.map { median <= $0 }
+    }
 
     /// A result through the server, whose target is 3 times the embedded figure of the same size.
     static func serverResult(_ embedded: String, _ size: String) -> Row {
-        Row(id: "\(embedded)_server", what: "\(size) result, warm, through the server", target: "≤ 3× embedded") { measurement, run in
-            guard let median = measurement.medianMs, let base = run[embedded]?.medianMs else { return false }
+        Row(id: "\(embedded)_server", what: "\(size) result, warm, through the server", target: "≤ 3× embedded") { measurement, figures in
+            guard let median = measurement.medianMs, let base = figures.ours[embedded]?.medianMs else { return false }
             return median <= 3 * base
         }
     }
@@ -66,11 +103,17 @@ struct Report {
         var notes: [String] = []
         for row in Self.rows {
             let mine = ours.scenarios[row.id]
-            let other = theirs?.scenarios[row.id]
-            for (system, measurement) in [("Isolated", mine), ("isolate", other)] {
-                if let error = measurement?.error { notes.append("\(row.id), \(system): \(error)") }
-            }
-            let met = mine.flatMap { measurement in row.meets.map { $0(measurement, ours.scenarios) ? "yes" : "no" } } ?? ""
+            let other: Measurement? =
+                switch row.isolate {
+                case .sameScenario: theirs?.scenarios[row.id]
+                case .scenario(let id): theirs?.scenarios[id]
+                case .none: nil
+                }
+            if let error = mine?.error { notes.append("\(row.id), Isolated: \(error)") }
+            // isolate's failure of a scenario another row also shows is noted once, by that row.
+            if case .sameScenario = row.isolate, let error = other?.error { notes.append("\(row.id), isolate: \(error)") }
+            let figures = Figures(ours: ours.scenarios, theirs: other)
+            let met = mine.flatMap { measurement in row.meets?(measurement, figures).map { $0 ? "yes" : "no" } } ?? ""
             cells.append([row.what, Self.cell(mine), theirs == nil ? "not run" : Self.cell(other), Self.advantage(mine, other, row), row.target, met])
         }
         let widths = cells[0].indices.map { column in cells.map { $0[column].count }.max() ?? 0 }

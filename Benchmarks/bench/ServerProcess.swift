@@ -6,6 +6,10 @@ import TestSupport
 struct ServerProcess {
     let server: ServeProcess
     let key: String
+    /// The key's id: the fal-serverless client sends it beside the secret (`FAL_KEY_ID`).
+    let keyID: String
+    /// Where its gRPC front door listens for the fal-serverless client (`FAL_HOST`), when started with one.
+    let grpcAddress: String?
     private let database: String
 
     var url: URL { server.url }
@@ -21,24 +25,39 @@ struct ServerProcess {
         return URL(fileURLWithPath: benchmark).deletingLastPathComponent().appendingPathComponent("isolated").path
     }
 
-    static func start(home: String) async throws -> ServerProcess {
+    /// Starts the server; with `grpc`, also its gRPC front door for the fal-serverless client, on a free port.
+    static func start(home: String, grpc: Bool = false) async throws -> ServerProcess {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw StartFailure(description: "no \(executable): build it beside the benchmark (scripts/bench.sh does)")
         }
-        let database = "\(home)/bench-\(ProcessInfo.processInfo.processIdentifier).sqlite"
-        let key = try await createKey(home: home, database: database)
-        let server = try await ServeProcess.start(
-            executable: executable, arguments: ["--home", home, "--database", database, "--log-level", "warning"], log: "\(database).log")
-        return ServerProcess(server: server, key: key, database: database)
+        let database = "\(home)/bench-\(ProcessInfo.processInfo.processIdentifier)\(grpc ? "-grpc" : "").sqlite"
+        let (key, keyID) = try await createKey(home: home, database: database)
+        let arguments = ["--home", home, "--database", database, "--log-level", "warning"] + (grpc ? ["--grpc-port", "0"] : [])
+        let server = try await ServeProcess.start(executable: executable, arguments: arguments, log: "\(database).log")
+        var grpcAddress: String?
+        if grpc {
+            // Printed before the HTTP address, which ServeProcess waited for.
+            guard let line = server.process.output.split(separator: "\n").first(where: { $0.hasPrefix("isolated: serving gRPC on ") }),
+                let address = line.split(separator: " ").dropFirst(4).first
+            else {
+                server.process.signalGroup(SIGKILL)
+                throw StartFailure(description: "isolated serve did not say where it serves gRPC:\n\(server.process.output.suffix(3000))")
+            }
+            grpcAddress = String(address)
+        }
+        return ServerProcess(server: server, key: key, keyID: keyID, grpcAddress: grpcAddress, database: database)
     }
 
-    private static func createKey(home: String, database: String) async throws -> String {
+    private static func createKey(home: String, database: String) async throws -> (secret: String, id: String) {
         let (status, output) = try await ExternalProcess.run(
             executable, ["keys", "create", "bench", "--home", home, "--database", database], timeout: .seconds(60))
-        guard status == 0, let key = output.split(separator: "\n").first(where: { $0.hasPrefix("isk_") }) else {
+        let lines = output.split(separator: "\n")
+        guard status == 0, let key = lines.first(where: { $0.hasPrefix("isk_") }),
+            let id = lines.first(where: { $0.hasPrefix("export FAL_KEY_ID=") })?.dropFirst("export FAL_KEY_ID=".count)
+        else {
             throw StartFailure(description: "isolated keys create failed: \(output)")
         }
-        return String(key)
+        return (String(key), String(id))
     }
 
     /// Stops the server (SIGTERM; it stops its runners within its grace period) and removes its database.

@@ -20,7 +20,7 @@ func progress(_ message: String) {
 }
 
 let engine = Engine(configuration: EngineConfiguration(home: home))
-let ours = try await withThrowingTaskGroup(of: Void.self) { group in
+var ours = try await withThrowingTaskGroup(of: Void.self) { group in
     group.addTask { try await engine.run() }
     await engine.untilRunning()
     let scenarios = await Isolation.withEngine(engine) {
@@ -33,6 +33,8 @@ let ours = try await withThrowingTaskGroup(of: Void.self) { group in
     try await group.waitForAll()
     return SystemRun(system: "isolated", version: nil, quick: quick, scenarios: scenarios)
 }
+// The Python rows are Isolated's too: the fal-serverless client against `isolated serve --grpc-port`.
+ours.scenarios.merge(await PythonClientRunner.run(repository: repository, home: home, quick: quick, progress: progress)) { $1 }
 let theirs = options.contains("--skip-isolate") ? nil : await IsolateRunner.run(repository: repository, quick: quick)
 
 let machine = Machine.current
