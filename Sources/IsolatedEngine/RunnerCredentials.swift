@@ -37,7 +37,7 @@ package final class RunnerCredentials: Sendable {
         var generator = SystemRandomNumberGenerator()
         let secret = "isr_" + (0..<4).map { _ in String(generator.next() as UInt64, radix: 16).leftPadded(to: 16) }.joined()
         let credential = Credential(id: "runner:\(runnerID)", runnerID: runnerID)
-        live.withLock { $0[Self.digest(secret)] = credential }
+        live.withLock { $0[SHA256.hex(secret)] = credential }
         return (credential.id, secret)
     }
 
@@ -49,11 +49,7 @@ package final class RunnerCredentials: Sendable {
     /// Whose key `secret` is, while that runner lives.
     package func credential(secret: String) -> Credential? {
         guard secret.hasPrefix("isr_") else { return nil }
-        return live.withLock { $0[Self.digest(secret)] }
-    }
-
-    private static func digest(_ secret: String) -> String {
-        SHA256.hex(secret)
+        return live.withLock { $0[SHA256.hex(secret)] }
     }
 }
 

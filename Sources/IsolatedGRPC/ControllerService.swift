@@ -85,7 +85,7 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
                 case .success(let result): (result.report, nil)
                 case .failure(let error): (error.report, error)
                 }
-            let ended: InvocationRecord.Outcome = error == nil ? .succeeded : error?.code == .cancelled ? .cancelled : .failed
+            let ended = InvocationRecord.Outcome(endingWith: error)
             await Self.record(logger: logger) {
                 if !logs.text.isEmpty { try await store.appendLogs(id: id, logs.text) }
                 try await store.recordFinished(

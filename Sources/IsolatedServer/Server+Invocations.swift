@@ -186,23 +186,14 @@ extension Server {
     /// Records how the call ended, with its output; failing to is logged, never the call's failure.
     private func record(id: String, call: InvocationRequest, result: Result<InvocationResult, IsolatedError>, report: CallReport?, logs: String) async
     {
-        let outcome: InvocationRecord.Outcome
-        let error: IsolatedError?
-        switch result {
-        case .success:
-            outcome = .succeeded
-            error = nil
-        case .failure(let failure):
-            outcome = failure.code == .cancelled ? .cancelled : .failed
-            error = failure
-        }
+        let error: IsolatedError? = if case .failure(let failure) = result { failure } else { nil }
         let phases = report?.phases ?? []
         do {
             if !logs.isEmpty { try await store.appendLogs(id: id, logs) }
             try await store.recordFinished(
                 id: id,
                 endedAt: Date(),
-                outcome: outcome,
+                outcome: InvocationRecord.Outcome(endingWith: error),
                 phases: phases,
                 warm: report?.warm ?? false,
                 runnerID: report?.runnerID,

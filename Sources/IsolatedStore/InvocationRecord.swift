@@ -17,6 +17,11 @@ package struct InvocationRecord: Sendable, Codable {
         case cancelled
         /// The server stopped during the call, so its result is unknown.
         case interrupted
+
+        /// How a call that ended with `error` (nil: it returned) is recorded.
+        package init(endingWith error: IsolatedError?) {
+            self = error == nil ? .succeeded : error?.code == .cancelled ? .cancelled : .failed
+        }
     }
 
     /// The invocation's id, unique in the store (a UUID, say).
