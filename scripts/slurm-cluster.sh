@@ -44,6 +44,9 @@ munged --force --key-file="$state/munge/munge.key" --socket="$state/munge/socket
 # missing INVAL). It is /dev/null's device, so opening it is harmless.
 [ -e "$state/fake-gpu0" ] || mknod "$state/fake-gpu0" c 1 3
 
+# Memory is what jobs consume (CR_Memory): the nodes share this machine's few cores, as nodes that
+# oversubscribe CPUs do, so twenty small runners fit at once; a job still cannot ask for more
+# CPUs than a node has.
 cpus=$(nproc)
 memory=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 / 2 ))
 cat > "$conf" <<CONF
@@ -66,7 +69,7 @@ ProctrackType=proctrack/cgroup
 TaskPlugin=task/cgroup
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core_Memory
+SelectTypeParameters=CR_Memory
 GresTypes=gpu
 ReturnToService=2
 MpiDefault=none

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, then every Swift test, the Python tests (the real
+# The whole test suite: formatting, a Slurm cluster on loopback, then every Swift test, the Python tests (the real
 # fal-serverless client against isolated serve; scripts/python-tests.sh installs what they
 # need), then the benchmark's quick mode against
 # the tests' cache (both systems, so it cannot rot; its timings mean nothing here: a debug
@@ -9,6 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift format lint --strict -r Package.swift Sources Tests Examples Benchmarks
+# The real two-node Slurm cluster on loopback that the cluster tests run on (Debian's packages
+# installed when missing), stopped however the run ends.
+eval "export $(scripts/slurm-cluster.sh start .build/slurm | grep '^SLURM_CONF=')"
+trap 'scripts/slurm-cluster.sh stop .build/slurm' EXIT
 timeout --kill-after=1m 60m swift test
 timeout --kill-after=1m 30m scripts/python-tests.sh
 ISOLATED_HOME="$PWD/.build/isolated-test-home" timeout --kill-after=1m 30m swift run bench --quick

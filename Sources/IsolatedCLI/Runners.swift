@@ -20,7 +20,8 @@ struct Runners: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List runners: function, machine type, state, calls.")
+        static let configuration = CommandConfiguration(
+            abstract: "List runners: function, machine type, state, calls, and on a cluster their node and job.")
 
         @OptionGroup var options: HomeOptions
 
@@ -28,11 +29,11 @@ struct Runners: AsyncParsableCommand {
             let runners = try await Runners.client(options).get("v1/runners", as: [RunnerSnapshot].self)
             if options.json { return try printJSON(runners) }
             printTable(
-                ["ID", "FUNCTION", "MACHINE", "STATE", "CALLS", "KEEP-ALIVE", "PID"],
+                ["ID", "FUNCTION", "MACHINE", "STATE", "CALLS", "KEEP-ALIVE", "PID", "NODE", "JOB"],
                 runners.map {
                     [
                         $0.id, $0.function.name, $0.machineType, $0.state.rawValue, "\($0.calls)", "\($0.keepAlive) s",
-                        $0.processID.map(String.init) ?? "-",
+                        $0.processID.map(String.init) ?? "-", $0.node ?? "-", $0.job ?? "-",
                     ]
                 }
             )

@@ -39,6 +39,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A machine-type catalog (JSON) replacing the standard one; `isolated machine-types --file` checks one.")
     var machineTypes: String?
 
+    @Option(help: "Where runners run: local (child processes of this server) or slurm (jobs on the Slurm cluster SLURM_CONF names).")
+    var launcher = "local"
+
+    @Option(
+        help:
+            "With --launcher slurm: where runners on the cluster's nodes connect back to, host:port, an address of this machine they reach (default: --host, any free port)."
+    )
+    var runnerAddress: String?
+
     @Option(help: "The largest request body accepted (a call's arguments), in bytes.")
     var maxRequestBytes = 64 << 20
 
@@ -72,6 +81,12 @@ struct Serve: AsyncParsableCommand {
                 "plain gRPC is served only on loopback, and --host \(host) is not: give --grpc-tls-cert and --grpc-tls-key to serve "
                     + "the fal-serverless client to other machines over TLS")
         }
+        guard ["local", "slurm"].contains(launcher) else {
+            throw ValidationError("--launcher is local or slurm, not \(launcher)")
+        }
+        if runnerAddress != nil, launcher != "slurm" {
+            throw ValidationError("--runner-address is for --launcher slurm: local runners talk to the server through a socket pair")
+        }
         guard maxRequestBytes > 0, maxResultBytes > 0 else {
             throw ValidationError("--max-request-bytes and --max-result-bytes must be positive numbers of bytes")
         }
@@ -87,6 +102,11 @@ struct Serve: AsyncParsableCommand {
         var configuration = EngineConfiguration(home: home)
         if let machineTypes {
             configuration.machineTypes = try MachineTypeCatalog(contentsOf: machineTypes)
+        }
+        if launcher == "slurm" {
+            let listenHost = ["0.0.0.0", "::"].contains(host) ? ProcessInfo.processInfo.hostName : host
+            configuration.launcher = .slurm(
+                SlurmConfiguration(runnerAddress: runnerAddress ?? "\(listenHost.contains(":") ? "[\(listenHost)]" : listenHost):0"))
         }
         let store = try await Store(
             path: database ?? "\(configuration.home)/isolated.sqlite",

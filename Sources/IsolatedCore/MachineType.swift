@@ -54,14 +54,34 @@ public struct MachineTypeSpec: Sendable, Hashable, Codable {
     public var processes: Int
     /// GPUs.
     public var gpus: Int
+    /// Where its runners go on a cluster (`isolated serve --launcher slurm`).
+    public var cluster: ClusterPlacement
 
     /// Describes a machine type.
-    public init(name: String, cpus: Double, memory: Int, processes: Int, gpus: Int = 0) {
+    public init(name: String, cpus: Double, memory: Int, processes: Int, gpus: Int = 0, cluster: ClusterPlacement = ClusterPlacement()) {
         self.name = name
         self.cpus = cpus
         self.memory = memory
         self.processes = processes
         self.gpus = gpus
+        self.cluster = cluster
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, cpus, memory, processes, gpus, cluster
+    }
+
+    /// Decodes a spec; `cluster` may be missing.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try container.decode(String.self, forKey: .name),
+            cpus: try container.decode(Double.self, forKey: .cpus),
+            memory: try container.decode(Int.self, forKey: .memory),
+            processes: try container.decode(Int.self, forKey: .processes),
+            gpus: try container.decodeIfPresent(Int.self, forKey: .gpus) ?? 0,
+            cluster: try container.decodeIfPresent(ClusterPlacement.self, forKey: .cluster) ?? ClusterPlacement()
+        )
     }
 }
 
@@ -86,7 +106,9 @@ public struct MachineTypeCatalog: Sendable, Hashable, Codable {
     /// Reads a catalog from JSON: `{"types": [{"name": "XS", "cpus": 0.5, "memory": "512 MiB", "processes": 64, "gpus": 0}]}`.
     ///
     /// `memory` is a number of bytes or a string with a unit (`KiB`, `MiB`, `GiB`, `TiB`); `gpus`
-    /// may be omitted. A malformed file is an error naming the file, the entry and what is wrong.
+    /// may be omitted. For a cluster, an entry may add `partition`, `constraint`, `account` and
+    /// `qos` (``ClusterPlacement``). A malformed file is an error naming the file, the entry and
+    /// what is wrong.
     public init(contentsOf path: String) throws(IsolatedError) {
         struct Entry: Decodable {
             var name: String
@@ -94,6 +116,10 @@ public struct MachineTypeCatalog: Sendable, Hashable, Codable {
             var memory: Memory
             var processes: Int
             var gpus: Int?
+            var partition: String?
+            var constraint: String?
+            var account: String?
+            var qos: String?
         }
         struct File: Decodable {
             var types: [Entry]
@@ -119,7 +145,9 @@ public struct MachineTypeCatalog: Sendable, Hashable, Codable {
                 } else if (entry.gpus ?? 0) < 0 { "\"\(entry.name)\" has a negative GPU count" } else { nil }
             if let problem { throw IsolatedError(code: .invalidMachineTypes, message: "the machine-type catalog \(path) is not valid: \(problem)") }
             types.append(
-                MachineTypeSpec(name: entry.name, cpus: entry.cpus, memory: entry.memory.bytes, processes: entry.processes, gpus: entry.gpus ?? 0))
+                MachineTypeSpec(
+                    name: entry.name, cpus: entry.cpus, memory: entry.memory.bytes, processes: entry.processes, gpus: entry.gpus ?? 0,
+                    cluster: ClusterPlacement(partition: entry.partition, constraint: entry.constraint, account: entry.account, qos: entry.qos)))
         }
         guard !types.isEmpty else {
             throw IsolatedError(code: .invalidMachineTypes, message: "the machine-type catalog \(path) lists no types")

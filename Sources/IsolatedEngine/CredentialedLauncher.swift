@@ -12,6 +12,12 @@ package struct CredentialedLauncher: Launcher {
         self.credentials = credentials
     }
 
+    package func prepare(machineTypes: [MachineTypeSpec]) async throws(IsolatedError) -> [String: String] {
+        try await base.prepare(machineTypes: machineTypes)
+    }
+
+    package func shutdown() async { await base.shutdown() }
+
     package func launch(_ request: LaunchRequest) async throws(IsolatedError) -> any RunnerHandle {
         guard let variables = request.worker.credentialVariables else { return try await base.launch(request) }
         let (id, secret) = credentials.issue(runnerID: request.runnerID)

@@ -1,6 +1,7 @@
 import Foundation
 import IsolatedCore
 import Logging
+import Synchronization
 
 extension Engine {
     /// The error a call's outcome stands for, nil when it returned. How the runner ended is read
@@ -47,6 +48,15 @@ extension Engine {
                     logTail: tail
                 )
             }
+            if let reason = lease.handle.lossReason {
+                let node = lease.handle.placement.map { " on node \($0.node) (job \($0.job))" } ?? ""
+                return IsolatedError(
+                    code: .runnerLost,
+                    message: "the runner for \(function)\(node) was lost: \(reason); "
+                        + "the next call gets a new runner, and retries: runs this one again elsewhere",
+                    logTail: tail
+                )
+            }
             return IsolatedError(
                 code: .runnerCrashed,
                 message: "the runner for \(function) crashed: \(termination); the next call gets a new runner",
@@ -60,7 +70,7 @@ extension Engine {
     /// `outOfMemory` and `timedOut` never are.
     static func isRetryable(_ error: IsolatedError) -> Bool {
         // A failure with a chain came from a nested call, which retries on its own terms.
-        error.chain.isEmpty && [.runnerCrashed, .runnerStartFailed, .runnerUnresponsive].contains(error.code)
+        error.chain.isEmpty && [.runnerCrashed, .runnerLost, .runnerStartFailed, .runnerUnresponsive].contains(error.code)
     }
 
     private func timedOutError(
@@ -86,7 +96,9 @@ extension Engine {
     }
 
     private func outOfMemoryError(_ function: FunctionReference, machine: MachineTypeSpec, tail: [String]) -> IsolatedError {
-        let larger = configuration.machineTypes.types.filter { $0.memory > machine.memory && $0.gpus == 0 }
+        let unplaceable = self.unplaceable.withLock { $0 }
+        let larger = configuration.machineTypes.types
+            .filter { $0.memory > machine.memory && $0.gpus == 0 && unplaceable[$0.name] == nil && capacity.shortfall(of: $0) == nil }
             .map { "\($0.name) (\(ByteCount.describe($0.memory)))" }
         return IsolatedError(
             code: .outOfMemory,

@@ -1,4 +1,5 @@
 package import IsolatedCore
+import Synchronization
 
 extension Engine {
     /// Checks a call's settings before anything is built; returns its machine type.
@@ -52,6 +53,14 @@ extension Engine {
             }
         }
         let machine = try configuration.machineTypes.spec(for: machineType)
+        let unplaceable = self.unplaceable.withLock { $0 }
+        if let reason = unplaceable[machine.name] {
+            let usable = configuration.machineTypes.types.map(\.name).filter { unplaceable[$0] == nil }
+            throw IsolatedError(
+                code: .machineTypeUnavailable,
+                message: "machine type \(machine.name) can never run: \(reason); types the cluster can run: \(usable.joined(separator: ", "))"
+            )
+        }
         if let shortfall = capacity.shortfall(of: machine) {
             let usable = configuration.machineTypes.types.filter { capacity.shortfall(of: $0) == nil }.map(\.name)
             throw IsolatedError(

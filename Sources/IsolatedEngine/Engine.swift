@@ -24,6 +24,9 @@ public actor Engine: Service {
     let resources: ResourceControl
     let capacity: HostCapacity
     let metrics: EngineMetrics
+    let launcher: any Launcher
+    /// Machine types the launcher says can never run, with the reason: found when the engine starts.
+    nonisolated let unplaceable = Mutex<[String: String]>([:])
     /// The keys of runners that call the server back, for the server to recognize them.
     package nonisolated let runnerCredentials: RunnerCredentials
     private nonisolated let jobs = Mutex<AsyncStream<Job>.Continuation?>(nil)
@@ -32,6 +35,8 @@ public actor Engine: Service {
 
     private enum State {
         case created
+        /// The launcher is checking what it needs (a cluster's nodes).
+        case starting
         case running
         case stopped
     }
@@ -72,7 +77,7 @@ public actor Engine: Service {
         configuration: EngineConfiguration,
         launcher: (any Launcher)?,
         environmentBuilder: any EnvironmentBuilder,
-        capacity: HostCapacity = .detect(),
+        capacity: HostCapacity? = nil,
         clock: some Clock<Duration>,
         logger: Logger,
         metricsFactory: any MetricsFactory = MetricsSystem.factory
@@ -85,15 +90,19 @@ public actor Engine: Service {
         self.logger = logger
         self.store = store
         self.resources = resources
+        let base = launcher ?? Self.launcher(configuration: configuration, store: store, resources: resources)
+        // A cluster's capacity and queue are its scheduler's: the engine counts nothing of its own.
+        let capacity = capacity ?? (base is SlurmLauncher ? .unbounded : .detect())
         self.capacity = capacity
         let metrics = EngineMetrics(factory: metricsFactory)
         self.metrics = metrics
         let credentials = RunnerCredentials()
         self.runnerCredentials = credentials
+        let credentialed = CredentialedLauncher(base: base, credentials: credentials)
+        self.launcher = credentialed
         self.scheduler = RunnerScheduler(
             configuration: configuration,
-            launcher: CredentialedLauncher(
-                base: launcher ?? Self.localLauncher(configuration: configuration, store: store, resources: resources), credentials: credentials),
+            launcher: credentialed,
             capacity: capacity,
             clock: clock,
             logger: logger,
@@ -101,9 +110,9 @@ public actor Engine: Service {
         )
     }
 
-    private static func localLauncher(configuration: EngineConfiguration, store: EnvironmentStore, resources: ResourceControl) -> LocalLauncher {
+    private static func launcher(configuration: EngineConfiguration, store: EnvironmentStore, resources: ResourceControl) -> any Launcher {
         let sandboxes = SingleFlight<String, Sandbox>()
-        return LocalLauncher(home: configuration.home, resources: resources, maxOutputBytesPerCall: configuration.maxOutputBytesPerCall) {
+        let sandbox: @Sendable () async -> Sandbox = {
             do {
                 let helper = try await store.runtime().runtime.sandbox
                 return try await sandboxes.value(for: helper) {
@@ -113,6 +122,14 @@ public actor Engine: Service {
                 return Sandbox(mode: .unavailable("\(error)"), home: configuration.home, configuration: configuration.sandbox)
             }
         }
+        switch configuration.launcher {
+        case .local:
+            return LocalLauncher(
+                home: configuration.home, resources: resources, maxOutputBytesPerCall: configuration.maxOutputBytesPerCall, sandbox: sandbox)
+        case .slurm(let slurm):
+            return SlurmLauncher(
+                configuration: slurm, home: configuration.home, maxOutputBytesPerCall: configuration.maxOutputBytesPerCall, sandbox: sandbox)
+        }
     }
 
     /// Serves calls until cancelled or shut down gracefully; then stops every runner.
@@ -120,6 +137,17 @@ public actor Engine: Service {
         guard case .created = state else {
             throw IsolatedError(code: .engineUnavailable, message: "this engine has already run; create a new one")
         }
+        state = .starting
+        do {
+            let found = try await launcher.prepare(machineTypes: configuration.machineTypes.types)
+            unplaceable.withLock { $0 = found }
+        } catch {
+            state = .stopped
+            for waiter in runningWaiters { waiter.resume() }
+            runningWaiters.removeAll()
+            throw error
+        }
+        guard case .starting = state else { return }
         let (stream, continuation) = AsyncStream.makeStream(of: Job.self)
         jobs.withLock { $0 = continuation }
         state = .running
@@ -144,12 +172,16 @@ public actor Engine: Service {
         state = .stopped
         finishJobs()
         await scheduler.stopAll()
+        await launcher.shutdown()
         resources.removeEngineGroups()
     }
 
     /// Returns once ``run()`` has started (or the engine has already stopped).
     public func untilRunning() async {
-        guard case .created = state else { return }
+        switch state {
+        case .created, .starting: break
+        case .running, .stopped: return
+        }
         await withCheckedContinuation { runningWaiters.append($0) }
     }
 

@@ -38,6 +38,8 @@ public struct EngineConfiguration: Sendable {
     public var defaultTimeout: Duration
     /// The pause before a call's first retry; each further retry waits twice as long.
     public var retryBackoff: Duration
+    /// Where runners run: on this machine, or on a Slurm cluster's nodes.
+    public var launcher: LauncherConfiguration
 
     /// How runners are sandboxed.
     public struct SandboxConfiguration: Sendable {
@@ -80,7 +82,8 @@ public struct EngineConfiguration: Sendable {
         sandbox: SandboxConfiguration = SandboxConfiguration(),
         maxOutputBytesPerCall: Int = 64 << 20,
         defaultTimeout: Duration = .seconds(300),
-        retryBackoff: Duration = .milliseconds(250)
+        retryBackoff: Duration = .milliseconds(250),
+        launcher: LauncherConfiguration = .local
     ) {
         // Absolute: runners start in directories of their own, where a relative home means nothing.
         self.home = URL(fileURLWithPath: home ?? Self.defaultHome).standardizedFileURL.path
@@ -97,6 +100,7 @@ public struct EngineConfiguration: Sendable {
         self.maxOutputBytesPerCall = maxOutputBytesPerCall
         self.defaultTimeout = defaultTimeout
         self.retryBackoff = retryBackoff
+        self.launcher = launcher
     }
 
     /// `ISOLATED_HOME`, or `~/.cache/isolated`.

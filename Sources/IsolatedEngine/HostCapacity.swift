@@ -13,6 +13,9 @@ package struct HostCapacity: Sendable, Hashable {
         self.gpus = gpus
     }
 
+    /// No bound: a cluster's scheduler decides what fits and when.
+    package static let unbounded = HostCapacity(cpus: .infinity, memory: .max / 2, gpus: .max / 2)
+
     /// Reads the processor count, the physical memory and the NVIDIA devices.
     package static func detect() -> HostCapacity {
         let devices = ((try? FileManager.default.contentsOfDirectory(atPath: "/dev")) ?? [])

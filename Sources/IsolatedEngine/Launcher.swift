@@ -6,6 +6,18 @@ package protocol Launcher: Sendable {
     /// Starts a runner for the compiled function `request.worker`; it is ready once its handle's
     /// ``RunnerHandle/waitUntilReady()`` returns.
     func launch(_ request: LaunchRequest) async throws(IsolatedError) -> any RunnerHandle
+    /// Checks what the launcher needs, before the engine's first runner; returns the machine
+    /// types that can never run, each with the reason in words.
+    func prepare(machineTypes: [MachineTypeSpec]) async throws(IsolatedError) -> [String: String]
+    /// Releases what ``prepare(machineTypes:)`` set up, after the engine's last runner.
+    func shutdown() async
+}
+
+extension Launcher {
+    /// Nothing to check: the engine checks its own machine's capacity.
+    package func prepare(machineTypes: [MachineTypeSpec]) async throws(IsolatedError) -> [String: String] { [:] }
+    /// Nothing to release.
+    package func shutdown() async {}
 }
 
 /// What a launcher needs to start one runner.

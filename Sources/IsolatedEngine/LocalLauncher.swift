@@ -127,8 +127,8 @@ package struct LocalLauncher: Launcher {
         }
     }
 
-    // The runner's user owns its directory, and only that.
-    private static func hand(_ directory: String, to sandbox: Sandbox) throws(IsolatedError) {
+    /// Gives a runner's directory to the runner's user: it owns that, and only that.
+    package static func hand(_ directory: String, to sandbox: Sandbox) throws(IsolatedError) {
         let (user, group) = sandbox.user
         for path in [directory, "\(directory)/tmp"] where chown(path, user, group) != 0 {
             throw IsolatedError(

@@ -1,4 +1,5 @@
 import Foundation
+import IsolatedWire
 
 /// One line of `isolated doctor`: what this machine offers runners, and what the engine enforces.
 package struct MachineCheck: Codable, Sendable, Equatable {
@@ -42,6 +43,7 @@ package struct MachineCheck: Codable, Sendable, Equatable {
         checks.append(gpus())
         checks.append(await python(home: configuration.home))
         checks.append(MachineCheck(name: "sandbox", status: sandbox.isActive ? "enforced" : "not enforced", detail: sandbox.summary))
+        if case .slurm(let slurm) = configuration.launcher { checks.append(await cluster(slurm, home: configuration.home)) }
         checks.append(
             MachineCheck(
                 name: "environment",
@@ -49,9 +51,29 @@ package struct MachineCheck: Codable, Sendable, Equatable {
                 detail: "functions see only "
                     + LocalLauncher.environment(runnerID: "", function: "", machineType: "", home: "", temporary: "").keys.sorted()
                     .joined(separator: ", ") + ", and LANG, LC_ALL and TZ when the engine has them"
+                    + (configuration.launcher.isCluster ? "; on the cluster also SLURM_JOB_ID, SLURMD_NODENAME and CUDA_VISIBLE_DEVICES" : "")
             )
         )
         return checks
+    }
+
+    /// The Slurm cluster runners run on: its nodes, and whether each reads the home.
+    private static func cluster(_ configuration: SlurmConfiguration, home: String) async -> MachineCheck {
+        let nodes: [SlurmNode]
+        let commands: SlurmCommands
+        do {
+            commands = try SlurmCommands(configuration: configuration)
+            nodes = try await SlurmLauncher.nodes(commands)
+        } catch {
+            return MachineCheck(name: "cluster", status: "error", detail: error.message)
+        }
+        let summary = "Slurm, runners connect back to \(configuration.runnerAddress); nodes: " + nodes.map(\.summary).joined(separator: "; ")
+        do {
+            try await SlurmLauncher.checkSharedHome(home, nodes: nodes, commands: commands)
+            return MachineCheck(name: "cluster", status: "ok", detail: summary + "; every usable node reads the home \(home)")
+        } catch {
+            return MachineCheck(name: "cluster", status: "error", detail: summary + "; " + error.message)
+        }
     }
 
     private static func home(_ home: String) -> MachineCheck {

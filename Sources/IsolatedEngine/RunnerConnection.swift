@@ -9,6 +9,10 @@ import Synchronization
 /// The engine's side of one runner process: its socket and its two output pipes, served by one
 /// I/O thread that polls all three.
 ///
+/// The process is the runner itself, or, for a runner on another machine, the local process
+/// that started it there and forwards its output (`srun`); such a runner's socket is a TCP
+/// connection it opens itself, handed over with ``attach(channel:placement:)``.
+///
 /// Reading the pipes and the socket on one thread keeps attribution exact: a runner writes
 /// ``LogMarker`` to both pipes before it sends a call's result, and the call completes only once
 /// the result and both markers have been read, so every line printed during the call reaches
@@ -35,6 +39,19 @@ package final class RunnerConnection: RunnerHandle {
         var unresponsive = false
         var timedOut = false
         var calledFunction: FunctionReference?
+        var placement: RunnerPlacement?
+        var awaitingChannel: Bool
+        var outOfMemory = false
+        var lossReason: String?
+    }
+
+    /// What a line the runner's process printed says about how the runner ended, for runners
+    /// whose limits and machine are managed elsewhere (a cluster's nodes).
+    package enum Diagnosis: Sendable, Equatable {
+        /// Its memory limit killed it.
+        case outOfMemory
+        /// Its machine or its job went away, for this reason.
+        case lost(String)
     }
 
     private static let tailLength = 20
@@ -42,7 +59,7 @@ package final class RunnerConnection: RunnerHandle {
     package let process: ChildProcess
     /// The runner's cgroups, where limits are enforced.
     package let confinement: Confinement?
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     /// The engine's end of the channel, nil once closed. Writers and the I/O thread's close
     /// take this one lock, so a frame can never be written to a descriptor number that was
     /// closed and reused by another runner's socket.
@@ -51,26 +68,46 @@ package final class RunnerConnection: RunnerHandle {
     private let maxOutputBytesPerCall: Int
     private let onIdleLog: @Sendable (LogLine.Stream, String) -> Void
     private let onExit: @Sendable (ChildProcess.Termination) -> Void
+    private let terminate: (@Sendable () -> Void)?
+    private let diagnose: (@Sendable (Substring) -> Diagnosis?)?
+    /// Wakes the I/O thread when a channel is attached; nil for a runner whose channel is inherited.
+    private let wake: (engine: Int32, thread: Int32)?
 
     /// Starts serving the process's descriptors; `onExit` runs once, on the I/O thread, when it ends.
     ///
-    /// - Parameter resolveProcessID: Turns the process id the runner reports (its own, in its
-    ///   PID namespace) into the engine's view of it.
+    /// - Parameters:
+    ///   - resolveProcessID: Turns the process id the runner reports (its own, in its PID
+    ///     namespace) into the engine's view of it.
+    ///   - terminate: Kills the runner and everything it started, where signalling the process's
+    ///     group cannot (a runner on another machine); the process's group gets SIGKILL too.
+    ///   - diagnose: What a line the process printed says about the runner's end, for limits
+    ///     and machines managed elsewhere (a cluster's nodes).
     package init(
         process: ChildProcess,
         confinement: Confinement? = nil,
         resolveProcessID: (@Sendable (Int32) -> Int32?)? = nil,
         maxOutputBytesPerCall: Int = .max,
+        terminate: (@Sendable () -> Void)? = nil,
+        diagnose: (@Sendable (Substring) -> Diagnosis?)? = nil,
         onIdleLog: @escaping @Sendable (LogLine.Stream, String) -> Void,
         onExit: @escaping @Sendable (ChildProcess.Termination) -> Void
     ) {
         self.process = process
         self.channel = Mutex(process.channel)
+        self.state = Mutex(State(awaitingChannel: process.channel == nil))
         self.confinement = confinement
         self.resolveProcessID = resolveProcessID
         self.maxOutputBytesPerCall = maxOutputBytesPerCall
+        self.terminate = terminate
+        self.diagnose = diagnose
         self.onIdleLog = onIdleLog
         self.onExit = onExit
+        var sockets: [Int32] = [-1, -1]
+        if process.channel == nil, socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &sockets) == 0 {
+            wake = (sockets[0], sockets[1])
+        } else {
+            wake = nil
+        }
         let thread = Thread { [self] in serve() }
         thread.name = "isolated-runner-\(process.processID)"
         thread.start()
@@ -130,13 +167,43 @@ package final class RunnerConnection: RunnerHandle {
     /// Whether the process has ended.
     package var hasExited: Bool { state.withLock { $0.termination != nil } }
 
+    /// Where the runner runs, once a runner on another machine has attached.
+    package var placement: RunnerPlacement? { state.withLock { $0.placement } }
+
+    /// Hands over the socket a runner on another machine opened; false when the runner's process
+    /// has already ended or has a channel, and the socket should be closed.
+    package func attach(channel descriptor: Int32, placement: RunnerPlacement) -> Bool {
+        let attached = state.withLock { state in
+            guard state.awaitingChannel, state.termination == nil else { return false }
+            state.awaitingChannel = false
+            state.placement = placement
+            return true
+        }
+        guard attached, let wake else { return false }
+        channel.withLock { $0 = descriptor }
+        var byte: UInt8 = 1
+        _ = Glibc.send(wake.engine, &byte, 1, Int32(MSG_NOSIGNAL))
+        return true
+    }
+
     /// Asks the runner to finish; it exits once its current call, if any, is done.
     package func stop() { send(.stop) }
 
     /// Kills the runner and everything it started.
-    package func kill() { process.signalGroup(SIGKILL) }
+    package func kill() {
+        if let terminate {
+            // The runner also exits the moment its socket closes.
+            channel.withLock { channel in
+                if let channel { shutdown(channel, Int32(SHUT_RDWR)) }
+            }
+            terminate()
+        }
+        process.signalGroup(SIGKILL)
+    }
 
-    package var ranOutOfMemory: Bool { confinement?.outOfMemory ?? false }
+    package var lossReason: String? { state.withLock { $0.lossReason } }
+
+    package var ranOutOfMemory: Bool { (confinement?.outOfMemory ?? false) || state.withLock { $0.outOfMemory } }
 
     /// Kills the runner because it stopped answering heartbeats. Kept here, not in the engine's
     /// table, so the call's outcome can say why even after the engine has forgotten the runner.
@@ -184,18 +251,25 @@ package final class RunnerConnection: RunnerHandle {
     // MARK: - The I/O thread
 
     private func serve() {
-        guard let channel = process.channel else { return }
         var descriptors = [
-            pollfd(fd: channel, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: process.channel ?? -1, events: Int16(POLLIN), revents: 0),
             pollfd(fd: process.standardOutput, events: Int16(POLLIN), revents: 0),
             pollfd(fd: process.standardError, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wake?.thread ?? -1, events: Int16(POLLIN), revents: 0),
         ]
         var splitters = [LineSplitter(), LineSplitter()]
         var parser = FrameParser()
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
 
-        while descriptors[0].fd >= 0 {
-            guard retryingInterrupted({ poll(&descriptors, 3, -1) }) >= 0 else { break }
+        // Until a runner on another machine attaches, the process's output is all there is; its
+        // end (both pipes closed) means the runner never started.
+        while descriptors[0].fd >= 0 || (descriptors[3].fd >= 0 && (descriptors[1].fd >= 0 || descriptors[2].fd >= 0)) {
+            guard retryingInterrupted({ poll(&descriptors, 4, -1) }) >= 0 else { break }
+            if descriptors[3].fd >= 0, descriptors[3].revents != 0 {
+                descriptors[0].fd = channel.withLock { $0 } ?? -1
+                descriptors[3].fd = -1
+                continue
+            }
             for index in [1, 2, 0] where descriptors[index].fd >= 0 && descriptors[index].revents != 0 {
                 let count = retryingInterrupted { buffer.withUnsafeMutableBytes { read(descriptors[index].fd, $0.baseAddress, $0.count) } }
                 if count < 0, errno == EAGAIN { continue }
@@ -221,6 +295,12 @@ package final class RunnerConnection: RunnerHandle {
             }
         }
 
+        // A channel attached as the process ended was never read: closing it ends that runner.
+        closeChannel()
+        if let wake {
+            close(wake.engine)
+            close(wake.thread)
+        }
         // The socket closed: the process is ending. Reap it, then read what it printed last,
         // without waiting on pipes a child of the runner may still hold open.
         let termination = process.waitForTermination()
@@ -253,7 +333,13 @@ package final class RunnerConnection: RunnerHandle {
         var handler: (@Sendable (LogLine.Stream, String) -> Void)?
         var completed: (CheckedContinuation<RunOutcome, Never>, RunOutcome)?
         var overLimit = false
+        let diagnosis = diagnose?(line)
         let text: String? = state.withLock { state in
+            switch diagnosis {
+            case .outOfMemory: state.outOfMemory = true
+            case .lost(let reason): state.lossReason = state.lossReason ?? reason
+            case nil: break
+            }
             handler = state.call?.onLog
             var text: Substring? = line
             if let (before, id) = LogMarker.parse(line) {
@@ -326,7 +412,7 @@ package final class RunnerConnection: RunnerHandle {
             state.withLock { state in
                 if state.call?.id == id { state.calledFunction = function }
             }
-        case .invoke, .ping, .stop, .callReturned, .callFailed:
+        case .invoke, .ping, .stop, .callReturned, .callFailed, .attach:
             kill()
         }
     }
@@ -352,6 +438,7 @@ package final class RunnerConnection: RunnerHandle {
         confinement?.release()
         let (ready, call, tail) = state.withLock { state in
             state.termination = termination
+            state.awaitingChannel = false
             defer {
                 state.ready = nil
                 state.call = nil

@@ -1,7 +1,7 @@
 package import IsolatedCore
 
-/// The engine's hold on one launched runner, whatever launched it: a local child process
-/// (``RunnerConnection``) today, a runner on another machine tomorrow.
+/// The engine's hold on one launched runner, whatever launched it: a local child process or a
+/// runner a cluster's scheduler started on another machine (both ``RunnerConnection``).
 ///
 /// Every method returns at once; only ``waitUntilReady()`` and ``invoke(id:arguments:onLog:onNestedCall:)``
 /// suspend. A handle remembers why it killed its runner, so a call's outcome can say why even
@@ -42,6 +42,30 @@ package protocol RunnerHandle: AnyObject, Sendable {
     var wasTimedOut: Bool { get }
     /// Whether the runner's memory limit was hit.
     var ranOutOfMemory: Bool { get }
+    /// Where the runner runs when that is another machine: its node and its job.
+    var placement: RunnerPlacement? { get }
+    /// Why the runner's machine or job went away under it, as the cluster said; nil otherwise.
+    var lossReason: String? { get }
+}
+
+extension RunnerHandle {
+    /// A runner on this machine has no placement to report.
+    package var placement: RunnerPlacement? { nil }
+    /// A runner on this machine is never lost, only crashed.
+    package var lossReason: String? { nil }
+}
+
+/// Where a runner on a cluster runs.
+package struct RunnerPlacement: Sendable, Hashable, Codable {
+    /// The node's name, as the cluster knows it.
+    package var node: String
+    /// The cluster scheduler's job id; empty when unknown.
+    package var job: String
+
+    package init(node: String, job: String) {
+        self.node = node
+        self.job = job
+    }
 }
 
 /// How a call on a runner ended.

@@ -224,7 +224,9 @@ package actor RunnerScheduler {
                 state: state,
                 calls: runner.calls,
                 keepAlive: Int(runner.keepAlive.components.seconds),
-                startedAt: runner.launchedAt
+                startedAt: runner.launchedAt,
+                node: runner.handle.placement?.node,
+                job: runner.handle.placement.flatMap { $0.job.isEmpty ? nil : $0.job }
             )
         }
         .sorted { $0.id < $1.id }

@@ -31,4 +31,8 @@ public struct RunnerSnapshot: Sendable, Hashable, Codable {
     public var keepAlive: Int
     /// When it was launched.
     public var startedAt: Date
+    /// The cluster node it runs on; nil for a runner on the engine's own machine.
+    public var node: String?
+    /// Its cluster job's id; nil for a runner on the engine's own machine.
+    public var job: String?
 }

@@ -24,9 +24,9 @@ import struct
 import sys
 import threading
 import traceback
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Tuple
 
-READY, INVOKE, RETURNED, THREW, PING, PONG, STOP, RAISED, CALLING = 1, 2, 3, 4, 5, 6, 7, 12, 13
+READY, INVOKE, RETURNED, THREW, PING, PONG, STOP, RAISED, CALLING, ATTACH = 1, 2, 3, 4, 5, 6, 7, 12, 13, 14
 STAGE_ARGUMENTS, STAGE_RESULT = 1, 2
 MARKER_PREFIX = b"\x01isolated-end-of-call "
 
@@ -34,9 +34,8 @@ MARKER_PREFIX = b"\x01isolated-end-of-call "
 class Channel:
     """Frames over the engine's socket: a little-endian u32 length counting the kind byte, the kind, the payload."""
 
-    def __init__(self, descriptor: int) -> None:
-        os.set_inheritable(descriptor, False)
-        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=descriptor)
+    def __init__(self, connection: socket.socket) -> None:
+        self.socket = connection
         self.lock = threading.Lock()
 
     def send(self, kind: int, payload: bytes = b"") -> None:
@@ -69,7 +68,7 @@ class Channel:
         return b"".join(chunks)
 
 
-def fail(reason: str) -> None:
+def fail(reason: str) -> NoReturn:
     sys.stderr.write(f"isolated runner: {reason}\n")
     sys.stderr.flush()
     os._exit(3)
@@ -217,12 +216,39 @@ def raised(method: str, error: BaseException) -> Tuple[int, bytes]:
     return RAISED, encoded(type(error).__name__) + encoded(str(error)) + encoded(text) + serialized
 
 
-def main() -> None:
+def connect() -> socket.socket:
+    """The engine's socket: inherited as ISOLATED_RUNNER_FD, or, for a runner a cluster's scheduler started
+    on another machine, a TCP connection to ISOLATED_RUNNER_CONNECT attached with the launch's one-time token."""
     descriptor = os.environ.get("ISOLATED_RUNNER_FD", "")
-    if not descriptor.isdigit():
-        fail("ISOLATED_RUNNER_FD is not set; this program is started by the Isolated engine")
+    if descriptor.isdigit():
+        os.set_inheritable(int(descriptor), False)
+        return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=int(descriptor))
+    address, token = os.environ.get("ISOLATED_RUNNER_CONNECT", ""), os.environ.get("ISOLATED_RUNNER_TOKEN", "")
+    if not address or not token:
+        fail("neither ISOLATED_RUNNER_FD nor ISOLATED_RUNNER_CONNECT is set; this program is started by the Isolated engine")
+    host, _, port = address.rpartition(":")
+    try:
+        connection = socket.create_connection((host.strip("[]"), int(port)))
+    except (OSError, ValueError) as error:
+        fail(f"cannot reach the engine at {address}: {error}")
+    connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    node = os.environ.get("SLURMD_NODENAME") or socket.gethostname()
+    payload = encoded(token) + encoded(node) + encoded(os.environ.get("SLURM_JOB_ID", ""))
+    connection.sendall(struct.pack("<IB", len(payload) + 1, ATTACH) + payload)
+    # What the cluster's scheduler added goes, but the job, its node and its GPUs: the function sees
+    # what a local runner's function sees.
+    kept = set(filter(None, os.environ.get("ISOLATED_RUNNER_VARIABLES", "").split(",")))
+    kept |= {"SLURM_JOB_ID", "SLURMD_NODENAME", "CUDA_VISIBLE_DEVICES"}
+    kept.discard("ISOLATED_RUNNER_TOKEN")
+    for name in [name for name in os.environ if name not in kept]:
+        del os.environ[name]
+    return connection
+
+
+def main() -> None:
+    connection = connect()
     sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "packages"))
-    Runner(Channel(int(descriptor))).serve()
+    Runner(Channel(connection)).serve()
 
 
 if __name__ == "__main__":

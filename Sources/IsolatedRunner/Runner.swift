@@ -11,7 +11,9 @@ import Synchronization
 /// The loop inside every worker, in the manner of the Lambda runtime: wait for the next
 /// invocation, run it, send its result or error, repeat until told to stop.
 ///
-/// The channel to the engine is the socket inherited as `ISOLATED_RUNNER_FD`. A dedicated thread
+/// The channel to the engine is the socket inherited as `ISOLATED_RUNNER_FD`, or, for a runner a
+/// cluster's scheduler started on another machine, a TCP connection to `ISOLATED_RUNNER_CONNECT`
+/// that it opens and proves with its launch's one-time token. A dedicated thread
 /// reads it, so pings are answered while the function runs, and the worker exits as soon as the
 /// engine's end closes: a runner never outlives its engine, even one killed with SIGKILL.
 public enum Runner {
@@ -19,12 +21,7 @@ public enum Runner {
     public static func run(_ handler: @escaping @Sendable (Invocation) async throws -> [UInt8]) async -> Never {
         // Line-buffered output streams live; a pipe would otherwise be block-buffered.
         StandardStreams.useLineBuffering()
-        guard let text = ProcessInfo.processInfo.environment["ISOLATED_RUNNER_FD"], let descriptor = Int32(text) else {
-            RunnerChannel.writeAll(
-                STDERR_FILENO, Array("isolated runner: ISOLATED_RUNNER_FD is not set; runners are started by the Isolated engine\n".utf8))
-            exit(2)
-        }
-        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        let descriptor = connectToEngine()
         let channel = RunnerChannel(descriptor: descriptor)
         RunnerChannel.current = channel
         let (invocations, continuation) = AsyncStream.makeStream(of: Invocation.self)
@@ -54,6 +51,46 @@ public enum Runner {
             channel.send(reply)
         }
         exit(0)
+    }
+
+    /// The engine's socket: inherited, or connected to and attached with the launch's token.
+    private static func connectToEngine() -> Int32 {
+        let environment = ProcessInfo.processInfo.environment
+        if let text = environment["ISOLATED_RUNNER_FD"], let descriptor = Int32(text) {
+            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+            return descriptor
+        }
+        guard let address = environment["ISOLATED_RUNNER_CONNECT"], let token = environment["ISOLATED_RUNNER_TOKEN"] else {
+            fail("neither ISOLATED_RUNNER_FD nor ISOLATED_RUNNER_CONNECT is set; runners are started by the Isolated engine")
+        }
+        let descriptor: Int32
+        do {
+            descriptor = try EngineAddress(address).connect()
+        } catch {
+            fail("cannot reach the engine at \(address): \(error)")
+        }
+        let attach = RunnerMessage.attach(token: token, node: environment["SLURMD_NODENAME"] ?? hostName(), job: environment["SLURM_JOB_ID"] ?? "")
+        guard RunnerChannel.writeAll(descriptor, attach.frame.bytes) else { fail("the engine at \(address) closed the connection") }
+        keepOnly(Set((environment["ISOLATED_RUNNER_VARIABLES"] ?? "").split(separator: ",").map(String.init)))
+        return descriptor
+    }
+
+    /// Removes what the cluster's scheduler added to the environment the engine gave, but the
+    /// job's id, its node and its GPUs: the function sees what a local runner's function sees.
+    private static func keepOnly(_ names: Set<String>) {
+        let kept = names.union(["SLURM_JOB_ID", "SLURMD_NODENAME", "CUDA_VISIBLE_DEVICES"]).subtracting(["ISOLATED_RUNNER_TOKEN"])
+        for name in ProcessInfo.processInfo.environment.keys where !kept.contains(name) { unsetenv(name) }
+    }
+
+    private static func hostName() -> String {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    private static func fail(_ message: String) -> Never {
+        RunnerChannel.writeAll(STDERR_FILENO, Array("isolated runner: \(message)\n".utf8))
+        exit(2)
     }
 
     private static func describe(_ error: any Error) -> String {
@@ -149,7 +186,7 @@ final class RunnerChannel: Sendable {
                             (try? PayloadCoding.decode(IsolatedError.self, from: error))
                             ?? IsolatedError(code: .codingFailed, message: "the engine sent an unreadable error for a nested call")
                         complete(id, .failure(decoded))
-                    case .ready, .returned, .threw, .pong, .failed, .call, .calling:
+                    case .ready, .returned, .threw, .pong, .failed, .call, .calling, .attach:
                         RunnerChannel.writeAll(STDERR_FILENO, Array("isolated runner: unexpected message from the engine\n".utf8))
                         _exit(3)
                     }

@@ -38,6 +38,9 @@ public struct IsolatedError: Error, Sendable, Codable, CustomStringConvertible {
         public static let invalidSetting = Code(rawValue: "invalidSetting")
         /// The runner stopped answering heartbeats and was killed.
         public static let runnerUnresponsive = Code(rawValue: "runnerUnresponsive")
+        /// The runner's machine went away, or the cluster's scheduler ended its job (a node that
+        /// failed, a job cancelled by an operator); the message names the node and the reason.
+        public static let runnerLost = Code(rawValue: "runnerLost")
         /// The runner could not be started.
         public static let runnerStartFailed = Code(rawValue: "runnerStartFailed")
         /// An argument or the result could not be encoded or decoded.

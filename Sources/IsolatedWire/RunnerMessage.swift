@@ -34,6 +34,10 @@ package enum RunnerMessage: Sendable, Equatable {
     /// Invocation `id` runs `function`: sent by a runner that learns what it runs only from the
     /// invocation (a Python runner, from the pickle), before it runs it; optional.
     case calling(id: UInt64, function: FunctionReference)
+    /// The first frame of a runner that connects to the engine over TCP (a runner on another
+    /// machine, started by a cluster's scheduler): the one-time token of its launch, and where
+    /// it runs (the node's name and the scheduler's job id, empty when unknown).
+    case attach(token: String, node: String, job: String)
 
     /// A message that is not part of the protocol.
     package struct Malformed: Error, CustomStringConvertible {
@@ -54,6 +58,7 @@ package enum RunnerMessage: Sendable, Equatable {
     private static let callFailedKind = Frame.Kind(rawValue: 11)
     private static let raisedKind = Frame.Kind(rawValue: 12)
     private static let callingKind = Frame.Kind(rawValue: 13)
+    private static let attachKind = Frame.Kind(rawValue: 14)
 
     /// The message as a frame.
     package var frame: Frame {
@@ -112,6 +117,11 @@ package enum RunnerMessage: Sendable, Equatable {
             writer.write(function.name)
             writer.write(function.file)
             writer.write(UInt32(clamping: max(0, function.line)))
+        case .attach(let token, let node, let job):
+            kind = Self.attachKind
+            writer.write(token)
+            writer.write(node)
+            writer.write(job)
         }
         return Frame(kind: kind, payload: writer.bytes)
     }
@@ -176,6 +186,8 @@ package enum RunnerMessage: Sendable, Equatable {
             case Self.callingKind:
                 let (id, name, file, line) = (try reader.readUInt64(), try reader.readString(), try reader.readString(), try reader.readUInt32())
                 self = .calling(id: id, function: FunctionReference(name: name, file: file, line: Int(line)))
+            case Self.attachKind:
+                self = .attach(token: try reader.readString(), node: try reader.readString(), job: try reader.readString())
             default: throw Malformed(description: "unknown frame kind \(frame.kind.rawValue)")
             }
         } catch let error as Malformed {

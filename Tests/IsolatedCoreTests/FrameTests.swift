@@ -21,6 +21,7 @@ struct FrameTests {
         .callReturned(id: 2, result: Array("[\"a\"]".utf8)),
         .callFailed(id: 3, error: Array("{}".utf8)),
         .calling(id: 7, function: FunctionReference(name: "tell_jokes", file: "/home/ada/jokes.py", line: 12)),
+        .attach(token: "t0k3n", node: "node2", job: "41"),
     ]
 
     @Test("every message survives a round trip, however the bytes are split")
@@ -54,6 +55,13 @@ struct FrameTests {
         let bytes = RunnerMessage.calling(id: 5, function: FunctionReference(name: "f", file: "a.py", line: 3)).frame.bytes
         // struct.pack("<IB", 1 + 8 + 5 + 8 + 4, 13) + pack("<Q", 5) + pack("<I", 1) + b"f" + pack("<I", 4) + b"a.py" + pack("<I", 3)
         #expect(bytes == [26, 0, 0, 0, 13, 5, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 102, 4, 0, 0, 0, 97, 46, 112, 121, 3, 0, 0, 0])
+    }
+
+    @Test("the attach frame, kind 14, is the token, the node and the job, as the Python runner packs them")
+    func attachFrame() throws {
+        let bytes = RunnerMessage.attach(token: "t", node: "n", job: "").frame.bytes
+        // struct.pack("<IB", 1 + 5 + 5 + 4, 14) + pack("<I", 1) + b"t" + pack("<I", 1) + b"n" + pack("<I", 0)
+        #expect(bytes == [15, 0, 0, 0, 14, 1, 0, 0, 0, 116, 1, 0, 0, 0, 110, 0, 0, 0, 0])
     }
 
     @Test("a large result written as header then body parses whole, alone in the buffer or followed by another frame")

@@ -23,6 +23,17 @@ struct MachineTypeCatalogTests {
             ])
     }
 
+    @Test("an entry may place its type on a cluster: partition, node features, account and quality of service")
+    func clusterPlacement() throws {
+        let path = try write(
+            #"{"types": [{"name": "A100", "cpus": 8, "memory": "64 GiB", "processes": 512, "gpus": 1, "partition": "gpu", "constraint": "a100", "account": "ml", "qos": "high"}]}"#
+        )
+        let spec = try #require(try MachineTypeCatalog(contentsOf: path).types.first)
+        #expect(spec.cluster == ClusterPlacement(partition: "gpu", constraint: "a100", account: "ml", qos: "high"))
+        let decoded = try JSONDecoder().decode(MachineTypeSpec.self, from: Data(#"{"name": "S", "cpus": 1, "memory": 1024, "processes": 8}"#.utf8))
+        #expect(decoded.cluster == ClusterPlacement() && decoded.gpus == 0)
+    }
+
     @Test(
         "a malformed catalog is an error naming the file and what is wrong",
         arguments: [

@@ -32,9 +32,21 @@ CATALOG = {
 }
 
 
+# On the loopback Slurm cluster (scripts/slurm-cluster.sh): GPU is a type only node2, which has the GPU, can hold.
+CLUSTER_CATALOG = {
+    "types": [
+        {"name": "XS", "cpus": 0.5, "memory": "512 MiB", "processes": 64},
+        {"name": "GPU", "cpus": 1, "memory": "1 GiB", "processes": 128, "gpus": 1},
+    ]
+}
+
+
 class Server:
-    def __init__(self, grpc: str, http: str, key_id: str, secret: str, log: Path, client: Dict[str, str]) -> None:
+    def __init__(
+        self, grpc: str, http: str, key_id: str, secret: str, log: Path, client: Dict[str, str], process: subprocess.Popen[bytes]
+    ) -> None:
         self.grpc, self.http, self.key_id, self.secret, self.log, self.client = grpc, http, key_id, secret, log, client
+        self.process = process
 
     def client_environment(self, **overrides: str) -> Dict[str, str]:
         environment = {name: value for name, value in os.environ.items() if name not in ("ISOLATE_TEST_MODE", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH")}
@@ -87,13 +99,15 @@ class Server:
         return json.loads(output)
 
 
-def start_server(directory: Path, *arguments: str, client: Optional[Dict[str, str]] = None) -> Iterator[Server]:
+def start_server(
+    directory: Path, *arguments: str, client: Optional[Dict[str, str]] = None, catalog: Optional[dict] = None
+) -> Iterator[Server]:
     """`isolated serve` with a fresh database and an admin key, as a user starts it; `client` adds to its clients' environment."""
     if not ISOLATED.exists():
         subprocess.run(["swift", "build", "--product", "isolated"], cwd=ROOT, check=True)
     database = directory / "isolated.sqlite"
-    catalog = directory / "machine-types.json"
-    catalog.write_text(json.dumps(CATALOG))
+    catalog_file = directory / "machine-types.json"
+    catalog_file.write_text(json.dumps(catalog or CATALOG))
     created = subprocess.run(
         [str(ISOLATED), "keys", "create", "pytest", "--scope", "admin", "--home", str(HOME), "--database", str(database)],
         capture_output=True, text=True, check=True,
@@ -104,7 +118,7 @@ def start_server(directory: Path, *arguments: str, client: Optional[Dict[str, st
     with open(log, "w") as output:
         process = subprocess.Popen(
             [str(ISOLATED), "serve", "--home", str(HOME), "--database", str(database), "--port", "0", "--grpc-port", "0",
-             "--machine-types", str(catalog), *arguments],
+             "--machine-types", str(catalog_file), *arguments],
             stdout=output, stderr=subprocess.STDOUT,
         )
     try:
@@ -119,7 +133,7 @@ def start_server(directory: Path, *arguments: str, client: Optional[Dict[str, st
                 break
             time.sleep(0.1)
         assert grpc and http, f"isolated serve did not start:\n{log.read_text()}"
-        yield Server(grpc, http, key_id, secret, log, client or {"ISOLATE_TEST_MODE": "1"})
+        yield Server(grpc, http, key_id, secret, log, client or {"ISOLATE_TEST_MODE": "1"}, process)
     finally:
         process.terminate()
         try:
@@ -147,3 +161,36 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         directory, "--grpc-tls-cert", str(certificate), "--grpc-tls-key", str(key),
         client={"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": str(certificate)},
     )
+
+
+def slurm_conf() -> str:
+    """The loopback Slurm cluster's configuration: the one SLURM_CONF names (the test command starts it), or started now."""
+    named = os.environ.get("SLURM_CONF", "")
+    if named and Path(named).exists():
+        return named
+    started = subprocess.run(
+        [str(ROOT / "scripts" / "slurm-cluster.sh"), "start", str(ROOT / ".build" / "slurm")], capture_output=True, text=True, check=True
+    )
+    conf = started.stdout.strip().rsplit("SLURM_CONF=", 1)[1]
+    os.environ["SLURM_CONF"] = conf
+    return conf
+
+
+def cluster_jobs() -> List[str]:
+    """The jobs of every isolated server in the cluster's queue, as `id name state node` lines."""
+    output = subprocess.run(
+        ["squeue", "--noheader", "--format=%i %j %T %N"], env=dict(os.environ, SLURM_CONF=slurm_conf()),
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return [line for line in output.splitlines() if line.split()[1:2] and line.split()[1].startswith("isolated-")]
+
+
+def start_cluster_server(directory: Path) -> Iterator[Server]:
+    """`isolated serve --launcher slurm` on the loopback cluster, its runners connecting back to loopback."""
+    os.environ["SLURM_CONF"] = slurm_conf()
+    yield from start_server(directory, "--launcher", "slurm", catalog=CLUSTER_CATALOG)
+
+
+@pytest.fixture(scope="session")
+def cluster_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from start_cluster_server(tmp_path_factory.mktemp("cluster-server"))

@@ -1,0 +1,196 @@
+import Foundation
+import IsolatedCore
+import IsolatedEngine
+import TestSupport
+import Testing
+
+/// The Slurm launcher on a real two-node Slurm cluster on loopback (`scripts/slurm-cluster.sh`):
+/// node1, and node2 with a GPU. Every runner is a real job; nothing is faked.
+@Suite("Runners as jobs of a real Slurm cluster", .serialized, .timeLimit(.minutes(15)))
+struct SlurmLauncherTests {
+    static let catalog = MachineTypeCatalog(types: [
+        MachineTypeSpec(name: "XS", cpus: 0.5, memory: 512 << 20, processes: 64),
+        // Two fit on a node of the loopback cluster (12 GiB each): many at once spread over both.
+        MachineTypeSpec(name: "M", cpus: 1, memory: 5 << 30, processes: 128),
+        // No node has 4 CPUs.
+        MachineTypeSpec(name: "L", cpus: 4, memory: 1 << 30, processes: 128),
+        MachineTypeSpec(name: "GPU", cpus: 1, memory: 1 << 30, processes: 128, gpus: 1),
+    ])
+
+    static func withClusterEngine<Value: Sendable>(_ body: @Sendable (Engine) async throws -> Value) async throws -> Value {
+        let file = try await SlurmCluster.configurationFile()
+        let configuration = EngineConfiguration(
+            home: EngineTests.home, machineTypes: catalog,
+            launcher: .slurm(SlurmConfiguration(runnerAddress: "127.0.0.1:0", configurationFile: file)))
+        let engine = Engine(configuration: configuration)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await engine.run() }
+            await engine.untilRunning()
+            defer { engine.shutdown() }
+            return try await body(engine)
+        }
+    }
+
+    /// A function reporting where it runs: its job, its node, its GPUs, and every variable it sees.
+    static func whereAmI(machineType: MachineType = "XS", keepAlive: Int = 30, sleep milliseconds: Int = 0) -> InvocationRequest {
+        InvocationRequest(
+            function: FunctionSource(
+                name: "whereAmI",
+                source: """
+                    func whereAmI(_ milliseconds: Int) async throws -> [String] {
+                        try await Task.sleep(for: .milliseconds(milliseconds))
+                        let environment = ProcessInfo.processInfo.environment
+                        return [
+                            environment["SLURM_JOB_ID"] ?? "-", environment["SLURMD_NODENAME"] ?? "-",
+                            environment["CUDA_VISIBLE_DEVICES"] ?? "-", environment.keys.sorted().joined(separator: ","),
+                        ]
+                    }
+                    """,
+                entry: "return try await invocation.result(whereAmI(invocation.argument(0, as: Int.self)))",
+                file: #filePath,
+                line: 1
+            ),
+            requirements: [],
+            machineType: machineType,
+            keepAlive: keepAlive,
+            arguments: [try! PayloadCoding.encode(milliseconds)]
+        )
+    }
+
+    static func decode(_ result: InvocationResult) throws -> (job: String, node: String, gpus: String, variables: [String]) {
+        let fields = try PayloadCoding.decode([String].self, from: result.payload)
+        return (fields[0], fields[1], fields[2], fields[3].split(separator: ",").map(String.init))
+    }
+
+    @Test("a runner is a Slurm job: its function sees the job and node and nothing else of Slurm's, and a warm call reuses the job")
+    func runnerIsAJob() async throws {
+        try await Self.withClusterEngine { engine in
+            let first = try Self.decode(try await engine.invoke(Self.whereAmI()))
+            let second = try await engine.invoke(Self.whereAmI())
+            #expect(second.report.warm)
+            #expect(try Self.decode(second).job == first.job)
+            #expect(first.job != "-" && first.node.hasPrefix("node"))
+            let snapshot = try #require(await engine.runnerSnapshots().first)
+            #expect(snapshot.node == first.node && snapshot.job == first.job)
+            #expect(try await SlurmCluster.jobs(namedLike: "isolated-").contains { $0.hasPrefix("\(first.job) ") })
+            // What a local runner's function sees, plus the job's id and node.
+            let expected = Set(LocalLauncher.environment(runnerID: "", function: "", machineType: "", home: "", temporary: "").keys)
+                .subtracting(["ISOLATED_RUNNER_FD"]).union(["SLURM_JOB_ID", "SLURMD_NODENAME"])
+            #expect(Set(first.variables).subtracting(["LANG", "LC_ALL", "TZ"]) == expected)
+        }
+    }
+
+    @Test("a GPU machine type is placed on the node with the GPU, and given it")
+    func gpuOnTheGPUNode() async throws {
+        try await Self.withClusterEngine { engine in
+            let placed = try Self.decode(try await engine.invoke(Self.whereAmI(machineType: "GPU", keepAlive: 0)))
+            #expect(placed.node == "node2")
+            #expect(placed.gpus == "0")
+        }
+    }
+
+    @Test("a machine type no node can hold is refused at once, with Slurm's reason and the nodes")
+    func impossibleTypeRefused() async throws {
+        try await Self.withClusterEngine { engine in
+            let error = await #expect(throws: IsolatedError.self) { try await engine.invoke(Self.whereAmI(machineType: "L")) }
+            #expect(error?.code == .machineTypeUnavailable)
+            #expect(error?.message.contains("Requested node configuration is not available") == true, "\(String(describing: error))")
+            #expect(error?.message.contains("node1: 2 CPUs") == true && error?.message.contains("types the cluster can run: XS, M, GPU") == true)
+            let jobs = try await SlurmCluster.jobs(namedLike: "isolated-")
+            #expect(jobs.isEmpty)
+        }
+    }
+
+    @Test("a function that eats its node's memory limit fails with outOfMemory naming the limit and the type")
+    func outOfMemoryOnANode() async throws {
+        try await Self.withClusterEngine { engine in
+            let request = InvocationRequest(
+                function: FunctionSource(
+                    name: "eatsMemory",
+                    source: """
+                        func eatsMemory() async throws -> Int {
+                            var blocks: [[UInt8]] = []
+                            for _ in 0..<64 { blocks.append([UInt8](repeating: 1, count: 32 << 20)) }
+                            return blocks.count
+                        }
+                        """,
+                    entry: "return try await invocation.result(eatsMemory())",
+                    file: #filePath,
+                    line: 1
+                ),
+                requirements: [],
+                machineType: "XS",
+                keepAlive: 0,
+                arguments: []
+            )
+            let error = await #expect(throws: IsolatedError.self) { try await engine.invoke(request) }
+            #expect(error?.code == .outOfMemory, "\(String(describing: error))")
+            #expect(error?.message.contains("512 MiB") == true && error?.message.contains("XS") == true)
+        }
+    }
+
+    @Test("twenty concurrent calls run as jobs spread over both nodes, the cluster queueing what does not fit")
+    func concurrentCallsSpread() async throws {
+        try await Self.withClusterEngine { engine in
+            let nodes = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<20 {
+                    group.addTask { try Self.decode(try await engine.invoke(Self.whereAmI(machineType: "M", keepAlive: 0, sleep: 300))).node }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(nodes.count == 20)
+            #expect(Set(nodes) == ["node1", "node2"])
+        }
+    }
+
+    @Test("a runner's job ends when its keep-alive does, and no job outlives the engine")
+    func keepAliveEndsTheJob() async throws {
+        let job = try await Self.withClusterEngine { engine in
+            let job = try Self.decode(try await engine.invoke(Self.whereAmI(keepAlive: 1))).job
+            #expect(try await SlurmCluster.jobs(namedLike: "isolated-").contains { $0.hasPrefix("\(job) ") })
+            try await Self.waitUntilGone(job)
+            // A warm runner when the engine stops: its job ends too.
+            return try Self.decode(try await engine.invoke(Self.whereAmI(keepAlive: 300))).job
+        }
+        try await Self.waitUntilGone(job)
+    }
+
+    @Test("a job Slurm ends under a call (its node set down) fails the call with runnerLost naming the node and the reason")
+    func nodeDownLosesTheRunner() async throws {
+        try await Self.withClusterEngine { engine in
+            async let call = engine.invoke(Self.whereAmI(keepAlive: 0, sleep: 60_000))
+            var node: String?
+            for _ in 0..<600 where node == nil {
+                node = await engine.runnerSnapshots().first { $0.state == .busy }?.node
+                if node == nil { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            let lost = try #require(node)
+            _ = try await SlurmCluster.command("scontrol", ["update", "nodename=\(lost)", "state=down", "reason=isolated-test"])
+            var error: IsolatedError?
+            do { _ = try await call } catch let failure as IsolatedError { error = failure }
+            try await Self.resume(lost)
+            #expect(error?.code == .runnerLost, "\(String(describing: error))")
+            #expect(error?.message.contains("on node \(lost)") == true, "\(String(describing: error))")
+            #expect(error?.message.contains("node failure") == true, "\(String(describing: error))")
+        }
+    }
+
+    /// Puts a node back in service and waits until it takes jobs again, leaving the cluster as the test found it.
+    static func resume(_ node: String) async throws {
+        _ = try await SlurmCluster.command("scontrol", ["update", "nodename=\(node)", "state=resume"])
+        for _ in 0..<600 {
+            let (_, state) = try await SlurmCluster.command("sinfo", ["--noheader", "--nodes=\(node)", "--format=%T"])
+            if state.trimmingCharacters(in: .whitespacesAndNewlines) == "idle" { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("node \(node) is not idle 60 s after it was resumed")
+    }
+
+    static func waitUntilGone(_ job: String) async throws {
+        for _ in 0..<300 {
+            if try await !SlurmCluster.jobs(namedLike: "isolated-").contains(where: { $0.hasPrefix("\(job) ") }) { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("job \(job) is still in squeue 30 s later")
+    }
+}
