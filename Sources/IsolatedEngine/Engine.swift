@@ -350,6 +350,7 @@ public actor Engine: Service {
         let lease = try await scheduler.acquire(runnerRequest, timeout: timeout, callerDeadline: callerDeadline, report: &report, events: events)
         report.runnerID = lease.runnerID
         report.processID = lease.processID
+        report.node = lease.handle.placement?.node
 
         let started = ContinuousClock.now
         events(.phaseStarted(.run, detail: nil))

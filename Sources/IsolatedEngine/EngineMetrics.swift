@@ -22,6 +22,9 @@ package struct EngineMetrics: Sendable {
     /// took, and the environment it built, if it did.
     package func callFinished(runtime: String, outcome: String, report: CallReport) {
         Counter(label: "isolated_calls_total", dimensions: [("outcome", outcome), ("runtime", runtime)], factory: factory).increment()
+        if let node = report.node {
+            Counter(label: "isolated_cluster_calls_total", dimensions: [("node", node), ("outcome", outcome)], factory: factory).increment()
+        }
         if report.runnerID != nil {
             Counter(label: "isolated_runner_starts_total", dimensions: [("kind", report.warm ? "warm" : "cold")], factory: factory).increment()
         }

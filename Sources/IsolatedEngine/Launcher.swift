@@ -29,6 +29,9 @@ package struct LaunchRequest: Sendable {
     package var network: NetworkAccess
     package var onIdleLog: @Sendable (LogLine.Stream, String) -> Void
     package var onExit: @Sendable (ChildProcess.Termination) -> Void
+    /// Called with the scheduler's reason while a cluster runner's job waits in the cluster's
+    /// queue, and with nil once the job has its resources.
+    package var onQueued: @Sendable (String?) -> Void
 
     package init(
         runnerID: String,
@@ -37,7 +40,8 @@ package struct LaunchRequest: Sendable {
         machineType: MachineTypeSpec,
         network: NetworkAccess,
         onIdleLog: @escaping @Sendable (LogLine.Stream, String) -> Void,
-        onExit: @escaping @Sendable (ChildProcess.Termination) -> Void
+        onExit: @escaping @Sendable (ChildProcess.Termination) -> Void,
+        onQueued: @escaping @Sendable (String?) -> Void = { _ in }
     ) {
         self.runnerID = runnerID
         self.worker = worker
@@ -46,6 +50,7 @@ package struct LaunchRequest: Sendable {
         self.network = network
         self.onIdleLog = onIdleLog
         self.onExit = onExit
+        self.onQueued = onQueued
     }
 }
 

@@ -139,8 +139,30 @@ package actor RunnerScheduler {
                 }
                 let started = ContinuousClock.now
                 events(.phaseStarted(.start, detail: "starting a runner on machine type \(request.machine.name)"))
-                let id = try await startRunner(request, reservation: pool.reserve(request.key, machine: request.machine))
-                let timing = CallReport.Timing(phase: .start, duration: ContinuousClock.now - started, outcome: "cold")
+                let (clock, queueTimeout) = (self.clock, configuration.queueTimeout)
+                let wait = ClusterQueueWait(events: events) { [weak self] wait in
+                    self?.enqueue {
+                        try? await clock.sleep(clock.now() + queueTimeout)
+                        wait.expire()
+                    }
+                }
+                let id: String
+                do {
+                    id = try await startRunner(request, reservation: pool.reserve(request.key, machine: request.machine), wait: wait)
+                } catch {
+                    if let timing = wait.timing { report.phases.append(timing) }
+                    if case (true, let reason) = wait.timedOut {
+                        throw IsolatedError(
+                            code: .queueTimedOut,
+                            message: "waited \(queueTimeout) for the cluster to run a machine of type \(request.machine.name)"
+                                + (reason.map { " (\($0))" } ?? "") + "; its job was cancelled. Choose a smaller machine type, "
+                                + "free the cluster, or raise EngineConfiguration.queueTimeout")
+                    }
+                    throw error
+                }
+                let queued = wait.timing
+                if let queued { report.phases.append(queued) }
+                let timing = CallReport.Timing(phase: .start, duration: ContinuousClock.now - started - (queued?.duration ?? .zero), outcome: "cold")
                 report.phases.append(timing)
                 events(.phaseFinished(timing))
                 return lease(id, warm: false, timeout: timeout, callerDeadline: callerDeadline)
@@ -233,7 +255,9 @@ package actor RunnerScheduler {
     }
 
     /// Launches a runner for `request` in the place `reservation` holds; it is busy once ready.
-    private func startRunner(_ request: Request, reservation: RunnerPool.Reservation) async throws(IsolatedError) -> String {
+    private func startRunner(
+        _ request: Request, reservation: RunnerPool.Reservation, wait: ClusterQueueWait? = nil
+    ) async throws(IsolatedError) -> String {
         let id = "r\(nextRunnerNumber)-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
         nextRunnerNumber += 1
         let (logger, function) = (self.logger, request.function.name)
@@ -252,7 +276,8 @@ package actor RunnerScheduler {
                     onExit: { [weak self] termination in
                         guard let scheduler = self else { return }
                         scheduler.enqueue { await scheduler.runnerExited(id, termination) }
-                    }
+                    },
+                    onQueued: { reason in wait?.update(reason) }
                 )
             )
         } catch {
@@ -260,6 +285,7 @@ package actor RunnerScheduler {
             notifyWaiters()
             throw error
         }
+        wait?.attach(handle)
         guard case .accepting = state else {
             handle.kill()
             throw IsolatedError(code: .engineUnavailable, message: "the engine stopped while a runner was starting")

@@ -1,13 +1,14 @@
 import Foundation
 package import IsolatedCore
 
-/// Slurm's client commands (`srun`, `sbatch`, `scancel`, `sinfo`), found once, with the
+/// Slurm's client commands (`srun`, `sbatch`, `scancel`, `sinfo`, `squeue`), found once, with the
 /// environment that names the cluster (`SLURM_CONF`) and nothing else of the engine's.
 package struct SlurmCommands: Sendable {
     package var srun: String
     package var sbatch: String
     package var scancel: String
     package var sinfo: String
+    package var squeue: String
     /// `SLURM_CONF` when one is named; what every command runs with.
     package var environment: [String: String]
 
@@ -30,6 +31,7 @@ package struct SlurmCommands: Sendable {
         sbatch = try find("sbatch")
         scancel = try find("scancel")
         sinfo = try find("sinfo")
+        squeue = try find("squeue")
         var environment = ["PATH": "/usr/local/bin:/usr/bin:/bin"]
         if let file = configuration.configurationFile ?? ProcessInfo.processInfo.environment["SLURM_CONF"] {
             environment["SLURM_CONF"] = file

@@ -130,13 +130,23 @@ package final class SlurmLauncher: Launcher {
             listener.forget(token)
             throw IsolatedError(code: .runnerStartFailed, message: "cannot start srun for \(request.function): \(error)")
         }
-        let onExit = request.onExit
+        let (onExit, onIdleLog, onQueued) = (request.onExit, request.onIdleLog, request.onQueued)
         let connection = RunnerConnection(
             process: process,
             maxOutputBytesPerCall: maxOutputBytesPerCall,
             terminate: { Self.cancel(job: name, commands: commands) },
             diagnose: Self.diagnose,
-            onIdleLog: request.onIdleLog
+            onIdleLog: { stream, text in
+                // srun says when the job waits for resources, and when it has them.
+                if let job = Self.queuedJob(text) {
+                    Self.pendingReason(of: job, commands: commands) { reason in
+                        onQueued("job \(job) waits in Slurm's queue" + (reason.map { ": \($0)" } ?? ""))
+                    }
+                } else if text.hasPrefix("srun: job "), text.hasSuffix(" has been allocated resources") {
+                    onQueued(nil)
+                }
+                onIdleLog(stream, text)
+            }
         ) { termination in
             listener.forget(token)
             try? FileManager.default.removeItem(atPath: directory)
@@ -163,6 +173,39 @@ package final class SlurmLauncher: Launcher {
                     + (reason.map { " due to \($0)" } ?? ", by scancel or an operator"))
         }
         return nil
+    }
+
+    /// The job of a `srun: job 12 queued and waiting for resources` line.
+    package static func queuedJob(_ line: String) -> String? {
+        guard line.hasPrefix("srun: job "), line.hasSuffix(" queued and waiting for resources") else { return nil }
+        let job = line.dropFirst("srun: job ".count).prefix { $0.isNumber }
+        return job.isEmpty ? nil : String(job)
+    }
+
+    /// Asks Slurm why a job waits (`Resources`, `Priority`, …), on a thread of its own.
+    private static func pendingReason(of job: String, commands: SlurmCommands, then report: @escaping @Sendable (String?) -> Void) {
+        guard
+            let process = try? ChildProcess.spawn(
+                executable: commands.squeue, arguments: ["--noheader", "--jobs=\(job)", "--format=%r"], environment: commands.environment,
+                workingDirectory: nil, withChannel: false)
+        else { return report(nil) }
+        let thread = Thread {
+            close(process.standardError)
+            var output: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(process.standardOutput, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { break }
+                output += buffer[0..<count]
+            }
+            close(process.standardOutput)
+            let succeeded = process.waitForTermination() == .exited(0)
+            let reason = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            report(succeeded && !reason.isEmpty && reason != "None" ? reason : nil)
+        }
+        thread.name = "isolated-squeue"
+        thread.start()
     }
 
     /// Cancels a job by name: it may still be waiting in the queue, with no id yet. `scancel`

@@ -52,6 +52,8 @@ public struct CallReport: Sendable, Hashable, Codable {
     public var runnerID: String?
     /// The runner's process id, once one was assigned.
     public var processID: Int32?
+    /// The cluster node its runner ran on; nil for a runner on the engine's own machine.
+    public var node: String?
     /// Whether the call reused a warm runner.
     public var warm: Bool
     /// The phases, in order.

@@ -1,6 +1,8 @@
 import Foundation
 import IsolatedCore
 import IsolatedEngine
+import MetricsTestKit
+import Synchronization
 import TestSupport
 import Testing
 
@@ -15,14 +17,18 @@ struct SlurmLauncherTests {
         // No node has 4 CPUs.
         MachineTypeSpec(name: "L", cpus: 4, memory: 1 << 30, processes: 128),
         MachineTypeSpec(name: "GPU", cpus: 1, memory: 1 << 30, processes: 128, gpus: 1),
+        // One fills a node.
+        MachineTypeSpec(name: "BIG", cpus: 1, memory: 11 << 30, processes: 128),
     ])
 
-    static func withClusterEngine<Value: Sendable>(_ body: @Sendable (Engine) async throws -> Value) async throws -> Value {
+    static func withClusterEngine<Value: Sendable>(
+        queueTimeout: Duration = .seconds(120), metrics: TestMetrics = TestMetrics(), _ body: @Sendable (Engine) async throws -> Value
+    ) async throws -> Value {
         let file = try await SlurmCluster.configurationFile()
         let configuration = EngineConfiguration(
-            home: EngineTests.home, machineTypes: catalog,
+            home: EngineTests.home, machineTypes: catalog, queueTimeout: queueTimeout,
             launcher: .slurm(SlurmConfiguration(runnerAddress: "127.0.0.1:0", configurationFile: file)))
-        let engine = Engine(configuration: configuration)
+        let engine = Engine(configuration: configuration, metricsFactory: metrics)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await engine.run() }
             await engine.untilRunning()
@@ -64,7 +70,8 @@ struct SlurmLauncherTests {
 
     @Test("a runner is a Slurm job: its function sees the job and node and nothing else of Slurm's, and a warm call reuses the job")
     func runnerIsAJob() async throws {
-        try await Self.withClusterEngine { engine in
+        let metrics = TestMetrics()
+        try await Self.withClusterEngine(metrics: metrics) { engine in
             let first = try Self.decode(try await engine.invoke(Self.whereAmI()))
             let second = try await engine.invoke(Self.whereAmI())
             #expect(second.report.warm)
@@ -77,6 +84,8 @@ struct SlurmLauncherTests {
             let expected = Set(LocalLauncher.environment(runnerID: "", function: "", machineType: "", home: "", temporary: "").keys)
                 .subtracting(["ISOLATED_RUNNER_FD"]).union(["SLURM_JOB_ID", "SLURMD_NODENAME"])
             #expect(Set(first.variables).subtracting(["LANG", "LC_ALL", "TZ"]) == expected)
+            #expect(second.report.node == first.node)
+            #expect(try metrics.expectCounter("isolated_cluster_calls_total", [("node", first.node), ("outcome", "succeeded")]).totalValue == 2)
         }
     }
 
@@ -95,7 +104,7 @@ struct SlurmLauncherTests {
             let error = await #expect(throws: IsolatedError.self) { try await engine.invoke(Self.whereAmI(machineType: "L")) }
             #expect(error?.code == .machineTypeUnavailable)
             #expect(error?.message.contains("Requested node configuration is not available") == true, "\(String(describing: error))")
-            #expect(error?.message.contains("node1: 2 CPUs") == true && error?.message.contains("types the cluster can run: XS, M, GPU") == true)
+            #expect(error?.message.contains("node1: 2 CPUs") == true && error?.message.contains("types the cluster can run: XS, M, GPU, BIG") == true)
             let jobs = try await SlurmCluster.jobs(namedLike: "isolated-")
             #expect(jobs.isEmpty)
         }
@@ -173,6 +182,67 @@ struct SlurmLauncherTests {
             #expect(error?.message.contains("on node \(lost)") == true, "\(String(describing: error))")
             #expect(error?.message.contains("node failure") == true, "\(String(describing: error))")
         }
+    }
+
+    @Test("with retries, a call whose node fails runs again on another node")
+    func retriedElsewhere() async throws {
+        try await Self.withClusterEngine { engine in
+            var request = Self.whereAmI(keepAlive: 0, sleep: 3000)
+            request.retries = 1
+            async let call = engine.invoke(request)
+            let lost = try #require(await Self.busyNode(engine))
+            // Down ends its jobs; drained, it takes no new ones until resumed (a down node that
+            // answers would rejoin at once).
+            _ = try await SlurmCluster.command("scontrol", ["update", "nodename=\(lost)", "state=down", "reason=isolated-test"])
+            _ = try await SlurmCluster.command("scontrol", ["update", "nodename=\(lost)", "state=drain", "reason=isolated-test"])
+            let result: InvocationResult
+            do {
+                result = try await call
+            } catch {
+                try await Self.resume(lost)
+                throw error
+            }
+            try await Self.resume(lost)
+            #expect(result.report.attempts == 2)
+            #expect(result.report.phases.contains { $0.phase == .retry && $0.outcome == "runnerLost" })
+            #expect(try Self.decode(result).node != lost)
+        }
+    }
+
+    @Test("a call whose job waits in Slurm's queue shows the queue phase with Slurm's reason; at the queue timeout its job is cancelled")
+    func waitsInTheClustersQueue() async throws {
+        try await Self.withClusterEngine(queueTimeout: .seconds(3)) { engine in
+            // One BIG runner fills a node: two fill the cluster.
+            async let first = engine.invoke(Self.whereAmI(machineType: "BIG", keepAlive: 0, sleep: 8000))
+            async let second = engine.invoke(Self.whereAmI(machineType: "BIG", keepAlive: 0, sleep: 8000))
+            for _ in 0..<600 where await engine.runnerSnapshots().count { $0.state == .busy } < 2 {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let events = Mutex<[InvocationEvent]>([])
+            let error = await #expect(throws: IsolatedError.self) {
+                try await engine.invoke(Self.whereAmI(machineType: "BIG", keepAlive: 0)) { event in events.withLock { $0.append(event) } }
+            }
+            #expect(error?.code == .queueTimedOut, "\(String(describing: error))")
+            #expect(error?.message.contains("Resources") == true, "\(String(describing: error))")
+            let queued = events.withLock { $0 }.compactMap { event -> String? in
+                if case .phaseStarted(.queue, let detail) = event { return detail }
+                return nil
+            }
+            #expect(queued.contains { $0.contains("waits in Slurm's queue: Resources") }, "\(queued)")
+            #expect(error?.report?.phases.contains { $0.phase == .queue && $0.outcome == "timedOut" } == true)
+            // The cancelled job leaves the queue; the two running ones finish their calls.
+            for _ in 0..<300 where try await SlurmCluster.jobs(namedLike: "isolated-").count > 2 { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(try await SlurmCluster.jobs(namedLike: "isolated-").count <= 2)
+            _ = try await (first, second)
+        }
+    }
+
+    static func busyNode(_ engine: Engine) async throws -> String? {
+        for _ in 0..<600 {
+            if let node = await engine.runnerSnapshots().first(where: { $0.state == .busy })?.node { return node }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
     }
 
     /// Puts a node back in service and waits until it takes jobs again, leaving the cluster as the test found it.
