@@ -60,6 +60,17 @@ struct Report {
         },
         Row(id: "idle_engine_rss_mb", what: "idle server (engine), resident memory", target: "—"),
         Row(
+            id: "cluster_new_runner", what: "new runner as a Slurm job, loopback cluster, first call", isolate: .none,
+            target: "≤ 150 ms"
+        ) { measurement, _ in (measurement.medianMs ?? .infinity) <= 150 },
+        Row(
+            id: "cluster_warm_server", what: "warm call on a cluster runner through the server", isolate: .none,
+            target: "≤ 1.5× warm call through the server"
+        ) { measurement, figures in
+            guard let median = measurement.medianMs, let local = figures.ours["warm_server"]?.medianMs else { return nil }
+            return median <= 1.5 * local
+        },
+        Row(
             id: "python_warm_server", what: "Python: warm call through the server / isolate.server", isolate: .scenario("warm_server"),
             target: "≤ 3 ms median, ≥ 100× isolate"
         ) { measurement, figures in

@@ -25,14 +25,15 @@ struct ServerProcess {
         return URL(fileURLWithPath: benchmark).deletingLastPathComponent().appendingPathComponent("isolated").path
     }
 
-    /// Starts the server; with `grpc`, also its gRPC front door for the fal-serverless client, on a free port.
-    static func start(home: String, grpc: Bool = false) async throws -> ServerProcess {
+    /// Starts the server with `arguments` added; with `grpc`, also its gRPC front door for the
+    /// fal-serverless client, on a free port.
+    static func start(home: String, grpc: Bool = false, arguments extra: [String] = []) async throws -> ServerProcess {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw StartFailure(description: "no \(executable): build it beside the benchmark (scripts/bench.sh does)")
         }
-        let database = "\(home)/bench-\(ProcessInfo.processInfo.processIdentifier)\(grpc ? "-grpc" : "").sqlite"
+        let database = "\(home)/bench-\(ProcessInfo.processInfo.processIdentifier)\(grpc ? "-grpc" : "")-\(UInt16.random(in: 0...UInt16.max)).sqlite"
         let (key, keyID) = try await createKey(home: home, database: database)
-        let arguments = ["--home", home, "--database", database, "--log-level", "warning"] + (grpc ? ["--grpc-port", "0"] : [])
+        let arguments = ["--home", home, "--database", database, "--log-level", "warning"] + (grpc ? ["--grpc-port", "0"] : []) + extra
         let server = try await ServeProcess.start(executable: executable, arguments: arguments, log: "\(database).log")
         var grpcAddress: String?
         if grpc {

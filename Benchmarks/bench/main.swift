@@ -33,6 +33,7 @@ var ours = try await withThrowingTaskGroup(of: Void.self) { group in
     try await group.waitForAll()
     return SystemRun(system: "isolated", version: nil, quick: quick, scenarios: scenarios)
 }
+ours.scenarios.merge(await ClusterScenarios(home: home, quick: quick).run(progress: progress)) { $1 }
 // The Python rows are Isolated's too: the fal-serverless client against `isolated serve --grpc-port`.
 ours.scenarios.merge(await PythonClientRunner.run(repository: repository, home: home, quick: quick, progress: progress)) { $1 }
 let theirs = options.contains("--skip-isolate") ? nil : await IsolateRunner.run(repository: repository, quick: quick)

@@ -48,6 +48,12 @@ struct Serve: AsyncParsableCommand {
     )
     var runnerAddress: String?
 
+    @Flag(
+        help:
+            "With --launcher slurm: the cluster's nodes do not mount this server's home, so what each runner needs of it is staged to its node with sbcast."
+    )
+    var noSharedHome = false
+
     @Option(help: "The largest request body accepted (a call's arguments), in bytes.")
     var maxRequestBytes = 64 << 20
 
@@ -84,8 +90,8 @@ struct Serve: AsyncParsableCommand {
         guard ["local", "slurm"].contains(launcher) else {
             throw ValidationError("--launcher is local or slurm, not \(launcher)")
         }
-        if runnerAddress != nil, launcher != "slurm" {
-            throw ValidationError("--runner-address is for --launcher slurm: local runners talk to the server through a socket pair")
+        if runnerAddress != nil || noSharedHome, launcher != "slurm" {
+            throw ValidationError("--runner-address and --no-shared-home are for --launcher slurm: local runners share the server's machine")
         }
         guard maxRequestBytes > 0, maxResultBytes > 0 else {
             throw ValidationError("--max-request-bytes and --max-result-bytes must be positive numbers of bytes")
@@ -106,7 +112,8 @@ struct Serve: AsyncParsableCommand {
         if launcher == "slurm" {
             let listenHost = ["0.0.0.0", "::"].contains(host) ? ProcessInfo.processInfo.hostName : host
             configuration.launcher = .slurm(
-                SlurmConfiguration(runnerAddress: runnerAddress ?? "\(listenHost.contains(":") ? "[\(listenHost)]" : listenHost):0"))
+                SlurmConfiguration(
+                    runnerAddress: runnerAddress ?? "\(listenHost.contains(":") ? "[\(listenHost)]" : listenHost):0", sharedHome: !noSharedHome))
         }
         let store = try await Store(
             path: database ?? "\(configuration.home)/isolated.sqlite",

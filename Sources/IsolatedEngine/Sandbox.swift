@@ -85,16 +85,20 @@ package struct Sandbox: Sendable {
     ///     writable place under the engine's home.
     ///   - readable: Directories under the engine's home the runner needs, read-only: its
     ///     executable's, its environment's and the runtime's.
+    ///   - cpus: A CPU quota the sandbox applies itself, in a CPU cgroup of its own, where the
+    ///     engine cannot (a cluster node, whose scheduler allocates whole CPUs).
     package func arguments(
         runnerID: String,
         directory: String?,
         readable: [String],
         network: NetworkAccess,
         memory: Int,
-        processFiles: [String]
+        processFiles: [String],
+        cpuQuota cpus: Double? = nil
     ) -> [String] {
         var arguments = ["--read-only", "--hostname", "isolated-\(runnerID)", "--user", "\(configuration.userID):\(configuration.groupID)"]
         arguments += processFiles.flatMap { ["--cgroup", $0] }
+        if let cpus { arguments += ["--cpu-quota", "\(Int(cpus * 100_000)):100000"] }
         // Also what keeps the runner's user from reaching a readable directory elsewhere (a
         // Python interpreter under `/root/.pyenv`): covered, so the directory can be exposed in it.
         var hidden = [hiddenDirectory]

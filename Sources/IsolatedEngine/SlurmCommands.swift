@@ -1,7 +1,7 @@
 import Foundation
 package import IsolatedCore
 
-/// Slurm's client commands (`srun`, `sbatch`, `scancel`, `sinfo`, `squeue`), found once, with the
+/// Slurm's client commands (`srun`, `salloc`, `sbcast`, `sbatch`, `scancel`, `sinfo`, `squeue`), found once, with the
 /// environment that names the cluster (`SLURM_CONF`) and nothing else of the engine's.
 package struct SlurmCommands: Sendable {
     package var srun: String
@@ -9,6 +9,8 @@ package struct SlurmCommands: Sendable {
     package var scancel: String
     package var sinfo: String
     package var squeue: String
+    package var salloc: String
+    package var sbcast: String
     /// `SLURM_CONF` when one is named; what every command runs with.
     package var environment: [String: String]
 
@@ -32,6 +34,8 @@ package struct SlurmCommands: Sendable {
         scancel = try find("scancel")
         sinfo = try find("sinfo")
         squeue = try find("squeue")
+        salloc = try find("salloc")
+        sbcast = try find("sbcast")
         var environment = ["PATH": "/usr/local/bin:/usr/bin:/bin"]
         if let file = configuration.configurationFile ?? ProcessInfo.processInfo.environment["SLURM_CONF"] {
             environment["SLURM_CONF"] = file

@@ -23,6 +23,7 @@ package final class SlurmLauncher: Launcher {
     /// Names this engine's jobs, so a job is found by name even before Slurm gives it an id.
     private let instance: String
     private let state = Mutex<State>(.created)
+    private let staging: NodeStaging
 
     private enum State {
         case created
@@ -37,6 +38,7 @@ package final class SlurmLauncher: Launcher {
         self.sandbox = sandbox
         var generator = SystemRandomNumberGenerator()
         instance = String(generator.next() as UInt32, radix: 36)
+        staging = NodeStaging(home: home)
     }
 
     /// Finds Slurm's commands and the cluster's nodes, checks that every usable node sees the
@@ -52,7 +54,11 @@ package final class SlurmLauncher: Launcher {
                 code: .invalidConfiguration, message: "the runner address \(error); give host:port, as in --runner-address 10.0.0.5:7070")
         }
         let nodes = try await Self.nodes(commands)
-        try await Self.checkSharedHome(home, nodes: nodes, commands: commands)
+        if configuration.sharedHome {
+            // Only the nodes runners may land on must see it.
+            let used = nodes.filter { node in machineTypes.contains { node.mayRun($0) } }
+            try await Self.checkSharedHome(home, nodes: used, commands: commands)
+        }
         var unplaceable: [String: String] = [:]
         for machine in machineTypes {
             let result = try await commands.run(
@@ -112,23 +118,47 @@ package final class SlurmLauncher: Launcher {
         environment.merge(commands.environment) { current, _ in current }
 
         let name = "isolated-\(instance)-\(request.runnerID)"
-        var arguments = ["--job-name=\(name)", "--chdir=\(directory)", "--kill-on-bad-exit=1", "--export=ALL"]
-        arguments += SlurmCommands.sizing(of: request.machineType)
-        arguments.append("--")
-        if case .namespaces(let helper) = sandbox.mode {
-            arguments.append(helper)
-            arguments += sandbox.arguments(
+        var command: [String] = []
+        var helper: String?
+        if case .namespaces(let path) = sandbox.mode {
+            helper = path
+            command.append(path)
+            command += sandbox.arguments(
                 runnerID: request.runnerID, directory: directory, readable: request.worker.libraryDirectories, network: request.network,
-                memory: request.machineType.memory, processFiles: [])
+                // Slurm allocates whole CPUs; the type's fraction is applied inside the job.
+                memory: request.machineType.memory, processFiles: [], cpuQuota: request.machineType.cpus)
         }
-        arguments += [request.worker.path] + request.worker.arguments
+        command += [request.worker.path] + request.worker.arguments
+        let sizing = SlurmCommands.sizing(of: request.machineType)
+        let (executable, arguments): (String, [String])
+        if configuration.sharedHome {
+            (executable, arguments) = (
+                commands.srun, ["--job-name=\(name)", "--chdir=\(directory)", "--kill-on-bad-exit=1", "--export=ALL"] + sizing + ["--"] + command
+            )
+        } else {
+            var staged: [(directory: String, archive: String)] = []
+            do {
+                for needed in NodeStaging.directories(of: request.worker, sandboxHelper: helper, home: home) {
+                    staged.append((needed, try await staging.archive(of: needed)))
+                }
+            } catch {
+                listener.forget(token)
+                throw error
+            }
+            let owner = sandbox.isActive ? "\(sandbox.user.0):\(sandbox.user.1)" : nil
+            (executable, arguments) = (
+                "/bin/bash",
+                NodeStaging.arguments(
+                    commands: commands, job: name, sizing: sizing, directory: directory, owner: owner, staged: staged, command: command)
+            )
+        }
         let process: ChildProcess
         do {
             process = try ChildProcess.spawn(
-                executable: commands.srun, arguments: arguments, environment: environment, workingDirectory: directory, withChannel: false)
+                executable: executable, arguments: arguments, environment: environment, workingDirectory: directory, withChannel: false)
         } catch {
             listener.forget(token)
-            throw IsolatedError(code: .runnerStartFailed, message: "cannot start srun for \(request.function): \(error)")
+            throw IsolatedError(code: .runnerStartFailed, message: "cannot start \(executable) for \(request.function): \(error)")
         }
         let (onExit, onIdleLog, onQueued) = (request.onExit, request.onIdleLog, request.onQueued)
         let connection = RunnerConnection(
@@ -137,12 +167,12 @@ package final class SlurmLauncher: Launcher {
             terminate: { Self.cancel(job: name, commands: commands) },
             diagnose: Self.diagnose,
             onIdleLog: { stream, text in
-                // srun says when the job waits for resources, and when it has them.
+                // srun (or salloc) says when the job waits for resources, and when it has them.
                 if let job = Self.queuedJob(text) {
                     Self.pendingReason(of: job, commands: commands) { reason in
                         onQueued("job \(job) waits in Slurm's queue" + (reason.map { ": \($0)" } ?? ""))
                     }
-                } else if text.hasPrefix("srun: job "), text.hasSuffix(" has been allocated resources") {
+                } else if text.hasSuffix(" has been allocated resources") || text.hasPrefix("salloc: Granted job allocation ") {
                     onQueued(nil)
                 }
                 onIdleLog(stream, text)
@@ -175,10 +205,11 @@ package final class SlurmLauncher: Launcher {
         return nil
     }
 
-    /// The job of a `srun: job 12 queued and waiting for resources` line.
+    /// The job of a `srun: job 12 queued and waiting for resources` line (or salloc's).
     package static func queuedJob(_ line: String) -> String? {
-        guard line.hasPrefix("srun: job "), line.hasSuffix(" queued and waiting for resources") else { return nil }
-        let job = line.dropFirst("srun: job ".count).prefix { $0.isNumber }
+        let prefix = ["srun: job ", "salloc: job "].first { line.hasPrefix($0) }
+        guard let prefix, line.hasSuffix(" queued and waiting for resources") else { return nil }
+        let job = line.dropFirst(prefix.count).prefix { $0.isNumber }
         return job.isEmpty ? nil : String(job)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+package import IsolatedCore
 
 /// One node of a Slurm cluster, as `sinfo` describes it.
 package struct SlurmNode: Sendable, Hashable, Codable {
@@ -12,6 +13,8 @@ package struct SlurmNode: Sendable, Hashable, Codable {
     package var features: String
     /// The partitions it is in.
     package var partitions: [String]
+    /// Whether one of them is the cluster's default partition.
+    package var inDefaultPartition = false
     /// Slurm's state: `idle`, `mixed`, `allocated`, `down`, `drained`, ….
     package var state: String
 
@@ -24,17 +27,25 @@ package struct SlurmNode: Sendable, Hashable, Codable {
         for line in lines {
             let fields = line.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
             guard fields.count == 7, !fields[0].isEmpty else { continue }
-            let partition = fields[5].hasSuffix("*") ? String(fields[5].dropLast()) : fields[5]
+            let isDefault = fields[5].hasSuffix("*")
+            let partition = isDefault ? String(fields[5].dropLast()) : fields[5]
             if let index = nodes.firstIndex(where: { $0.name == fields[0] }) {
                 nodes[index].partitions.append(partition)
+                nodes[index].inDefaultPartition = nodes[index].inDefaultPartition || isDefault
                 continue
             }
             nodes.append(
                 SlurmNode(
                     name: fields[0], cpus: Int(fields[1]) ?? 0, memory: Int(fields[2]) ?? 0, generic: fields[3] == "(null)" ? "" : fields[3],
-                    features: fields[4] == "(null)" ? "" : fields[4], partitions: [partition], state: fields[6]))
+                    features: fields[4] == "(null)" ? "" : fields[4], partitions: [partition], inDefaultPartition: isDefault, state: fields[6]))
         }
         return nodes
+    }
+
+    /// Whether a runner of `machine` may land on it: it is in the type's partition, or the
+    /// default one when the type names none.
+    package func mayRun(_ machine: MachineTypeSpec) -> Bool {
+        machine.cluster.partition.map { partitions.contains($0) } ?? inDefaultPartition
     }
 
     /// Whether jobs can start on it now or once it frees up: it answers (`*` marks a node that

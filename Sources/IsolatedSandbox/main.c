@@ -7,6 +7,9 @@
 //
 //   isolated-sandbox [options] -- EXECUTABLE
 //     --cgroup FILE       join this cgroup (its cgroup.procs file) first; repeatable
+//     --cpu-quota Q:P     a CPU cgroup of its own under the one it was started in, allowing Q
+//                         microseconds of CPU per P (a fraction of a CPU on a cluster node,
+//                         where the scheduler allocates whole ones); removed when it ends
 //     --hostname NAME     the UTS namespace's host name
 //     --no-network        a private network namespace with only loopback
 //     --read-only         remount every inherited mount read-only
@@ -57,6 +60,7 @@ struct options {
     struct path_list cgroups, hides, exposes, writables, tmpfs;
     const char *hostname;
     const char *directory;
+    const char *cpu_quota;
     int network;
     int read_only;
     int probe;
@@ -102,6 +106,7 @@ static void parse(int argc, char **argv, struct options *options) {
         else if (strcmp(flag, "--tmpfs") == 0) add(&options->tmpfs, value);
         else if (strcmp(flag, "--hostname") == 0) options->hostname = value;
         else if (strcmp(flag, "--chdir") == 0) options->directory = value;
+        else if (strcmp(flag, "--cpu-quota") == 0) options->cpu_quota = value;
         else if (strcmp(flag, "--no-network") == 0) options->network = 0;
         else if (strcmp(flag, "--read-only") == 0) options->read_only = 1;
         else if (strcmp(flag, "--probe") == 0) options->probe = 1;
@@ -124,6 +129,78 @@ static void join_cgroups(const struct options *options) {
         if (file < 0 || write(file, pid, length) != length) fail("cannot join the cgroup %s: %s", options->cgroups.paths[index], strerror(errno));
         close(file);
     }
+}
+
+// The CPU cgroup made for --cpu-quota, and the one it was made under, to leave and remove at the end.
+static char cpu_group[PATH_MAX + 32], cpu_parent[PATH_MAX];
+
+static void write_file(const char *directory, const char *name, const char *text) {
+    char path[sizeof cpu_group + 32];
+    snprintf(path, sizeof path, "%s/%s", directory, name);
+    int file = open(path, O_WRONLY | O_CLOEXEC);
+    ssize_t length = (ssize_t)strlen(text);
+    if (file < 0 || write(file, text, length) != length) fail("cannot write %s to %s: %s", text, path, strerror(errno));
+    close(file);
+}
+
+static void limit_cpu(const char *spec) {
+    long long quota, period;
+    if (sscanf(spec, "%lld:%lld", &quota, &period) != 2 || quota <= 0 || period <= 0) fail("--cpu-quota takes QUOTA:PERIOD, not %s", spec);
+    // Where this process's CPU controller is: cgroup v1 names it ("4:cpu,cpuacct:/slurm/..."),
+    // v2 has one hierarchy ("0::/...").
+    FILE *groups = fopen("/proc/self/cgroup", "re");
+    if (groups == NULL) fail("cannot read /proc/self/cgroup: %s", strerror(errno));
+    char line[PATH_MAX], mount_point[PATH_MAX + 64] = "", unified[PATH_MAX + 64] = "";
+    while (fgets(line, sizeof line, groups)) {
+        line[strcspn(line, "\n")] = 0;
+        char *controllers = strchr(line, ':');
+        char *path = controllers ? strchr(controllers + 1, ':') : NULL;
+        if (path == NULL) continue;
+        *path++ = 0;
+        controllers++;
+        if (*controllers == 0) {
+            snprintf(unified, sizeof unified, "/sys/fs/cgroup%s", path);
+            continue;
+        }
+        char list[PATH_MAX + 2];
+        snprintf(list, sizeof list, ",%s,", controllers);
+        if (strstr(list, ",cpu,")) snprintf(mount_point, sizeof mount_point, "/sys/fs/cgroup/%s%s", controllers, path);
+    }
+    fclose(groups);
+    int v1 = mount_point[0] != 0;
+    if (!v1 && unified[0] == 0) fail("no CPU controller in /proc/self/cgroup for --cpu-quota");
+    snprintf(cpu_parent, sizeof cpu_parent, "%s", v1 ? mount_point : unified);
+    snprintf(cpu_group, sizeof cpu_group, "%s/isolated-cpu-%d", cpu_parent, getpid());
+    if (mkdir(cpu_group, 0755) != 0 && errno != EEXIST) fail("cannot create the CPU cgroup %s: %s", cpu_group, strerror(errno));
+    char text[64];
+    if (v1) {
+        snprintf(text, sizeof text, "%lld", period);
+        write_file(cpu_group, "cpu.cfs_period_us", text);
+        snprintf(text, sizeof text, "%lld", quota);
+        write_file(cpu_group, "cpu.cfs_quota_us", text);
+    } else {
+        snprintf(text, sizeof text, "%lld %lld", quota, period);
+        write_file(cpu_group, "cpu.max", text);
+    }
+    snprintf(text, sizeof text, "%d", getpid());
+    write_file(cpu_group, "cgroup.procs", text);
+}
+
+// Back to the group it was started in, then the emptied group goes.
+static void remove_cpu_group(void) {
+    if (cpu_group[0] == 0) return;
+    char text[32];
+    snprintf(text, sizeof text, "%d", getpid());
+    int file = open(cpu_parent[0] ? cpu_parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (file >= 0) {
+        int procs = openat(file, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        if (procs >= 0) {
+            if (write(procs, text, strlen(text)) < 0) {}
+            close(procs);
+        }
+        close(file);
+    }
+    rmdir(cpu_group);
 }
 
 static void make_directories(const char *path) {
@@ -274,6 +351,7 @@ int main(int argc, char **argv) {
     struct options options;
     parse(argc, argv, &options);
     join_cgroups(&options);
+    if (options.cpu_quota) limit_cpu(options.cpu_quota);
 
     // Above the descriptors the runner inherits (0 to 3), which both processes replace with /dev/null.
     int pipe_ends[2], report[2];
@@ -304,6 +382,7 @@ int main(int argc, char **argv) {
     while (length < 0 && errno == EINTR);
     int init_status;
     while (waitpid(init, &init_status, 0) < 0 && errno == EINTR) {}
+    remove_cpu_group();
     if (length != sizeof status) {
         // Init itself failed (its message is on standard error) or was killed.
         if (WIFSIGNALED(init_status)) status = init_status;

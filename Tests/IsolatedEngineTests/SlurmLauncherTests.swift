@@ -21,13 +21,20 @@ struct SlurmLauncherTests {
         MachineTypeSpec(name: "BIG", cpus: 1, memory: 11 << 30, processes: 128),
     ])
 
+    /// The catalog plus a type on node3, the node that does not mount the engine's home.
+    static let privateCatalog = MachineTypeCatalog(
+        types: catalog.types + [
+            MachineTypeSpec(name: "PRIVATE", cpus: 1, memory: 512 << 20, processes: 64, cluster: ClusterPlacement(partition: "private"))
+        ])
+
     static func withClusterEngine<Value: Sendable>(
-        queueTimeout: Duration = .seconds(120), metrics: TestMetrics = TestMetrics(), _ body: @Sendable (Engine) async throws -> Value
+        queueTimeout: Duration = .seconds(120), metrics: TestMetrics = TestMetrics(), sharedHome: Bool = true,
+        _ body: @Sendable (Engine) async throws -> Value
     ) async throws -> Value {
         let file = try await SlurmCluster.configurationFile()
         let configuration = EngineConfiguration(
-            home: EngineTests.home, machineTypes: catalog, queueTimeout: queueTimeout,
-            launcher: .slurm(SlurmConfiguration(runnerAddress: "127.0.0.1:0", configurationFile: file)))
+            home: EngineTests.home, machineTypes: sharedHome ? catalog : privateCatalog, queueTimeout: queueTimeout,
+            launcher: .slurm(SlurmConfiguration(runnerAddress: "127.0.0.1:0", configurationFile: file, sharedHome: sharedHome)))
         let engine = Engine(configuration: configuration, metricsFactory: metrics)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await engine.run() }
@@ -138,6 +145,34 @@ struct SlurmLauncherTests {
         }
     }
 
+    @Test("Slurm allocates a whole CPU, and a half-CPU machine type still gets half of one inside its job")
+    func fractionalCPU() async throws {
+        try await Self.withClusterEngine { engine in
+            let request = InvocationRequest(
+                function: FunctionSource(
+                    name: "spins",
+                    source: """
+                        func spins() async throws -> Double {
+                            let start = Date()
+                            var spins = 0
+                            while Date().timeIntervalSince(start) < 1 { spins &+= 1 }
+                            return Double(clock()) / Double(CLOCKS_PER_SEC)
+                        }
+                        """,
+                    entry: "return try await invocation.result(spins())",
+                    file: #filePath,
+                    line: 1
+                ),
+                requirements: [],
+                machineType: "XS",
+                keepAlive: 0,
+                arguments: []
+            )
+            let seconds = try PayloadCoding.decode(Double.self, from: try await engine.invoke(request).payload)
+            #expect(seconds < 0.8, "used \(seconds) s of CPU in one second on 0.5 CPUs")
+        }
+    }
+
     @Test("twenty concurrent calls run as jobs spread over both nodes, the cluster queueing what does not fit")
     func concurrentCallsSpread() async throws {
         try await Self.withClusterEngine { engine in
@@ -234,6 +269,37 @@ struct SlurmLauncherTests {
             for _ in 0..<300 where try await SlurmCluster.jobs(namedLike: "isolated-").count > 2 { try await Task.sleep(for: .milliseconds(100)) }
             #expect(try await SlurmCluster.jobs(namedLike: "isolated-").count <= 2)
             _ = try await (first, second)
+        }
+    }
+
+    @Test("an engine whose home a node its types may run on cannot read refuses to start, naming the node")
+    func unsharedHomeRefused() async throws {
+        let file = try await SlurmCluster.configurationFile()
+        let engine = Engine(
+            configuration: EngineConfiguration(
+                home: EngineTests.home, machineTypes: Self.privateCatalog,
+                launcher: .slurm(SlurmConfiguration(runnerAddress: "127.0.0.1:0", configurationFile: file))))
+        let error = await #expect(throws: IsolatedError.self) { try await engine.run() }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message.contains("these nodes cannot read it: node3") == true, "\(String(describing: error))")
+    }
+
+    @Test("without a shared home, what a runner needs is staged to its node with sbcast, once, and the function runs there")
+    func stagedToANodeWithoutTheHome() async throws {
+        try await Self.withClusterEngine(sharedHome: false) { engine in
+            let first = try Self.decode(try await engine.invoke(Self.whereAmI(machineType: "PRIVATE", keepAlive: 0)))
+            #expect(first.node == "node3")
+            // A second runner finds everything on the node already.
+            let second = try await engine.invoke(Self.whereAmI(machineType: "PRIVATE", keepAlive: 0))
+            #expect(try Self.decode(second).node == "node3")
+            // The marks are on node3's own view of the home, not on this machine's.
+            let (_, onNode) = try await SlurmCluster.command(
+                "srun", ["--partition=private", "--mem=16M", "--quiet", "/bin/sh", "-c", "find \(EngineTests.home) -name .isolated-staged | wc -l"])
+            #expect((Int(onNode.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 2, "\(onNode)")
+            let enumerator = FileManager.default.enumerator(atPath: EngineTests.home)
+            var marksHere = 0
+            while let path = enumerator?.nextObject() as? String { if path.hasSuffix("/.isolated-staged") { marksHere += 1 } }
+            #expect(marksHere == 0)
         }
     }
 
