@@ -34,7 +34,7 @@ extension Engine {
         let callID = newCallID()
         var report = CallReport(callID: callID, function: call.reference)
         do throws(IsolatedError) {
-            try checkRunning()
+            try await checkRunning()
             let machine = try validate(
                 function: call.reference, keepAlive: call.keepAlive, timeout: call.timeout, maxConcurrency: call.maxConcurrency,
                 machineType: call.machineType, callers: [])

@@ -234,7 +234,7 @@ public actor Engine: Service {
         let callID = newCallID()
         var report = CallReport(callID: callID, function: request.function.reference)
         do throws(IsolatedError) {
-            try checkRunning()
+            try await checkRunning()
             let machine = try validate(request, callers: callers)
             let worker = try await workerExecutable(for: request, report: &report, events: events)
             var attempt = 1
@@ -294,7 +294,10 @@ public actor Engine: Service {
         return nextCallID
     }
 
-    func checkRunning() throws(IsolatedError) {
+    /// Refuses calls unless the engine runs; a call made while it starts (its launcher checks a
+    /// cluster) waits for it first.
+    func checkRunning() async throws(IsolatedError) {
+        if case .starting = state { await untilRunning() }
         guard case .running = state else {
             throw IsolatedError(code: .engineUnavailable, message: "the engine is not running; start it with run() before calling")
         }

@@ -294,12 +294,15 @@ package final class SlurmLauncher: Launcher {
             for node in nodes where node.isUsable {
                 group.addTask {
                     let arguments = [
-                        "--nodelist=\(node.name)", "--nodes=1", "--ntasks=1", "--mem=16M", "--immediate=30", "--job-name=isolated-check",
+                        "--nodelist=\(node.name)", "--partition=\(node.partitions.first ?? "")", "--nodes=1", "--ntasks=1", "--mem=16M",
+                        "--immediate=30", "--job-name=isolated-check",
                         "--quiet", "/bin/cat", probe,
                     ]
                     guard let result = try? await commands.run(commands.srun, arguments) else { return "\(node.name): srun did not start" }
                     if result.succeeded, result.standardOutput.first == content { return nil }
-                    return "\(node.name): \(result.output.suffix(2).joined(separator: " "))"
+                    // The probe's own words before srun's summary of its exit.
+                    let said = result.output.filter { !$0.hasPrefix("srun: ") && !$0.isEmpty }
+                    return "\(node.name): \((said.isEmpty ? result.output : said).suffix(2).joined(separator: " "))"
                 }
             }
             var failures: [String] = []

@@ -281,7 +281,7 @@ struct SlurmLauncherTests {
                 launcher: .slurm(SlurmConfiguration(runnerAddress: "127.0.0.1:0", configurationFile: file))))
         let error = await #expect(throws: IsolatedError.self) { try await engine.run() }
         #expect(error?.code == .invalidConfiguration)
-        #expect(error?.message.contains("these nodes cannot read it: node3") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("these nodes cannot read it: node3: /bin/cat: ") == true, "\(String(describing: error))")
     }
 
     @Test("without a shared home, what a runner needs is staged to its node with sbcast, once, and the function runs there")
@@ -301,6 +301,39 @@ struct SlurmLauncherTests {
             while let path = enumerator?.nextObject() as? String { if path.hasSuffix("/.isolated-staged") { marksHere += 1 } }
             #expect(marksHere == 0)
         }
+    }
+
+    @Test("a call made while the engine still checks the cluster waits for it instead of failing")
+    func callDuringStartWaits() async throws {
+        let file = try await SlurmCluster.configurationFile()
+        let engine = Engine(
+            configuration: EngineConfiguration(
+                home: EngineTests.home, machineTypes: Self.catalog,
+                launcher: .slurm(SlurmConfiguration(runnerAddress: "127.0.0.1:0", configurationFile: file))))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await engine.run() }
+            defer { engine.shutdown() }
+            // No untilRunning(): the call arrives while the launcher probes the nodes (a few hundred
+            // milliseconds), after run() has begun.
+            try await Task.sleep(for: .milliseconds(50))
+            let placed = try Self.decode(try await engine.invoke(Self.whereAmI(keepAlive: 0)))
+            #expect(placed.node.hasPrefix("node"))
+        }
+    }
+
+    @Test("isolated doctor's cluster check lists the nodes and says whether each reads the home")
+    func doctorShowsTheCluster() async throws {
+        let file = try await SlurmCluster.configurationFile()
+        var configuration = EngineConfiguration(home: EngineTests.home)
+        configuration.launcher = .slurm(SlurmConfiguration(runnerAddress: "127.0.0.1:0", configurationFile: file))
+        let engine = Engine(configuration: configuration)
+        let checks = await MachineCheck.all(configuration: configuration, store: engine.environments)
+        let cluster = try #require(checks.first { $0.name == "cluster" })
+        // node3 does not mount the home, and the check names it.
+        #expect(cluster.status == "error", "\(cluster)")
+        #expect(cluster.detail.contains("node2: 2 CPUs") && cluster.detail.contains("gpu:1"), "\(cluster)")
+        #expect(cluster.detail.contains("these nodes cannot read it: node3: /bin/cat: "), "\(cluster)")
+        #expect(checks.first { $0.name == "environment" }?.detail.contains("SLURM_JOB_ID") == true)
     }
 
     static func busyNode(_ engine: Engine) async throws -> String? {
