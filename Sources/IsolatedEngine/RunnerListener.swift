@@ -84,8 +84,9 @@ package final class RunnerListener: Sendable {
 
     private func acceptLoop() {
         while true {
-            let connection = accept(descriptor, nil, nil)
-            if connection >= 0 { _ = fcntl(connection, F_SETFD, FD_CLOEXEC) }
+            // Close-on-exec atomically: a runner's srun spawned meanwhile must not inherit another
+            // runner's socket, or that runner would outlive the engine's death.
+            let connection = Self.accept4(descriptor, nil, nil, Int32(SOCK_CLOEXEC.rawValue))
             if connection < 0 {
                 if errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE { continue }
                 Glibc.close(descriptor)
@@ -96,6 +97,15 @@ package final class RunnerListener: Sendable {
             thread.start()
         }
     }
+
+    // glibc has it, but Swift's Glibc module does not declare it.
+    private typealias Accept4 = @convention(c) (Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32) -> Int32
+    private static let accept4: Accept4 = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "accept4") else {
+            fatalError("this C library has no accept4, which the engine needs to accept runners without leaking their sockets")
+        }
+        return unsafeBitCast(symbol, to: Accept4.self)
+    }()
 
     private func handshake(_ connection: Int32) {
         var timeout = timeval(tv_sec: Self.handshakeTimeout, tv_usec: 0)

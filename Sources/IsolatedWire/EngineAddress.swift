@@ -45,9 +45,9 @@ package struct EngineAddress: Sendable, Hashable, CustomStringConvertible {
     package func connect() throws(Failure) -> Int32 {
         var lastError = "no address"
         for address in try resolve(passive: false) {
-            let descriptor = socket(address.family, address.type, address.protocol)
+            // Close-on-exec from the start: a process spawned meanwhile must not inherit it.
+            let descriptor = socket(address.family, address.type | Int32(SOCK_CLOEXEC.rawValue), address.protocol)
             guard descriptor >= 0 else { continue }
-            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
             let connected = address.address.withUnsafeBytes {
                 Glibc.connect(descriptor, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count))
             }
@@ -65,9 +65,9 @@ package struct EngineAddress: Sendable, Hashable, CustomStringConvertible {
     package func listen(backlog: Int32 = 128) throws(Failure) -> (descriptor: Int32, port: UInt16) {
         var lastError = "no address"
         for address in try resolve(passive: true) {
-            let descriptor = socket(address.family, address.type, address.protocol)
+            // Close-on-exec from the start: a process spawned meanwhile must not inherit it.
+            let descriptor = socket(address.family, address.type | Int32(SOCK_CLOEXEC.rawValue), address.protocol)
             guard descriptor >= 0 else { continue }
-            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
             var one: Int32 = 1
             setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
             let bound = address.address.withUnsafeBytes {

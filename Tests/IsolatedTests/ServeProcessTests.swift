@@ -70,6 +70,43 @@ struct ServeProcessTests {
         return alive
     }
 
+    @Test("on the loopback Slurm cluster: the demo's functions run as jobs, runners list their node and job, and a SIGKILLed server leaves no job")
+    func demoOnACluster() async throws {
+        // The server's srun finds the cluster as a user's would: SLURM_CONF in its environment.
+        setenv("SLURM_CONF", try await SlurmCluster.configurationFile(), 1)
+        let (server, key, database) = try await Self.serverWithKey("cluster", arguments: ["--launcher", "slurm"])
+        let (demo, demoOutput) = try await Self.client(Self.binaries.appendingPathComponent("Demo").path, server: server, key: key)
+        #expect(demo == 0, "\(demoOutput)")
+        #expect(demoOutput.contains("the second call reused the warm worker (same runner)"), "\(demoOutput)")
+
+        // Runners are an admin key's to see.
+        let (_, created) = try await Self.isolated(["keys", "create", "operator", "--scope", "admin", "--home", TestEngine.home, "--database", database])
+        let admin = try #require(created.split(separator: "\n").first { $0.hasPrefix("isk_") }.map(String.init))
+        let (listed, listing) = try await Self.isolated(["runners", "list", "--json", "--server", server.url.absoluteString], key: admin)
+        #expect(listed == 0, "\(listing)")
+        let runners = try JSONDecoder().decode([ListedRunner].self, from: Data(listing.utf8))
+        #expect(!runners.isEmpty, "the demo's keep-alive runners are gone: \(listing)")
+        #expect(runners.allSatisfy { ($0.node ?? "").hasPrefix("node") && $0.job != nil }, "\(listing)")
+        let jobs = try await SlurmCluster.jobs(namedLike: "isolated-")
+        #expect(runners.allSatisfy { runner in jobs.contains { $0.hasPrefix("\(runner.job ?? "-") ") } }, "\(jobs)")
+
+        // Killed outright, the server cancels nothing; each runner sees its channel close and exits, ending its job.
+        _ = try await server.stop(SIGKILL)
+        var left = try await SlurmCluster.jobs(namedLike: "isolated-")
+        for _ in 0..<300 where !left.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            left = try await SlurmCluster.jobs(namedLike: "isolated-")
+        }
+        #expect(left.isEmpty, "jobs outlived the killed server")
+    }
+
+    /// What `isolated runners list --json` says of a runner's placement.
+    struct ListedRunner: Decodable {
+        var id: String
+        var node: String?
+        var job: String?
+    }
+
     @Test("from the CLI: a key, the demo and two client processes sharing a warm runner, 401 without a key, metrics, SIGTERM leaving nothing")
     func serveAsANewUserWould() async throws {
         let consumer = try await ExternalPackageTests.executable()
