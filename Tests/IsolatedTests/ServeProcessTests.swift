@@ -80,7 +80,9 @@ struct ServeProcessTests {
         #expect(demoOutput.contains("the second call reused the warm worker (same runner)"), "\(demoOutput)")
 
         // Runners are an admin key's to see.
-        let (_, created) = try await Self.isolated(["keys", "create", "operator", "--scope", "admin", "--home", TestEngine.home, "--database", database])
+        let (_, created) = try await Self.isolated([
+            "keys", "create", "operator", "--scope", "admin", "--home", TestEngine.home, "--database", database,
+        ])
         let admin = try #require(created.split(separator: "\n").first { $0.hasPrefix("isk_") }.map(String.init))
         let (listed, listing) = try await Self.isolated(["runners", "list", "--json", "--server", server.url.absoluteString], key: admin)
         #expect(listed == 0, "\(listing)")
