@@ -200,14 +200,11 @@ package actor RunnerScheduler {
     /// The call on `lease` ended: its runner stays warm for `keepAlive`, or stops. `warmMinimum`
     /// is the pool's `minWarm` as this call set it; the pool starts what it lacks.
     package func finish(_ lease: Lease, keepAlive: Duration, served: Bool = true, warmMinimum: (count: Int, request: Request)?) {
-        release(lease.runnerID, keepAlive: keepAlive, served: served)
         let key = lease.key
-        if let warmMinimum, warmMinimum.count > 0 {
-            warmMinimums[key] = warmMinimum
-            fillWarm(key)
-        } else {
-            warmMinimums[key] = nil
-        }
+        // The minimum first, so the runner that served the call counts toward it.
+        warmMinimums[key] = warmMinimum.flatMap { $0.count > 0 ? $0 : nil }
+        release(lease.runnerID, keepAlive: keepAlive, served: served)
+        if warmMinimums[key] != nil { fillWarm(key) }
     }
 
     /// The runner on `id` started (true) or stopped waiting for a nested call; meanwhile its CPU is free.
@@ -320,6 +317,12 @@ package actor RunnerScheduler {
     }
 
     private func release(_ id: String, keepAlive: Duration, served: Bool) {
+        var keepAlive = keepAlive
+        if keepAlive == .zero, let key = pool[id]?.key, let minimum = warmMinimums[key]?.count, pool.alive(in: key) <= minimum {
+            // Kept for minWarm alone: without a keep-alive of its own it would stop and be
+            // replaced at once, over and over. It is checked again at every heartbeat interval.
+            keepAlive = configuration.heartbeatInterval
+        }
         let keep: Duration? = if case .accepting = state { keepAlive } else { nil }
         switch pool.release(id, at: clock.now(), keepAlive: keep, served: served) {
         case .kept:

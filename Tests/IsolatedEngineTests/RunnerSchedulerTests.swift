@@ -332,6 +332,20 @@ struct RunnerSchedulerTests {
         }
     }
 
+    @Test("minWarm with keepAlive: 0 keeps the runner that served the call, instead of stopping and replacing it over and over")
+    func warmMinimumWithoutKeepAlive() async throws {
+        try await Self.withScheduler { harness in
+            let request = Fixtures.request("f", keepAlive: .zero)
+            let id = try await harness.call(request, warmMinimum: 1)
+            for _ in 0..<5 {
+                harness.clock.advance(by: .seconds(10))
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(await harness.state(of: id) == .idle)
+            #expect(harness.launcher.runners.count == 1, "no runner was started to replace it")
+        }
+    }
+
     @Test("after stopAll no lease is given, and every runner has ended")
     func stopAll() async throws {
         try await Self.withScheduler { harness in

@@ -199,6 +199,24 @@ struct SlurmLauncherTests {
         try await Self.waitUntilGone(job)
     }
 
+    @Test("minWarm keeps a warm runner as a job like any other, which ends with the engine")
+    func warmMinimumIsAJob() async throws {
+        let job = try await Self.withClusterEngine { engine in
+            var request = Self.whereAmI(keepAlive: 0)
+            request.minWarm = 1
+            _ = try await engine.invoke(request)
+            var warm: RunnerSnapshot?
+            for _ in 0..<300 where warm == nil {
+                warm = await engine.runnerSnapshots().first { $0.state == .idle && $0.job != nil }
+                if warm == nil { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            let job = try #require(warm?.job)
+            #expect(try await SlurmCluster.jobs(namedLike: "isolated-").contains { $0.hasPrefix("\(job) ") })
+            return job
+        }
+        try await Self.waitUntilGone(job)
+    }
+
     @Test("a job Slurm ends under a call (its node set down) fails the call with runnerLost naming the node and the reason")
     func nodeDownLosesTheRunner() async throws {
         try await Self.withClusterEngine { engine in
