@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A real two-node Slurm cluster on loopback, for the Slurm launcher's tests and for trying it:
+# A real Slurm cluster on loopback, for the Slurm launcher's tests and for trying it:
 # munged, slurmctld and two slurmd (node1 at 127.0.0.1, node2 at 127.0.0.4 with a fake GPU as
 # a `gpu` GRES), all from Debian's packages, configured in a state directory of their own.
 # A third node, node3 at 127.0.0.5, alone in partition `private` (never the default), stands for

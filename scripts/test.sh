@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift format lint --strict -r Package.swift Sources Tests Examples Benchmarks
-# The real two-node Slurm cluster on loopback that the cluster tests run on (Debian's packages
+# The real Slurm cluster on loopback (three nodes) that the cluster tests run on (Debian's packages
 # installed when missing), stopped however the run ends.
 eval "export $(scripts/slurm-cluster.sh start .build/slurm | grep '^SLURM_CONF=')"
 trap 'scripts/slurm-cluster.sh stop .build/slurm' EXIT

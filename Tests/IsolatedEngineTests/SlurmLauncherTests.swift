@@ -6,8 +6,9 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// The Slurm launcher on a real two-node Slurm cluster on loopback (`scripts/slurm-cluster.sh`):
-/// node1, and node2 with a GPU. Every runner is a real job; nothing is faked.
+/// The Slurm launcher on a real Slurm cluster on loopback (`scripts/slurm-cluster.sh`):
+/// node1, node2 with a GPU, and node3 without the engine's home. Every runner is a real job;
+/// nothing is faked.
 @Suite("Runners as jobs of a real Slurm cluster", .serialized, .timeLimit(.minutes(15)))
 struct SlurmLauncherTests {
     static let catalog = MachineTypeCatalog(types: [

@@ -1,4 +1,4 @@
-"""Python functions on a real two-node Slurm cluster on loopback, through `isolated serve --launcher slurm` and the unmodified client."""
+"""Python functions on a real Slurm cluster on loopback, through `isolated serve --launcher slurm` and the unmodified client."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 public import Foundation
 
-/// The real two-node Slurm cluster on loopback that `scripts/slurm-cluster.sh` runs (node1 at
-/// 127.0.0.1; node2 at 127.0.0.4, with a GPU as a `gpu` GRES): the one `SLURM_CONF` names when
+/// The real Slurm cluster on loopback that `scripts/slurm-cluster.sh` runs (node1 at
+/// 127.0.0.1; node2 at 127.0.0.4, with a GPU as a `gpu` GRES; node3, in partition `private`,
+/// without the engine's home): the one `SLURM_CONF` names when
 /// the test command started it, or started here, once per test process, and left running.
 public enum SlurmCluster {
     private static let starter = Starter()
