@@ -38,6 +38,19 @@ package struct LocalLauncher: Launcher {
         ]
     }
 
+    /// A runner's whole environment: ``environment(runnerID:function:machineType:home:temporary:)``,
+    /// the engine's `LANG`, `LC_ALL` and `TZ`, and what its worker adds.
+    package static func environment(for request: LaunchRequest, directory: String, sandboxed: Bool) -> [String: String] {
+        var environment = environment(
+            runnerID: request.runnerID, function: request.function, machineType: request.machineType.name, home: directory,
+            temporary: sandboxed ? "/tmp" : "\(directory)/tmp")
+        for name in ["LANG", "LC_ALL", "TZ"] {
+            if let value = ProcessInfo.processInfo.environment[name] { environment[name] = value }
+        }
+        environment.merge(request.worker.environment) { $1 }
+        return environment
+    }
+
     package func launch(_ request: LaunchRequest) async throws(IsolatedError) -> any RunnerHandle {
         let sandbox = await sandbox()
         if request.network == .disabled, case .unavailable(let reason) = sandbox.mode {
@@ -53,17 +66,7 @@ package struct LocalLauncher: Launcher {
         } catch {
             throw IsolatedError(code: .runnerStartFailed, message: "cannot create the runner's directory \(directory): \(error)")
         }
-        var environment = Self.environment(
-            runnerID: request.runnerID,
-            function: request.function,
-            machineType: request.machineType.name,
-            home: directory,
-            temporary: sandbox.isActive ? "/tmp" : "\(directory)/tmp"
-        )
-        for name in ["LANG", "LC_ALL", "TZ"] {
-            if let value = ProcessInfo.processInfo.environment[name] { environment[name] = value }
-        }
-        environment.merge(request.worker.environment) { $1 }
+        let environment = Self.environment(for: request, directory: directory, sandboxed: sandbox.isActive)
         // Before the runner starts, so no user code ever runs outside its limits.
         let confinement = try resources.prepare(runnerID: request.runnerID, spec: request.machineType)
         let process: ChildProcess

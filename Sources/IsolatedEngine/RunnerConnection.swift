@@ -173,14 +173,17 @@ package final class RunnerConnection: RunnerHandle {
     /// Hands over the socket a runner on another machine opened; false when the runner's process
     /// has already ended or has a channel, and the socket should be closed.
     package func attach(channel descriptor: Int32, placement: RunnerPlacement) -> Bool {
+        guard let wake else { return false }
+        // The channel is set under the state's lock, so the I/O thread, which stops awaiting
+        // under that lock before its last close, either closes this socket or never sees it.
         let attached = state.withLock { state in
-            guard state.awaitingChannel, state.termination == nil else { return false }
+            guard state.awaitingChannel else { return false }
             state.awaitingChannel = false
             state.placement = placement
+            channel.withLock { $0 = descriptor }
             return true
         }
-        guard attached, let wake else { return false }
-        channel.withLock { $0 = descriptor }
+        guard attached else { return false }
         var byte: UInt8 = 1
         _ = Glibc.send(wake.engine, &byte, 1, Int32(MSG_NOSIGNAL))
         return true
@@ -296,6 +299,7 @@ package final class RunnerConnection: RunnerHandle {
         }
 
         // A channel attached as the process ended was never read: closing it ends that runner.
+        state.withLock { $0.awaitingChannel = false }
         closeChannel()
         if let wake {
             close(wake.engine)
@@ -438,7 +442,6 @@ package final class RunnerConnection: RunnerHandle {
         confinement?.release()
         let (ready, call, tail) = state.withLock { state in
             state.termination = termination
-            state.awaitingChannel = false
             defer {
                 state.ready = nil
                 state.call = nil

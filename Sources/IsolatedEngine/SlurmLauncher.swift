@@ -12,9 +12,10 @@ import Synchronization
 ///
 /// `srun` is the engine's child: it forwards the runner's output live and ends with it. The
 /// runner connects back over TCP to the engine's ``RunnerListener`` with a one-time token of
-/// its launch. `srun` rather than `sbatch`: both reach the first instruction in the same time
-/// here (`BENCHMARKS.md`), and `srun` also gives the runner's output as it is printed, its end
-/// and Slurm's reasons, without polling a file or the controller.
+/// its launch. `srun` rather than `sbatch`: an interactive allocation reaches the job's first
+/// instruction in tens of milliseconds where a batch job waits seconds for the controller's
+/// scheduling pass (`BENCHMARKS.md`), and `srun` also gives the runner's output as it is
+/// printed, its end and Slurm's reasons, without polling a file or the controller.
 package final class SlurmLauncher: Launcher {
     private let configuration: SlurmConfiguration
     private let home: String
@@ -88,7 +89,6 @@ package final class SlurmLauncher: Launcher {
         guard case .ready(let commands, let listener) = state.withLock({ $0 }) else {
             throw IsolatedError(code: .engineUnavailable, message: "the Slurm launcher is not ready; the engine starts it when it runs")
         }
-        let sandbox = await sandbox()
         if request.network == .disabled {
             throw IsolatedError(
                 code: .sandboxUnavailable,
@@ -96,6 +96,7 @@ package final class SlurmLauncher: Launcher {
                     + "to reach the engine; remove network: .disabled, or run it on an engine without --launcher slurm"
             )
         }
+        let sandbox = await sandbox()
         let directory = "\(home)/runners/\(request.runnerID)"
         do {
             try FileManager.default.createDirectory(atPath: "\(directory)/tmp", withIntermediateDirectories: true)
@@ -104,14 +105,8 @@ package final class SlurmLauncher: Launcher {
             throw IsolatedError(code: .runnerStartFailed, message: "cannot create the runner's directory \(directory): \(error)")
         }
         let token = listener.expect()
-        var environment = LocalLauncher.environment(
-            runnerID: request.runnerID, function: request.function, machineType: request.machineType.name, home: directory,
-            temporary: sandbox.isActive ? "/tmp" : "\(directory)/tmp")
+        var environment = LocalLauncher.environment(for: request, directory: directory, sandboxed: sandbox.isActive)
         environment["ISOLATED_RUNNER_FD"] = nil
-        for name in ["LANG", "LC_ALL", "TZ"] {
-            if let value = ProcessInfo.processInfo.environment[name] { environment[name] = value }
-        }
-        environment.merge(request.worker.environment) { $1 }
         environment["ISOLATED_RUNNER_VARIABLES"] = environment.keys.sorted().joined(separator: ",")
         environment["ISOLATED_RUNNER_CONNECT"] = listener.address.description
         environment["ISOLATED_RUNNER_TOKEN"] = token
@@ -164,13 +159,16 @@ package final class SlurmLauncher: Launcher {
         let connection = RunnerConnection(
             process: process,
             maxOutputBytesPerCall: maxOutputBytesPerCall,
-            terminate: { Self.cancel(job: name, commands: commands) },
+            // By name: the job may still wait in the queue, with no id yet.
+            terminate: { Self.runAside(commands.scancel, ["--name=\(name)"], commands: commands) },
             diagnose: Self.diagnose,
             onIdleLog: { stream, text in
                 // srun (or salloc) says when the job waits for resources, and when it has them.
                 if let job = Self.queuedJob(text) {
-                    Self.pendingReason(of: job, commands: commands) { reason in
-                        onQueued("job \(job) waits in Slurm's queue" + (reason.map { ": \($0)" } ?? ""))
+                    // Why it waits (`Resources`, `Priority`, …) is Slurm's to say.
+                    Self.runAside(commands.squeue, ["--noheader", "--jobs=\(job)", "--format=%r"], commands: commands) { output in
+                        let reason = output?.trimmingCharacters(in: .whitespacesAndNewlines)
+                        onQueued("job \(job) waits in Slurm's queue" + (reason.map { $0.isEmpty || $0 == "None" ? "" : ": \($0)" } ?? ""))
                     }
                 } else if text.hasSuffix(" has been allocated resources") || text.hasPrefix("salloc: Granted job allocation ") {
                     onQueued(nil)
@@ -213,13 +211,15 @@ package final class SlurmLauncher: Launcher {
         return job.isEmpty ? nil : String(job)
     }
 
-    /// Asks Slurm why a job waits (`Resources`, `Priority`, …), on a thread of its own.
-    private static func pendingReason(of job: String, commands: SlurmCommands, then report: @escaping @Sendable (String?) -> Void) {
+    /// Runs one of Slurm's commands on a thread of its own, so no caller waits for it; `then`
+    /// gets its standard output, or nil when it failed.
+    private static func runAside(
+        _ executable: String, _ arguments: [String], commands: SlurmCommands, then report: (@Sendable (String?) -> Void)? = nil
+    ) {
         guard
             let process = try? ChildProcess.spawn(
-                executable: commands.squeue, arguments: ["--noheader", "--jobs=\(job)", "--format=%r"], environment: commands.environment,
-                workingDirectory: nil, withChannel: false)
-        else { return report(nil) }
+                executable: executable, arguments: arguments, environment: commands.environment, workingDirectory: nil, withChannel: false)
+        else { return report?(nil) ?? () }
         let thread = Thread {
             close(process.standardError)
             var output: [UInt8] = []
@@ -232,27 +232,9 @@ package final class SlurmLauncher: Launcher {
             }
             close(process.standardOutput)
             let succeeded = process.waitForTermination() == .exited(0)
-            let reason = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            report(succeeded && !reason.isEmpty && reason != "None" ? reason : nil)
+            report?(succeeded ? String(decoding: output, as: UTF8.self) : nil)
         }
-        thread.name = "isolated-squeue"
-        thread.start()
-    }
-
-    /// Cancels a job by name: it may still be waiting in the queue, with no id yet. `scancel`
-    /// runs on a thread of its own, so no caller waits for it.
-    private static func cancel(job name: String, commands: SlurmCommands) {
-        guard
-            let process = try? ChildProcess.spawn(
-                executable: commands.scancel, arguments: ["--name=\(name)"], environment: commands.environment, workingDirectory: nil,
-                withChannel: false)
-        else { return }
-        let thread = Thread {
-            close(process.standardOutput)
-            close(process.standardError)
-            _ = process.waitForTermination()
-        }
-        thread.name = "isolated-scancel"
+        thread.name = "isolated-slurm-\(URL(fileURLWithPath: executable).lastPathComponent)"
         thread.start()
     }
 
@@ -313,7 +295,8 @@ package final class SlurmLauncher: Launcher {
             throw IsolatedError(
                 code: .invalidConfiguration,
                 message: "the engine's home \(home) must be on a file system every node mounts at the same path, "
-                    + "and these nodes cannot read it: \(failures.joined(separator: "; ")); mount it there, or set ISOLATED_HOME to a shared path"
+                    + "and these nodes cannot read it: \(failures.joined(separator: "; ")); mount it there, set ISOLATED_HOME to a shared path, "
+                    + "or have what runners need staged to the nodes (isolated serve --no-shared-home)"
             )
         }
     }

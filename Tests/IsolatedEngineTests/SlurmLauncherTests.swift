@@ -71,6 +71,23 @@ struct SlurmLauncherTests {
         )
     }
 
+    /// A function without arguments on `XS`, run on a new runner.
+    static func request(_ name: String, returning: String, body: String) -> InvocationRequest {
+        InvocationRequest(
+            function: FunctionSource(
+                name: name,
+                source: "func \(name)() async throws -> \(returning) {\n\(body)\n}",
+                entry: "return try await invocation.result(\(name)())",
+                file: #filePath,
+                line: 1
+            ),
+            requirements: [],
+            machineType: "XS",
+            keepAlive: 0,
+            arguments: []
+        )
+    }
+
     static func decode(_ result: InvocationResult) throws -> (job: String, node: String, gpus: String, variables: [String]) {
         let fields = try PayloadCoding.decode([String].self, from: result.payload)
         return (fields[0], fields[1], fields[2], fields[3].split(separator: ",").map(String.init))
@@ -121,25 +138,13 @@ struct SlurmLauncherTests {
     @Test("a function that eats its node's memory limit fails with outOfMemory naming the limit and the type")
     func outOfMemoryOnANode() async throws {
         try await Self.withClusterEngine { engine in
-            let request = InvocationRequest(
-                function: FunctionSource(
-                    name: "eatsMemory",
-                    source: """
-                        func eatsMemory() async throws -> Int {
-                            var blocks: [[UInt8]] = []
-                            for _ in 0..<64 { blocks.append([UInt8](repeating: 1, count: 32 << 20)) }
-                            return blocks.count
-                        }
-                        """,
-                    entry: "return try await invocation.result(eatsMemory())",
-                    file: #filePath,
-                    line: 1
-                ),
-                requirements: [],
-                machineType: "XS",
-                keepAlive: 0,
-                arguments: []
-            )
+            let request = Self.request(
+                "eatsMemory", returning: "Int",
+                body: """
+                    var blocks: [[UInt8]] = []
+                    for _ in 0..<64 { blocks.append([UInt8](repeating: 1, count: 32 << 20)) }
+                    return blocks.count
+                    """)
             let error = await #expect(throws: IsolatedError.self) { try await engine.invoke(request) }
             #expect(error?.code == .outOfMemory, "\(String(describing: error))")
             #expect(error?.message.contains("512 MiB") == true && error?.message.contains("XS") == true)
@@ -149,26 +154,14 @@ struct SlurmLauncherTests {
     @Test("Slurm allocates a whole CPU, and a half-CPU machine type still gets half of one inside its job")
     func fractionalCPU() async throws {
         try await Self.withClusterEngine { engine in
-            let request = InvocationRequest(
-                function: FunctionSource(
-                    name: "spins",
-                    source: """
-                        func spins() async throws -> Double {
-                            let start = Date()
-                            var spins = 0
-                            while Date().timeIntervalSince(start) < 1 { spins &+= 1 }
-                            return Double(clock()) / Double(CLOCKS_PER_SEC)
-                        }
-                        """,
-                    entry: "return try await invocation.result(spins())",
-                    file: #filePath,
-                    line: 1
-                ),
-                requirements: [],
-                machineType: "XS",
-                keepAlive: 0,
-                arguments: []
-            )
+            let request = Self.request(
+                "spins", returning: "Double",
+                body: """
+                    let start = Date()
+                    var spins = 0
+                    while Date().timeIntervalSince(start) < 1 { spins &+= 1 }
+                    return Double(clock()) / Double(CLOCKS_PER_SEC)
+                    """)
             let seconds = try PayloadCoding.decode(Double.self, from: try await engine.invoke(request).payload)
             #expect(seconds < 0.8, "used \(seconds) s of CPU in one second on 0.5 CPUs")
         }
