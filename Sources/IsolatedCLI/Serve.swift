@@ -27,6 +27,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port to listen on (0 picks a free one).")
     var port = 8080
 
+    @Option(help: "Serve HTTPS with this certificate chain (PEM), with --tls-key; needed to listen on an address other machines reach.")
+    var tlsCert: String?
+
+    @Option(help: "The private key (PEM) of --tls-cert.")
+    var tlsKey: String?
+
+    @Flag(help: "Serve plain HTTP on a non-loopback --host, for a server behind a proxy that terminates TLS.")
+    var insecureHttp = false
+
+    @Option(help: "Seconds a connection may sit without a request in progress (and a request's head may take to arrive) before it is closed.")
+    var idleTimeout = 60.0
+
+    @Option(help: "Seconds a request's body may take to arrive after its head before the connection is closed.")
+    var requestBodyTimeout = 60.0
+
     @Option(help: "Also serve the fal-serverless client over gRPC on this port (0 picks a free one), on the same address.")
     var grpcPort: Int?
 
@@ -76,11 +91,17 @@ struct Serve: AsyncParsableCommand {
         if let grpcPort, !(0...65535).contains(grpcPort) {
             throw ValidationError("--grpc-port must be a port number, 0 to 65535")
         }
+        guard (tlsCert == nil) == (tlsKey == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together: give both for HTTPS, or neither for plain HTTP on loopback")
+        }
+        guard idleTimeout > 0, requestBodyTimeout > 0 else {
+            throw ValidationError("--idle-timeout and --request-body-timeout must be positive numbers of seconds")
+        }
         guard (grpcTLSCert == nil) == (grpcTLSKey == nil) else {
             throw ValidationError("--grpc-tls-cert and --grpc-tls-key go together: give both, or neither for plain gRPC on loopback")
         }
-        for file in [grpcTLSCert, grpcTLSKey].compactMap(\.self) where !FileManager.default.isReadableFile(atPath: file) {
-            throw ValidationError("cannot read \(file); --grpc-tls-cert and --grpc-tls-key take PEM files")
+        for file in [tlsCert, tlsKey, grpcTLSCert, grpcTLSKey].compactMap(\.self) where !FileManager.default.isReadableFile(atPath: file) {
+            throw ValidationError("cannot read \(file); --tls-cert, --tls-key, --grpc-tls-cert and --grpc-tls-key take PEM files")
         }
         if grpcPort != nil, grpcTLSCert == nil, !(host.hasPrefix("127.") || host == "::1") {
             throw ValidationError(
@@ -130,7 +151,11 @@ struct Serve: AsyncParsableCommand {
                 port: port,
                 maxRequestBytes: maxRequestBytes,
                 maxResultBytes: maxResultBytes,
-                allowKeylessLoopback: allowKeylessLoopback
+                allowKeylessLoopback: allowKeylessLoopback,
+                idleTimeout: .seconds(idleTimeout),
+                requestBodyTimeout: .seconds(requestBodyTimeout),
+                tls: tlsCert.map { TLSFiles(certificateChain: $0, privateKey: tlsKey ?? "") },
+                insecureHTTP: insecureHttp
             ),
             metrics: metrics,
             logger: logger
@@ -140,9 +165,10 @@ struct Serve: AsyncParsableCommand {
         }
         let host = self.host
         let home = configuration.home
+        let scheme = tlsCert == nil ? "http" : "https"
         let application = server.application { port in
             // Printed for people and for scripts waiting for the server to listen.
-            FileHandle.standardOutput.write(Data("isolated: serving on http://\(host):\(port) (home \(home))\n".utf8))
+            FileHandle.standardOutput.write(Data("isolated: serving on \(scheme)://\(host):\(port) (home \(home))\n".utf8))
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application)]
         if let grpcPort {

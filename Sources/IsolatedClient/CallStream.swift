@@ -26,14 +26,19 @@ final class CallStream: Sendable {
 
     private let state = Mutex(State())
     private let events: @Sendable (InvocationEvent) -> Void
+    private let recorded: @Sendable (String) -> Void
     private let function: FunctionReference
     private let server: URL
     private let maxResultBytes: Int
 
-    init(function: FunctionReference, server: URL, maxResultBytes: Int, events: @escaping @Sendable (InvocationEvent) -> Void) {
+    init(
+        function: FunctionReference, server: URL, maxResultBytes: Int, recorded: @escaping @Sendable (String) -> Void,
+        events: @escaping @Sendable (InvocationEvent) -> Void
+    ) {
         self.function = function
         self.server = server
         self.maxResultBytes = maxResultBytes
+        self.recorded = recorded
         self.events = events
     }
 
@@ -55,6 +60,7 @@ final class CallStream: Sendable {
 
     func receive(_ data: Data) {
         var delivered: [InvocationEvent] = []
+        var id: String?
         let finished = state.withLock { state -> (CheckedContinuation<Outcome, Never>, Outcome)? in
             guard state.outcome == nil else { return nil }
             guard state.status == 200 else {
@@ -64,7 +70,7 @@ final class CallStream: Sendable {
             data.withUnsafeBytes { state.reader.append($0) }
             do {
                 while state.outcome == nil, let item = try state.reader.next() {
-                    try handle(item, &state, delivered: &delivered)
+                    try handle(item, &state, delivered: &delivered, id: &id)
                 }
             } catch let error as IsolatedError {
                 state.outcome = .failure(error)
@@ -75,11 +81,12 @@ final class CallStream: Sendable {
         }
         // Outside the lock, the handler may print or take locks of its own; the outcome goes
         // after the events that came before it.
+        if let id { recorded(id) }
         for event in delivered { events(event) }
         if let (continuation, outcome) = finished { continuation.resume(returning: outcome) }
     }
 
-    private func handle(_ item: EventStreamReader.Item, _ state: inout State, delivered: inout [InvocationEvent]) throws {
+    private func handle(_ item: EventStreamReader.Item, _ state: inout State, delivered: inout [InvocationEvent], id: inout String?) throws {
         switch item {
         case .bytes(let payload):
             guard let report = state.result else { return }
@@ -87,7 +94,9 @@ final class CallStream: Sendable {
         case .line(let line):
             guard !line.isEmpty else { return }
             switch try decode(line) {
-            case .invocation(let id): state.invocationID = id
+            case .invocation(let invocation):
+                state.invocationID = invocation
+                id = invocation
             case .event(let event): delivered.append(event)
             case .result(let payload, let report): state.outcome = .success((state.invocationID, Array(payload), report))
             case .resultBytes(let count, let report):
@@ -112,7 +121,11 @@ final class CallStream: Sendable {
         let finished = state.withLock { state -> (CheckedContinuation<Outcome, Never>, Outcome)? in
             guard state.outcome == nil else { return nil }
             if let error {
-                state.outcome = .failure(ServerClient.connectionError(error, server: server, during: "the call to \(function)"))
+                var failure = ServerClient.connectionError(error, server: server, during: "the call to \(function)")
+                if let id = state.invocationID, failure.code != .cancelled {
+                    failure.message += "; the server recorded the call as \(id), and `isolated invocations` shows how it ended"
+                }
+                state.outcome = .failure(failure)
             } else if let status = state.status, status != 200 {
                 state.outcome = .failure(ServerClient.failure(status: status, body: state.body, server: server))
             } else {

@@ -57,10 +57,15 @@ public final class ServerClient: Sendable {
 
     /// Runs a call on the server; `events` receives its phases, progress and log lines as they stream.
     ///
+    /// `recorded` receives the server's id for the call first, once the server has recorded
+    /// its start: from then on the call is in the history (`isolated invocations`), even if
+    /// the server or the connection dies before the result arrives.
+    ///
     /// Arguments go up and the result comes back as raw bytes (the binary forms of the body and
     /// the stream), read in time and memory linear in their size.
     public func invoke(
         _ request: InvocationRequest,
+        recorded: @escaping @Sendable (String) -> Void = { _ in },
         events: @escaping @Sendable (InvocationEvent) -> Void
     ) async throws(IsolatedError) -> (id: String?, payload: [UInt8], report: CallReport) {
         let body: Data
@@ -74,7 +79,8 @@ public final class ServerClient: Sendable {
         urlRequest.setValue(InvocationBody.binaryMediaType, forHTTPHeaderField: "Content-Type")
         urlRequest.setValue(StreamEvent.binaryMediaType, forHTTPHeaderField: "Accept")
 
-        let call = CallStream(function: request.function.reference, server: baseURL, maxResultBytes: maxResultBytes, events: events)
+        let call = CallStream(
+            function: request.function.reference, server: baseURL, maxResultBytes: maxResultBytes, recorded: recorded, events: events)
         let task = session.dataTask(with: urlRequest)
         let outcome = await withTaskCancellationHandler {
             await call.outcome {

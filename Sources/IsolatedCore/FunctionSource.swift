@@ -30,6 +30,23 @@ public struct FunctionSource: Sendable, Hashable, Codable {
 
     /// The function's name and location.
     public var reference: FunctionReference { FunctionReference(name: name, file: file, line: line) }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, source, entry, stub, file, line, dependencies
+    }
+
+    /// Decodes a function source; `stub` and `dependencies` may be left out, for a function that
+    /// no other isolated function calls and that ships nothing with it.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        source = try container.decode(String.self, forKey: .source)
+        entry = try container.decode(String.self, forKey: .entry)
+        stub = try container.decodeIfPresent(String.self, forKey: .stub) ?? ""
+        file = try container.decode(String.self, forKey: .file)
+        line = try container.decode(Int.self, forKey: .line)
+        dependencies = try container.decodeIfPresent([ShippedSource].self, forKey: .dependencies) ?? []
+    }
 }
 
 /// Everything about a call but its arguments: what a worker needs to call an isolated function

@@ -39,6 +39,7 @@ extension Engine {
                 function: call.reference, keepAlive: call.keepAlive, timeout: call.timeout, maxConcurrency: call.maxConcurrency,
                 machineType: call.machineType, callers: [])
             let worker = try await pythonWorker(for: call, report: &report, events: events)
+            report.environmentKey = worker.environmentKey
             let result = try await run(call, machine: machine, worker: worker, callID: callID, report: &report, events: events)
             callFinished(runtime: "python", report: result.report, error: nil)
             return result
@@ -89,7 +90,8 @@ extension Engine {
             arguments: ["-I", "-u", "\(runner)/isolated_runner.py"],
             environment: call.runnerEnvironment.merging(["IS_ISOLATE_AGENT": "1", "PYTHONUNBUFFERED": "1"]) { $1 },
             libraryDirectories: [environment.directory, runner] + interpreter + call.runnerReadableDirectories,
-            credentialVariables: Self.pythonCredentialVariables
+            credentialVariables: Self.pythonCredentialVariables,
+            environmentKey: environment.key
         )
         pythonWorkers[key] = worker
         return worker

@@ -237,6 +237,7 @@ public actor Engine: Service {
             try await checkRunning()
             let machine = try validate(request, callers: callers)
             let worker = try await workerExecutable(for: request, report: &report, events: events)
+            report.environmentKey = worker.environmentKey
             var attempt = 1
             while true {
                 do throws(IsolatedError) {

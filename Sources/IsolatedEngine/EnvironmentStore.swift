@@ -113,7 +113,7 @@ package actor EnvironmentStore {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 return try await FileLock.withLock(path: "\(directory)/compile.lock") {
                     if FileManager.default.isExecutableFile(atPath: "\(directory)/worker") {
-                        return WorkerExecutable(path: "\(directory)/worker", libraryDirectories: libraries)
+                        return WorkerExecutable(path: "\(directory)/worker", libraryDirectories: libraries, environmentKey: environment.key)
                     }
                     compiled.set()
                     let path = try await FunctionCompiler.compile(
@@ -125,7 +125,7 @@ package actor EnvironmentStore {
                         configuration: configuration,
                         in: directory
                     )
-                    return WorkerExecutable(path: path, libraryDirectories: libraries)
+                    return WorkerExecutable(path: path, libraryDirectories: libraries, environmentKey: environment.key)
                 }
             }
         }

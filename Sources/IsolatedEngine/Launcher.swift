@@ -69,18 +69,22 @@ package struct WorkerExecutable: Sendable, Hashable {
     /// Where each of its runners finds a key of its own for calling the server back (a Python
     /// runner's client); nil for runners that call back through their channel.
     package var credentialVariables: RunnerCredentials.Variables?
+    /// The key of the environment it was built in, which call reports and the history name.
+    package var environmentKey: String?
 
     package init(
         path: String,
         arguments: [String] = [],
         environment: [String: String] = [:],
         libraryDirectories: [String],
-        credentialVariables: RunnerCredentials.Variables? = nil
+        credentialVariables: RunnerCredentials.Variables? = nil,
+        environmentKey: String? = nil
     ) {
         self.path = path
         self.arguments = arguments
         self.environment = environment
         self.libraryDirectories = libraryDirectories
         self.credentialVariables = credentialVariables
+        self.environmentKey = environmentKey
     }
 }

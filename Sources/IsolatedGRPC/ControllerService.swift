@@ -30,14 +30,17 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
         let (engine, store, logger) = (self.engine, self.store, self.logger)
         let interval = configuration.heartbeatInterval
         let logs = LogBuffer(limit: store.configuration.maxLogBytes)
+        // Recorded like the HTTP API's calls, so `isolated invocations` and `logs` show them, and
+        // before it runs: a call that cannot be recorded does not run.
+        do {
+            try await store.recordStarted(
+                InvocationRecord(
+                    id: id, function: call.reference, machineType: call.machineType.name, keyID: caller.keyID, parentID: caller.parentID,
+                    startedAt: Date()))
+        } catch {
+            throw RPCError(code: .unavailable, message: "the function did not run, because its start could not be recorded: \(error.message)")
+        }
         return StreamingServerResponse { writer in
-            // Recorded like the HTTP API's calls, so `isolated invocations` and `logs` show them.
-            async let recordedStart: Void = Self.record(logger: logger) {
-                try await store.recordStarted(
-                    InvocationRecord(
-                        id: id, function: call.reference, machineType: call.machineType.name, keyID: caller.keyID, parentID: caller.parentID,
-                        startedAt: Date()))
-            }
             let (items, continuation) = AsyncStream.makeStream(of: StreamItem.self)
             let outcome = try await withThrowingTaskGroup(of: Result<InvocationResult, IsolatedError>?.self) { group in
                 group.addTask {
@@ -79,7 +82,6 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
                 }
                 return outcome!
             }
-            await recordedStart
             let (report, error): (CallReport?, IsolatedError?) =
                 switch outcome {
                 case .success(let result): (result.report, nil)
@@ -91,7 +93,7 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
                 try await store.recordFinished(
                     id: id, function: report?.function, endedAt: Date(), outcome: ended, phases: report?.phases ?? [], warm: report?.warm ?? false,
                     runnerID: report?.runnerID,
-                    environmentKey: nil, error: error)
+                    environmentKey: report?.environmentKey, error: error)
             }
             switch outcome {
             case .success(let result):

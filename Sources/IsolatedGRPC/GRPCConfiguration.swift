@@ -1,3 +1,5 @@
+package import IsolatedCore
+
 /// How the gRPC front door serves the fal-serverless client.
 package struct GRPCConfiguration: Sendable {
     /// The address to listen on.
@@ -16,17 +18,7 @@ package struct GRPCConfiguration: Sendable {
     package var tls: TLSFiles?
 
     /// PEM files for TLS.
-    package struct TLSFiles: Sendable {
-        /// The server's certificate, then any intermediates.
-        package var certificateChain: String
-        /// The certificate's private key.
-        package var privateKey: String
-
-        package init(certificateChain: String, privateKey: String) {
-            self.certificateChain = certificateChain
-            self.privateKey = privateKey
-        }
-    }
+    package typealias TLSFiles = IsolatedCore.TLSFiles
 
     package init(
         host: String = "127.0.0.1",

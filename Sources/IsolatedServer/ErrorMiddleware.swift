@@ -46,7 +46,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .requestTooLarge: .contentTooLarge
-        case .engineUnavailable, .toolchainUnavailable, .runtimeUnavailable: .serviceUnavailable
+        case .engineUnavailable, .toolchainUnavailable, .runtimeUnavailable, .storageFailed: .serviceUnavailable
         default: .internalServerError
         }
     }

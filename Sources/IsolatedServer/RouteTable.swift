@@ -9,16 +9,29 @@ final class RouteTable: Sendable {
         self.routes.withLock { $0 = routes.map { ($0.method, $0.path.split(separator: "/")) } }
     }
 
-    /// The methods routes for `path` accept.
+    /// The methods the routes for `path` accept. Like the router, a route that names a component
+    /// outright wins over one that matches it with a parameter: `/v1/environments/gc` is the
+    /// collection route, not an environment called `gc`.
     func methods(for path: String) -> [String] {
         let components = path.split(separator: "/")
         return routes.withLock { routes in
-            routes.filter { route in
-                route.path.count == components.count
-                    && zip(route.path, components).allSatisfy { pattern, component in
-                        pattern == component || pattern.hasPrefix(":") || pattern.hasPrefix("{")
+            let matching = routes.compactMap { route -> (method: String, literals: [Bool])? in
+                guard route.path.count == components.count else { return nil }
+                var literals: [Bool] = []
+                for (pattern, component) in zip(route.path, components) {
+                    if pattern == component {
+                        literals.append(true)
+                    } else if pattern.hasPrefix(":") || pattern.hasPrefix("{") {
+                        literals.append(false)
+                    } else {
+                        return nil
                     }
-            }.map(\.method)
+                }
+                return (route.method, literals)
+            }
+            // Components compared left to right, a literal before a parameter, as the router's trie decides.
+            guard let best = matching.map(\.literals).max(by: { $0.lexicographicallyPrecedes($1) { !$0 && $1 } }) else { return [] }
+            return matching.filter { $0.literals == best }.map(\.method)
         }
     }
 }

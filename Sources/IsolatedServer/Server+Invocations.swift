@@ -12,9 +12,9 @@ extension Server {
     func addInvocationRoutes(to group: RouterGroup<BasicRequestContext>) {
         group.post("v1/invocations") { request, _ in try await self.invoke(request) }
         group.get("v1/invocations") { request, _ -> [InvocationInfo] in
-            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 50
+            let limit = try request.query("limit", in: 1...1000) ?? 50
             let function = request.uri.queryParameters.get("function")
-            return try await store.invocations(limit: min(max(limit, 1), 1000), function: function).map(InvocationInfo.init)
+            return try await store.invocations(limit: limit, function: function).map(InvocationInfo.init)
         }
         group.get("v1/invocations/:id") { _, context -> InvocationInfo in
             let id = try context.parameters.require("id")
@@ -75,6 +75,20 @@ extension Server {
             keyID: RequestKey.id,
             startedAt: Date()
         )
+        // Recorded before it runs and before the client learns its id: a call that cannot be
+        // recorded does not run, and one whose id a client holds is in the history even if
+        // the server dies next (it then becomes `interrupted`).
+        do {
+            try await store.recordStarted(started)
+        } catch {
+            metrics.recordRejection("unrecorded")
+            throw IsolatedError(
+                code: .storageFailed,
+                message: "\(call.function.reference) did not run, because its start could not be recorded: \(error.message)",
+                function: call.function.reference,
+                underlying: error
+            )
+        }
         logger.debug("call started", metadata: ["invocation": "\(id)", "function": "\(call.function.reference)"])
         return Response(
             status: .ok,
@@ -115,14 +129,6 @@ extension Server {
 
     private func run(_ call: InvocationRequest, started: InvocationRecord, binary: Bool, writer: inout any ResponseBodyWriter) async throws {
         let id = started.id
-        // The start is recorded while the call runs, not before it: one write off every call's path.
-        async let recordedStart: Void = {
-            do {
-                try await store.recordStarted(started)
-            } catch {
-                logger.debug("cannot record the start of a call", metadata: ["invocation": "\(id)", "error": "\(error)"])
-            }
-        }()
         let (events, continuation) = AsyncStream.makeStream(of: StreamEvent.self)
         let logs = LogBuffer(limit: store.configuration.maxLogBytes)
         let engine = self.engine
@@ -150,7 +156,6 @@ extension Server {
         case .success(let value): report = value.report
         case .failure(let error): report = error.report
         }
-        await recordedStart
         await record(id: id, call: call, result: result, report: report, logs: logs.text)
         guard connected else { return }
         switch result {
@@ -197,7 +202,7 @@ extension Server {
                 phases: phases,
                 warm: report?.warm ?? false,
                 runnerID: report?.runnerID,
-                environmentKey: nil,
+                environmentKey: report?.environmentKey,
                 error: error
             )
         } catch {

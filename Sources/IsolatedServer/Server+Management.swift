@@ -28,10 +28,8 @@ extension Server {
         }
 
         group.post("v1/environments/gc") { request, _ -> Removed in
-            let days = request.uri.queryParameters.get("unusedForDays", as: Double.self) ?? 7
-            guard days >= 0 else {
-                throw IsolatedError(code: .invalidRequest, message: "unusedForDays should be a number of days, 0 or more")
-            }
+            // Up to about 27,000 years: any age an environment can have, and a finite number of seconds.
+            let days = try request.query("unusedForDays", in: 0...10_000_000.0) ?? 7
             let removed = try await engine.environments.collectGarbage(unusedFor: days * 86_400)
             engine.environmentsChanged()
             return Removed(removed: removed)

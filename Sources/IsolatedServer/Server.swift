@@ -1,16 +1,20 @@
 import Foundation
 public import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 package import IsolatedClient
 package import IsolatedCore
 package import IsolatedEngine
 package import IsolatedStore
 package import Logging
 import NIOCore
+import NIOSSL
 
 /// `isolated serve`: an ``Engine`` behind an HTTP API, with API keys and durable history.
 ///
 /// Every route but `GET /healthz` needs `Authorization: Bearer <key>`. The routes are described
-/// by `openapi.json`, next to this file, served at `GET /openapi.json`.
+/// by `openapi.json`, next to this file, embedded in the binary (`OpenAPIDocument.swift`) and
+/// served at `GET /openapi.json`.
 public struct Server: Sendable {
     /// The engine that runs the calls.
     package let engine: Engine
@@ -21,6 +25,9 @@ public struct Server: Sendable {
     /// Its metrics; an engine created with ``ServerMetrics/factory`` records into them.
     package let metrics: ServerMetrics
     let logger: Logger
+    /// HTTP/1.1 with the configuration's timeouts, over TLS when it names a certificate: made
+    /// with the server, so a missing or malformed file stops it before it listens.
+    private let httpServer: HTTPServerBuilder
 
     /// A server for `engine`, keeping keys and history in `store`. Create the engine with
     /// `metrics.factory` for `/metrics` to carry its figures.
@@ -38,6 +45,34 @@ public struct Server: Sendable {
                     + "bind to 127.0.0.1 or create a key with `isolated keys create`"
             )
         }
+        if configuration.tls == nil, !configuration.insecureHTTP, !configuration.isLoopback {
+            throw IsolatedError(
+                code: .invalidConfiguration,
+                message: "the server would serve plain HTTP on \(configuration.host), which other machines reach, so API keys and calls "
+                    + "would cross the network in the clear: give --tls-cert and --tls-key to serve HTTPS, or --insecure-http when a "
+                    + "proxy in front of the server terminates TLS"
+            )
+        }
+        let http = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [
+                RequestBodyTimeout(timeout: TimeAmount(configuration.requestBodyTimeout)) { metrics.recordRejection("slowBody") }
+            ],
+            idleTimeout: TimeAmount(configuration.idleTimeout)
+        )
+        if let files = configuration.tls {
+            let tls = try Self.tlsConfiguration(files)
+            do {
+                httpServer = try .tls(.http1(configuration: http), tlsConfiguration: tls)
+            } catch {
+                throw IsolatedError(
+                    code: .invalidConfiguration,
+                    message: "the certificate \(files.certificateChain) and key \(files.privateKey) cannot serve TLS together: \(error); "
+                        + "check that the key is the certificate's",
+                    underlying: error)
+            }
+        } else {
+            httpServer = .http1(configuration: http)
+        }
         self.engine = engine
         self.store = store
         self.configuration = configuration
@@ -51,6 +86,7 @@ public struct Server: Sendable {
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
             router: router(),
+            server: httpServer,
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "isolated"),
             services: [engine],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
@@ -82,16 +118,45 @@ public struct Server: Sendable {
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.render())))
     }
 
-    /// The OpenAPI document, read from the package's sources (like the runner runtime's).
-    static let openAPIDocument: String = {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("openapi.json").path
-        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? "{}"
-    }()
+    /// The TLS settings for `files`; an error naming the file that cannot be read or used.
+    private static func tlsConfiguration(_ files: TLSFiles) throws(IsolatedError) -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain)
+        } catch {
+            throw IsolatedError(
+                code: .invalidConfiguration,
+                message: "cannot read the certificate chain \(files.certificateChain) (--tls-cert): \(error); it must be a PEM file",
+                underlying: error)
+        }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
+        } catch {
+            throw IsolatedError(
+                code: .invalidConfiguration,
+                message: "cannot read the private key \(files.privateKey) (--tls-key): \(error); it must be an unencrypted PEM file",
+                underlying: error)
+        }
+        guard !chain.isEmpty else {
+            throw IsolatedError(
+                code: .invalidConfiguration, message: "\(files.certificateChain) (--tls-cert) holds no certificate; it must be a PEM file")
+        }
+        return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    }
+
 }
 
 /// `GET /healthz`'s body.
 struct HealthStatus: ResponseCodable {
     var status: String
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
 }
 
 extension IsolatedError: ResponseEncodable {}

@@ -1,3 +1,5 @@
+public import IsolatedCore
+
 /// How `isolated serve` listens and what it accepts.
 public struct ServerConfiguration: Sendable {
     /// The address to bind; `127.0.0.1` by default, so the server is reachable only from this machine.
@@ -11,6 +13,18 @@ public struct ServerConfiguration: Sendable {
     /// Whether requests without a key are served. Only allowed when ``host`` is a loopback
     /// address; meant for development on one machine.
     public var allowKeylessLoopback: Bool
+    /// How long a connection may sit without a request in progress, and so how long a request's
+    /// head may take to arrive, before the server closes it.
+    public var idleTimeout: Duration
+    /// The certificate and key to serve HTTPS with; nil serves plain HTTP, which a server on a
+    /// non-loopback address refuses unless ``insecureHTTP`` is set.
+    public var tls: TLSFiles?
+    /// Whether plain HTTP may be served on a non-loopback address, for a server behind a proxy
+    /// that terminates TLS; keys and calls otherwise cross the network in the clear.
+    public var insecureHTTP: Bool
+    /// How long a request's body may take to arrive after its head before the server closes
+    /// the connection: a client that sends slowly holds a connection no longer than this.
+    public var requestBodyTimeout: Duration
 
     /// Creates a configuration; every value has a default.
     public init(
@@ -18,13 +32,21 @@ public struct ServerConfiguration: Sendable {
         port: Int = 8080,
         maxRequestBytes: Int = 64 << 20,
         maxResultBytes: Int = 1 << 30,
-        allowKeylessLoopback: Bool = false
+        allowKeylessLoopback: Bool = false,
+        idleTimeout: Duration = .seconds(60),
+        requestBodyTimeout: Duration = .seconds(60),
+        tls: TLSFiles? = nil,
+        insecureHTTP: Bool = false
     ) {
         self.host = host
         self.port = port
         self.maxRequestBytes = maxRequestBytes
         self.maxResultBytes = maxResultBytes
         self.allowKeylessLoopback = allowKeylessLoopback
+        self.idleTimeout = idleTimeout
+        self.requestBodyTimeout = requestBodyTimeout
+        self.tls = tls
+        self.insecureHTTP = insecureHTTP
     }
 
     /// Whether ``host`` only accepts connections from this machine.

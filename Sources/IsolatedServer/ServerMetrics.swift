@@ -26,7 +26,8 @@ package final class ServerMetrics: Sendable {
         self.factory = factory
     }
 
-    /// Counts a request refused before it reached a route (`unauthorized`, `forbidden`, `tooLarge`, `malformed`).
+    /// Counts a request refused before it ran (`unauthorized`, `forbidden`, `tooLarge`, `malformed`, `invalid`,
+    /// `unrecorded`), or a connection closed for sending its body too slowly (`slowBody`).
     package func recordRejection(_ reason: String) {
         Counter(label: "isolated_requests_rejected_total", dimensions: [("reason", reason)], factory: factory).increment()
     }

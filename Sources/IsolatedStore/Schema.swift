@@ -58,7 +58,31 @@ enum Schema {
             "ALTER TABLE invocations ADD COLUMN parent_id TEXT",
             "CREATE INDEX invocations_by_parent ON invocations (parent_id)",
         ],
+        // Phase durations in seconds, as the API has them, instead of Swift's `Duration` coding (the
+        // high and low words of its attoseconds), in the phases and in each error's report.
+        [
+            """
+            UPDATE invocations SET phases = (\(legacyPhases("invocations.phases")))
+            WHERE json_array_length(phases) > 0
+            """,
+            """
+            UPDATE invocations SET error = json_set(error, '$.report.phases', json((\(legacyPhases("json_extract(invocations.error, '$.report.phases')")))))
+            WHERE error IS NOT NULL AND json_type(error, '$.report.phases') = 'array'
+            """,
+        ],
     ]
+
+    /// A query turning the JSON array of timings `array` from the `[high, low]` attoseconds form
+    /// into seconds.
+    private static func legacyPhases(_ array: String) -> String {
+        """
+        SELECT json_group_array(json_object(
+            'phase', json_extract(value, '$.phase'),
+            'seconds', (json_extract(value, '$.duration[0]') * 18446744073709551616.0 + json_extract(value, '$.duration[1]')) / 1e18,
+            'outcome', json_extract(value, '$.outcome')))
+        FROM json_each(\(array))
+        """
+    }
 
     /// Brings the file up to the newest schema version, one transaction per migration; another
     /// process migrating at the same time just finds its work done.

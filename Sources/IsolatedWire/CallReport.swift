@@ -27,7 +27,8 @@ public struct CallReport: Sendable, Hashable, Codable {
         public var description: String { rawValue }
     }
 
-    /// How long a phase took, and what it found.
+    /// How long a phase took, and what it found. Its JSON form is
+    /// `{"phase": "run", "seconds": 0.00042, "outcome": "warm"}`, as the API and the history use.
     public struct Timing: Sendable, Hashable, Codable {
         /// The phase.
         public var phase: Phase
@@ -42,6 +43,31 @@ public struct CallReport: Sendable, Hashable, Codable {
             self.duration = duration
             self.outcome = outcome
         }
+
+        private enum CodingKeys: String, CodingKey {
+            case phase, seconds, outcome
+        }
+
+        /// Decodes the JSON form, with the duration in seconds.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            phase = try container.decode(Phase.self, forKey: .phase)
+            let seconds = try container.decode(Double.self, forKey: .seconds)
+            guard seconds.isFinite, seconds >= 0 else {
+                throw DecodingError.dataCorruptedError(forKey: .seconds, in: container, debugDescription: "a phase's seconds must be 0 or more")
+            }
+            duration = .seconds(seconds)
+            outcome = try container.decodeIfPresent(String.self, forKey: .outcome)
+        }
+
+        /// Encodes the JSON form, with the duration in seconds.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(phase, forKey: .phase)
+            let (whole, attoseconds) = duration.components
+            try container.encode(Double(whole) + Double(attoseconds) / 1e18, forKey: .seconds)
+            try container.encodeIfPresent(outcome, forKey: .outcome)
+        }
     }
 
     /// The engine's id for the call.
@@ -54,6 +80,8 @@ public struct CallReport: Sendable, Hashable, Codable {
     public var processID: Int32?
     /// The cluster node its runner ran on; nil for a runner on the engine's own machine.
     public var node: String?
+    /// The key of the environment it ran in (`isolated envs list` shows it), once known.
+    public var environmentKey: String?
     /// Whether the call reused a warm runner.
     public var warm: Bool
     /// The phases, in order.

@@ -242,11 +242,12 @@ struct ServerTests {
     @Test("malformed bodies and settings get 400 naming the field, large ones 413, unknown routes 404 and wrong methods 405")
     func badRequests() async throws {
         try await TestServer.with(configuration: ServerConfiguration(port: 0, maxRequestBytes: 1 << 20)) { server in
-            let (_, secret) = try await server.store.createKey(name: "raw")
+            let (_, secret) = try await server.store.createKey(name: "raw", scope: .admin)
             func send(_ method: String, _ path: String, _ body: Data? = nil, contentType: String = "application/json") async throws -> (
                 Int, ErrorResponse?
             ) {
-                var request = URLRequest(url: server.url.appendingPathComponent(path))
+                // The path may carry a query, which appendingPathComponent would escape.
+                var request = URLRequest(url: try #require(URL(string: "\(server.url.absoluteString)/\(path)")))
                 request.httpMethod = method
                 request.httpBody = body
                 request.setValue(contentType, forHTTPHeaderField: "Content-Type")
@@ -283,6 +284,20 @@ struct ServerTests {
             #expect(unknown == 404 && unknownError?.error.message.contains("/openapi.json") == true)
             let (wrongMethod, wrongMethodError) = try await send("PUT", "v1/runners")
             #expect(wrongMethod == 405 && wrongMethodError?.error.message.contains("GET") == true)
+            // The collection route, not an environment named "gc": Allow lists POST alone.
+            var options = URLRequest(url: server.url.appendingPathComponent("v1/environments/gc"))
+            options.httpMethod = "OPTIONS"
+            options.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
+            let (_, optionsResponse) = try await URLSession.shared.data(for: options)
+            let allowed = try #require(optionsResponse as? HTTPURLResponse)
+            #expect(allowed.statusCode == 405 && allowed.value(forHTTPHeaderField: "Allow") == "POST")
+            for (limit, refused) in [("1001", true), ("0", true), ("abc", true), ("1000", false)] {
+                let (status, error) = try await send("GET", "v1/invocations?limit=\(limit)")
+                #expect((status == 400) == refused, "limit=\(limit): \(status)")
+                if refused { #expect(error?.error.message.contains("limit") == true) }
+            }
+            let (object, objectError) = try await send("POST", "v1/environments/gc?unusedForDays%5Ba%5D=1&unusedForDays=x")
+            #expect(object == 400 && objectError?.error.message.contains("unusedForDays") == true)
         }
     }
 
@@ -363,10 +378,13 @@ struct ServerTests {
         }
     }
 
-    @Test("the committed OpenAPI document describes exactly the routes the server serves")
+    @Test("the committed OpenAPI document is the one the binary serves, and describes exactly the routes the server serves")
     func openAPIMatchesRoutes() async throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Sources/IsolatedServer/openapi.json")
+        #expect(
+            Server.openAPIDocument == (try String(contentsOf: path, encoding: .utf8)),
+            "the embedded document differs from openapi.json: run scripts/embed-openapi.sh")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: path)) as? [String: Any])
         let paths = try #require(document["paths"] as? [String: [String: Any]])
         let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0.uppercased()) \(path)" } })

@@ -15,7 +15,54 @@ struct StoreFileTests {
             try await store.close()
             try await fixture.open().close()
             let versions = try await fixture.query("SELECT version FROM schema_versions")
-            #expect(versions.map { $0.column("version")?.integer } == [1, 2])
+            #expect(versions.map { $0.column("version")?.integer } == [1, 2, 3])
+        }
+    }
+
+    @Test("phases kept in Swift's Duration coding are migrated to seconds, in the phases and in each error's report")
+    func migratesDurationsToSeconds() async throws {
+        try await StoreFixture.withFixture { fixture in
+            try await fixture.open().close()
+            // Back to schema version 2, with a call recorded the way version 2 wrote it.
+            struct OldTiming: Encodable {
+                var phase: String
+                var duration: Duration
+                var outcome: String?
+            }
+            let old = [
+                OldTiming(phase: "environment", duration: .seconds(25.5), outcome: "built"),
+                OldTiming(phase: "run", duration: .milliseconds(250), outcome: nil),
+            ]
+            let phases = String(decoding: try JSONEncoder().encode(old), as: UTF8.self)
+            #expect(phases.contains("\"duration\":[0,"), "Duration is no longer coded as [high, low]: \(phases)")
+            let report = CallReport(callID: 1, function: FunctionReference(name: "greeting", file: "main.swift", line: 3))
+            var error = try #require(
+                try JSONSerialization.jsonObject(
+                    with: JSONEncoder().encode(IsolatedError(code: .functionThrew, message: "no", report: report))) as? [String: Any])
+            var reportObject = try #require(error["report"] as? [String: Any])
+            reportObject["phases"] = try JSONSerialization.jsonObject(with: Data(phases.utf8))
+            error["report"] = reportObject
+            let errorText = String(decoding: try JSONSerialization.data(withJSONObject: error), as: UTF8.self)
+            for statement in [
+                "DELETE FROM schema_versions WHERE version = 3",
+                """
+                INSERT INTO invocations (id, function, file, line, machine_type, started_at, ended_at, phases, warm, outcome, error) \
+                VALUES ('old', 'greeting', 'main.swift', 3, 'XS', 0, 1, '\(phases)', 0, 'failed', '\(errorText)')
+                """,
+            ] {
+                _ = try await fixture.query(statement)
+            }
+            let store = try await fixture.open()
+            let migrated = try #require(try await store.invocation(id: "old"))
+            let expected = [
+                CallReport.Timing(phase: .environment, duration: .seconds(25.5), outcome: "built"),
+                CallReport.Timing(phase: .run, duration: .milliseconds(250)),
+            ]
+            #expect(migrated.phases == expected)
+            #expect(migrated.error?.report?.phases == expected)
+            try await store.close()
+            let stored = try #require(try await fixture.query("SELECT phases FROM invocations").first?.column("phases")?.string)
+            #expect(stored.contains("\"seconds\":25.5") && !stored.contains("duration"), "\(stored)")
         }
     }
 
@@ -61,7 +108,7 @@ struct StoreFileTests {
             #expect(try await store.createKey(name: "new").record.scope == .invoke)
             try await store.close()
             let versions = try await fixture.query("SELECT version FROM schema_versions ORDER BY version")
-            #expect(versions.map { $0.column("version")?.integer } == [1, 2])
+            #expect(versions.map { $0.column("version")?.integer } == [1, 2, 3])
         }
     }
 

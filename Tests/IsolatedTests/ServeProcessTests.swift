@@ -1,4 +1,8 @@
 import Foundation
+import Isolated
+import IsolatedClient
+import IsolatedCore
+import Synchronization
 import TestSupport
 import Testing
 
@@ -210,6 +214,75 @@ struct ServeProcessTests {
         #expect(try await server.stop(SIGTERM) == 0)
     }
 
+    @Test("a thousand calls from 32 clients, the server SIGKILLed among them and restarted: each call recorded once, finished or interrupted")
+    func killedAmongAThousandCalls() async throws {
+        let (server, key, database) = try await Self.serverWithKey("faults")
+        let client = ServerClient(baseURL: server.url, key: key)
+        let function: IsolatedFunction = _isolatedShipped(sleepyRunnerID: ())
+        let request = InvocationRequest(
+            function: function.source, requirements: function.requirements, machineType: function.machineType, keepAlive: function.keepAlive,
+            arguments: [try PayloadCoding.encode(5)])
+        // Warm: the function is built and compiled before the clients start, so the kill lands among calls, not a build.
+        _ = try await client.invoke(request) { _ in }
+
+        let calls = CallLedger()
+        let total = 1000
+        let killed = try await withThrowingTaskGroup(of: [Int32].self) { group in
+            for _ in 0..<32 {
+                group.addTask {
+                    while let call = calls.next(upTo: total) {
+                        do {
+                            _ = try await client.invoke(request, recorded: { calls.recorded(call, id: $0) }) { _ in }
+                            calls.finished(call, outcome: "succeeded")
+                        } catch let error as IsolatedError {
+                            calls.finished(call, outcome: error.code == .functionThrew ? "failed" : "lost: \(error.code)")
+                        }
+                    }
+                    return []
+                }
+            }
+            group.addTask {
+                while calls.succeeded < 300 { try await Task.sleep(for: .milliseconds(5)) }
+                let runners = server.descendants
+                _ = try await server.stop(SIGKILL)
+                return runners
+            }
+            var runners: [Int32] = []
+            for try await found in group { runners += found }
+            return runners
+        }
+        #expect(!killed.isEmpty, "the server had no runner when it was killed")
+        #expect(try await Self.waitUntilGone(killed).isEmpty, "runners outlived the killed server")
+        let ledger = calls.entries
+        let lost = ledger.values.filter { $0.outcome?.hasPrefix("lost") == true }
+        #expect(ledger.values.filter { $0.outcome == "succeeded" }.count >= 300)
+        #expect(!lost.isEmpty, "no call was in flight or refused when the server died")
+
+        // A new server on the same database marks what the first left running as interrupted.
+        let restarted = try await Self.startServer(database: database)
+        let (status, output) = try await Self.isolated([
+            "invocations", "--json", "--limit", "1000", "--home", TestEngine.home, "--database", database,
+        ])
+        #expect(status == 0, "\(output)")
+        let records = try JSONDecoder.server.decode([InvocationInfo].self, from: Data(output.utf8))
+        let outcomes = Dictionary(records.map { ($0.id, $0.outcome) }) { first, _ in first }
+        #expect(outcomes.count == records.count, "an invocation is recorded twice")
+        #expect(records.allSatisfy { ["succeeded", "failed", "interrupted"].contains($0.outcome) }, "\(records.map(\.outcome))")
+        for entry in ledger.values {
+            if entry.outcome == "succeeded" {
+                let id = try #require(entry.id, "a call succeeded without the server's id")
+                #expect(outcomes[id] == "succeeded", "\(id) succeeded for its client but is recorded as \(outcomes[id] ?? "missing")")
+            } else if let id = entry.id {
+                #expect(outcomes[id] != nil, "the server gave out \(id) but did not record it")
+            }
+        }
+        // Every record belongs to a call a client made: one warm-up call plus the thousand at most.
+        #expect(records.count <= total + 1)
+        let unclaimed = Set(outcomes.keys).subtracting(ledger.values.compactMap(\.id))
+        #expect(unclaimed.count <= 1 + 32, "\(unclaimed.count) records no client knows of")
+        #expect(try await restarted.stop(SIGTERM) == 0)
+    }
+
     @Test("after SIGKILL of the server, none of its runners survives it")
     func noRunnerOutlivesAKilledServer() async throws {
         let consumer = try await ExternalPackageTests.executable()
@@ -239,4 +312,29 @@ extension ServeProcess {
         }
         return found
     }
+}
+
+/// What each of the fault test's calls saw: the id the server gave it, and how it ended for its client.
+final class CallLedger: Sendable {
+    struct Entry: Sendable {
+        var id: String?
+        var outcome: String?
+    }
+
+    private let state = Mutex<(issued: Int, entries: [Int: Entry])>((0, [:]))
+
+    /// The next call's number, until `total` have been issued.
+    func next(upTo total: Int) -> Int? {
+        state.withLock { state in
+            guard state.issued < total else { return nil }
+            state.issued += 1
+            state.entries[state.issued] = Entry()
+            return state.issued
+        }
+    }
+
+    func recorded(_ call: Int, id: String) { state.withLock { $0.entries[call]?.id = id } }
+    func finished(_ call: Int, outcome: String) { state.withLock { $0.entries[call]?.outcome = outcome } }
+    var succeeded: Int { state.withLock { $0.entries.values.count { $0.outcome == "succeeded" } } }
+    var entries: [Int: Entry] { state.withLock { $0.entries } }
 }
