@@ -6,7 +6,8 @@
 #   scripts/fuzz-api.sh [path/to/isolated]     (default: .build/debug/isolated)
 #
 # The server gets a home of its own under .build, so the fuzzer's functions do not mix with
-# anyone's cache; FUZZ_MAX_EXAMPLES (default 40) bounds the cases per operation.
+# anyone's cache; FUZZ_MAX_EXAMPLES (default 40) bounds the cases per operation, and FUZZ_SEED
+# (default 1) picks them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 isolated="${1:-.build/debug/isolated}"
@@ -56,8 +57,9 @@ run() {
         --header "Authorization: Bearer $key" \
         --checks all \
         --max-examples "${FUZZ_MAX_EXAMPLES:-40}" \
-        --seed 1 \
+        --seed "${FUZZ_SEED:-1}" \
         --request-timeout 120 \
+        --max-response-time 120 \
         --workers 2 \
         --warnings off \
         "$@" || status=1

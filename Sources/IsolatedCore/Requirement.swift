@@ -10,6 +10,11 @@ import Foundation
 /// or built with ``package(url:from:products:)``, ``package(url:exact:products:)`` or ``path(_:products:)``.
 /// Every library product of a requirement is imported into the function's source unless
 /// `products` names some. A malformed string is reported, quoted, when the function is called.
+///
+/// In JSON (the server's API) a requirement is one of those strings, or an object:
+/// `{"url": "https://github.com/apple/swift-algorithms", "from": "1.2.0"}` (or `"exact"`), or
+/// `{"path": "../Local"}`, either with an optional `"products": ["Algorithms"]`. It is written
+/// as an object, except a malformed one, which keeps its text.
 public struct Requirement: Sendable, Hashable, Codable, CustomStringConvertible, ExpressibleByStringLiteral {
     /// Where the package comes from.
     public enum Source: Sendable, Hashable, Codable {
@@ -35,7 +40,7 @@ public struct Requirement: Sendable, Hashable, Codable, CustomStringConvertible,
         }
     }
 
-    private enum Storage: Sendable, Hashable, Codable {
+    private enum Storage: Sendable, Hashable {
         case valid(Source, products: [String]?)
         case malformed(text: String, reason: String)
     }
@@ -87,6 +92,12 @@ public struct Requirement: Sendable, Hashable, Codable, CustomStringConvertible,
     public func validated() throws(IsolatedError) -> (source: Source, products: [String]?) {
         switch storage {
         case .valid(let source, let products):
+            if case .path("") = source {
+                throw IsolatedError(code: .invalidRequirement, message: "invalid requirement: .path(_:) needs a path to a package")
+            }
+            if case .remote("", _) = source {
+                throw IsolatedError(code: .invalidRequirement, message: "invalid requirement: .package(url:…) needs the package's URL")
+            }
             if let products, products.isEmpty || products.contains(where: \.isEmpty) {
                 throw IsolatedError(
                     code: .invalidRequirement,
@@ -129,6 +140,59 @@ public struct Requirement: Sendable, Hashable, Codable, CustomStringConvertible,
             case .remote(let url, .exact(let version)): return "\(url)==\(version)\(suffix)"
             case .path(let path): return ".path(\"\(path)\")\(suffix)"
             }
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case url, from, exact, path, products
+    }
+
+    /// Decodes either JSON form: the string or the object.
+    public init(from decoder: any Decoder) throws {
+        if let text = try? decoder.singleValueContainer().decode(String.self) {
+            self.init(parsing: text)
+            return
+        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let products = try container.decodeIfPresent([String].self, forKey: .products)
+        if let path = try container.decodeIfPresent(String.self, forKey: .path) {
+            guard !container.contains(.url), !container.contains(.from), !container.contains(.exact) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .path, in: container, debugDescription: "a requirement has a 'path' or a 'url', not both")
+            }
+            self = .path(path, products: products)
+            return
+        }
+        let url = try container.decode(String.self, forKey: .url)
+        switch (try container.decodeIfPresent(String.self, forKey: .from), try container.decodeIfPresent(String.self, forKey: .exact)) {
+        case (let from?, nil): self = .package(url: url, from: from, products: products)
+        case (nil, let exact?): self = .package(url: url, exact: exact, products: products)
+        default:
+            throw DecodingError.dataCorruptedError(
+                forKey: .url, in: container, debugDescription: "a package requirement takes one version rule: 'from' or 'exact'")
+        }
+    }
+
+    /// Encodes the object form; a malformed requirement as its text, so whoever decodes it
+    /// reports the same problem.
+    public func encode(to encoder: any Encoder) throws {
+        switch storage {
+        case .malformed(let text, _):
+            var container = encoder.singleValueContainer()
+            try container.encode(text)
+        case .valid(let source, let products):
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            switch source {
+            case .remote(let url, .from(let version)):
+                try container.encode(url, forKey: .url)
+                try container.encode(version.description, forKey: .from)
+            case .remote(let url, .exact(let version)):
+                try container.encode(url, forKey: .url)
+                try container.encode(version.description, forKey: .exact)
+            case .path(let path):
+                try container.encode(path, forKey: .path)
+            }
+            try container.encodeIfPresent(products, forKey: .products)
         }
     }
 

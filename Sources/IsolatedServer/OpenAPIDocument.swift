@@ -762,7 +762,9 @@ extension Server {
             "type": "string"
           },
           "line": {
-            "type": "integer"
+            "type": "integer",
+            "minimum": -9223372036854775808,
+            "maximum": 9223372036854775807
           },
           "dependencies": {
             "type": [
@@ -770,7 +772,7 @@ extension Server {
               "null"
             ],
             "items": {
-              "type": "object"
+              "$ref": "#/components/schemas/ShippedSource"
             },
             "description": "The declarations its `uses:` ships with it; empty or absent when it ships none."
           }
@@ -792,7 +794,7 @@ extension Server {
           "requirements": {
             "type": "array",
             "items": {
-              "type": "object"
+              "$ref": "#/components/schemas/Requirement"
             }
           },
           "machineType": {
@@ -800,7 +802,8 @@ extension Server {
           },
           "keepAlive": {
             "type": "integer",
-            "minimum": 0
+            "minimum": 0,
+            "maximum": 9223372036854775807
           },
           "maxConcurrency": {
             "type": [
@@ -808,7 +811,8 @@ extension Server {
               "null"
             ],
             "minimum": 1,
-            "description": "Null or absent: the default."
+            "description": "Null or absent: the default.",
+            "maximum": 9223372036854775807
           },
           "network": {
             "type": [
@@ -828,7 +832,8 @@ extension Server {
               "null"
             ],
             "minimum": 1,
-            "description": "Seconds the call may run; the server's default (300) when absent. Null or absent: the default."
+            "description": "Seconds the call may run; the server's default (300) when absent. Null or absent: the default.",
+            "maximum": 9223372036854775807
           },
           "retries": {
             "type": [
@@ -836,7 +841,8 @@ extension Server {
               "null"
             ],
             "minimum": 0,
-            "description": "How many more times to try the call when its runner crashes, cannot start or stops answering. Null or absent: the default."
+            "description": "How many more times to try the call when its runner crashes, cannot start or stops answering. Null or absent: the default.",
+            "maximum": 9223372036854775807
           },
           "minWarm": {
             "type": [
@@ -844,13 +850,15 @@ extension Server {
               "null"
             ],
             "minimum": 0,
-            "description": "How many runners of the function to keep warm between calls. Null or absent: the default."
+            "description": "How many runners of the function to keep warm between calls. Null or absent: the default.",
+            "maximum": 9223372036854775807
           },
           "arguments": {
             "type": "array",
             "items": {
               "type": "string",
-              "contentEncoding": "base64"
+              "contentEncoding": "base64",
+              "pattern": "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
             },
             "description": "Each argument's JSON encoding, in base64."
           }
@@ -872,7 +880,7 @@ extension Server {
           "requirements": {
             "type": "array",
             "items": {
-              "type": "object"
+              "$ref": "#/components/schemas/Requirement"
             }
           },
           "machineType": {
@@ -880,7 +888,8 @@ extension Server {
           },
           "keepAlive": {
             "type": "integer",
-            "minimum": 0
+            "minimum": 0,
+            "maximum": 9223372036854775807
           },
           "maxConcurrency": {
             "type": [
@@ -888,7 +897,8 @@ extension Server {
               "null"
             ],
             "minimum": 1,
-            "description": "Null or absent: the default."
+            "description": "Null or absent: the default.",
+            "maximum": 9223372036854775807
           },
           "network": {
             "type": [
@@ -908,7 +918,8 @@ extension Server {
               "null"
             ],
             "minimum": 1,
-            "description": "Seconds the call may run; the server's default (300) when absent. Null or absent: the default."
+            "description": "Seconds the call may run; the server's default (300) when absent. Null or absent: the default.",
+            "maximum": 9223372036854775807
           },
           "retries": {
             "type": [
@@ -916,7 +927,8 @@ extension Server {
               "null"
             ],
             "minimum": 0,
-            "description": "How many more times to try the call when its runner crashes, cannot start or stops answering. Null or absent: the default."
+            "description": "How many more times to try the call when its runner crashes, cannot start or stops answering. Null or absent: the default.",
+            "maximum": 9223372036854775807
           },
           "minWarm": {
             "type": [
@@ -924,13 +936,15 @@ extension Server {
               "null"
             ],
             "minimum": 0,
-            "description": "How many runners of the function to keep warm between calls. Null or absent: the default."
+            "description": "How many runners of the function to keep warm between calls. Null or absent: the default.",
+            "maximum": 9223372036854775807
           },
           "argumentBytes": {
             "type": "array",
             "items": {
               "type": "integer",
-              "minimum": 0
+              "minimum": 0,
+              "maximum": 9223372036854775807
             },
             "description": "Each argument's size in bytes; the arguments follow the header line in this order."
           }
@@ -1318,6 +1332,263 @@ extension Server {
           },
           "detail": {
             "type": "string"
+          }
+        }
+      },
+      "Requirement": {
+        "description": "A Swift package the function's environment needs: a string in the form the SDK takes (`owner/name@1.2.0` from that version up to the next major, `owner/name==1.2.0` exactly, or a git URL in place of `owner/name`), or an object naming a URL and a version rule, or a local path on the server's machine.",
+        "oneOf": [
+          {
+            "type": "string",
+            "pattern": "^(?:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+|https?://[A-Za-z0-9_.:-]+(?:/[A-Za-z0-9_.-]+){2,})(?:@|==)[0-9]{1,9}\\.[0-9]{1,9}\\.[0-9]{1,9}(?:-[0-9A-Za-z.-]+)?$",
+            "description": "The string form."
+          },
+          {
+            "type": "object",
+            "required": [
+              "url",
+              "from"
+            ],
+            "properties": {
+              "url": {
+                "type": "string",
+                "minLength": 1
+              },
+              "from": {
+                "type": "string",
+                "pattern": "^[0-9]{1,9}\\.[0-9]{1,9}\\.[0-9]{1,9}(-[0-9A-Za-z.-]+)?$"
+              },
+              "products": {
+                "type": [
+                  "array",
+                  "null"
+                ],
+                "minItems": 1,
+                "items": {
+                  "type": "string",
+                  "minLength": 1
+                },
+                "description": "The library products to import; null or absent: all of them."
+              }
+            },
+            "description": "A git repository, from this version up to the next major.",
+            "not": {
+              "anyOf": [
+                {
+                  "required": [
+                    "exact"
+                  ]
+                },
+                {
+                  "required": [
+                    "path"
+                  ]
+                }
+              ]
+            }
+          },
+          {
+            "type": "object",
+            "required": [
+              "url",
+              "exact"
+            ],
+            "properties": {
+              "url": {
+                "type": "string",
+                "minLength": 1
+              },
+              "exact": {
+                "type": "string",
+                "pattern": "^[0-9]{1,9}\\.[0-9]{1,9}\\.[0-9]{1,9}(-[0-9A-Za-z.-]+)?$"
+              },
+              "products": {
+                "type": [
+                  "array",
+                  "null"
+                ],
+                "minItems": 1,
+                "items": {
+                  "type": "string",
+                  "minLength": 1
+                },
+                "description": "The library products to import; null or absent: all of them."
+              }
+            },
+            "description": "A git repository, exactly this version.",
+            "not": {
+              "anyOf": [
+                {
+                  "required": [
+                    "from"
+                  ]
+                },
+                {
+                  "required": [
+                    "path"
+                  ]
+                }
+              ]
+            }
+          },
+          {
+            "type": "object",
+            "required": [
+              "path"
+            ],
+            "properties": {
+              "path": {
+                "type": "string",
+                "minLength": 1
+              },
+              "products": {
+                "type": [
+                  "array",
+                  "null"
+                ],
+                "minItems": 1,
+                "items": {
+                  "type": "string",
+                  "minLength": 1
+                },
+                "description": "The library products to import; null or absent: all of them."
+              }
+            },
+            "description": "A package on the server's disk.",
+            "not": {
+              "anyOf": [
+                {
+                  "required": [
+                    "url"
+                  ]
+                },
+                {
+                  "required": [
+                    "from"
+                  ]
+                },
+                {
+                  "required": [
+                    "exact"
+                  ]
+                }
+              ]
+            }
+          }
+        ]
+      },
+      "CallTemplate": {
+        "type": "object",
+        "description": "The settings a shipped isolated function is called with from inside the worker that ships it.",
+        "required": [
+          "function",
+          "requirements",
+          "machineType",
+          "keepAlive",
+          "network"
+        ],
+        "properties": {
+          "function": {
+            "$ref": "#/components/schemas/FunctionSource"
+          },
+          "requirements": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Requirement"
+            }
+          },
+          "machineType": {
+            "type": "string"
+          },
+          "keepAlive": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 9223372036854775807
+          },
+          "maxConcurrency": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "maximum": 9223372036854775807
+          },
+          "network": {
+            "type": "string",
+            "enum": [
+              "enabled",
+              "disabled"
+            ]
+          },
+          "timeout": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "maximum": 9223372036854775807
+          },
+          "retries": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 0,
+            "maximum": 9223372036854775807
+          },
+          "minWarm": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 0,
+            "maximum": 9223372036854775807
+          }
+        }
+      },
+      "ShippedSource": {
+        "type": "object",
+        "description": "A declaration a function's `uses:` ships with it.",
+        "required": [
+          "kind",
+          "name",
+          "source",
+          "file",
+          "line"
+        ],
+        "properties": {
+          "kind": {
+            "type": "string",
+            "enum": [
+              "isolated",
+              "cached",
+              "shippable"
+            ]
+          },
+          "name": {
+            "type": "string"
+          },
+          "source": {
+            "type": "string"
+          },
+          "file": {
+            "type": "string"
+          },
+          "line": {
+            "type": "integer",
+            "minimum": -9223372036854775808,
+            "maximum": 9223372036854775807
+          },
+          "call": {
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/CallTemplate"
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "For an isolated function: how it is called."
           }
         }
       }

@@ -59,9 +59,10 @@ extension Server {
             metrics.recordRejection("malformed")
             throw error
         }
-        // Settings the engine would refuse get 400 (or 422, for a type this machine cannot run) before the stream starts.
+        // What the document forbids gets 400 (422 for a type this machine cannot run) before the stream starts;
+        // what it cannot say, a minWarm above maxConcurrency, fails the call in its stream.
         do {
-            try engine.check(call)
+            try engine.check(call, acrossSettings: false)
         } catch {
             metrics.recordRejection("invalid")
             throw error

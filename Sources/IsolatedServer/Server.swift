@@ -104,7 +104,8 @@ public struct Server: Sendable {
             .add(middleware: KeyMiddleware(store: store, metrics: metrics, allowKeyless: configuration.allowKeylessLoopback))
         authenticated.get("openapi.json") { _, _ in
             Response(
-                status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: Self.openAPIDocument)))
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.servedOpenAPIDocument())))
         }
         authenticated.get("metrics") { _, _ in self.renderMetrics() }
         addInvocationRoutes(to: authenticated)

@@ -84,11 +84,18 @@ extension Store {
             }
             let now = Date().stored
             if let lastUsedAt = record.lastUsedAt, Duration.seconds(now.timeIntervalSince(lastUsedAt)) < resolution { return (record, hash) }
-            try await database.rows(
-                "UPDATE keys SET last_used_at = ? WHERE id = ?",
-                [SQLiteData(now), .text(record.id)],
-                doing: "note an API key's use"
-            )
+            // Bookkeeping: a key stays valid when its use cannot be noted (a full disk, say); what
+            // the request then writes fails on its own, naming the cause.
+            do {
+                try await database.rows(
+                    "UPDATE keys SET last_used_at = ? WHERE id = ?",
+                    [SQLiteData(now), .text(record.id)],
+                    doing: "note an API key's use"
+                )
+            } catch {
+                logger.debug("cannot note an API key's use", metadata: ["key": "\(record.id)", "error": "\(error)"])
+                return (record, hash)
+            }
             var used = record
             used.lastUsedAt = now
             return (used, hash)

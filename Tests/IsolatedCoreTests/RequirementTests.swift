@@ -1,3 +1,4 @@
+import Foundation
 import IsolatedCore
 import Testing
 
@@ -44,6 +45,30 @@ struct RequirementTests {
         #expect(Requirement.path("Packages/MyKit").identity == "mykit")
         #expect(throws: IsolatedError.self) { try Requirement.package(url: "https://x/y/z", from: "2").validated() }
         #expect(throws: IsolatedError.self) { try Requirement.package(url: "https://x/y/z", from: "2.0.0", products: []).validated() }
+    }
+
+    @Test("in JSON a requirement is an object, or its string form; a malformed one keeps its text")
+    func json() throws {
+        let requirements: [Requirement] = [
+            "apple/swift-algorithms@1.2.0",
+            .package(url: "https://example.com/owner/name.git", exact: "2.0.0-beta.1", products: ["Name"]),
+            .path("../Local", products: nil),
+            "apple/swift-algorithms",
+        ]
+        let encoded = String(decoding: try JSONEncoder().encode(requirements), as: UTF8.self)
+        let objects = try #require(try JSONSerialization.jsonObject(with: Data(encoded.utf8)) as? [Any])
+        #expect(objects[0] as? [String: String] == ["url": "https://github.com/apple/swift-algorithms", "from": "1.2.0"])
+        #expect((objects[1] as? [String: Any])?["exact"] as? String == "2.0.0-beta.1")
+        #expect((objects[1] as? [String: Any])?["products"] as? [String] == ["Name"])
+        #expect(objects[2] as? [String: String] == ["path": "../Local"])
+        #expect(objects[3] as? String == "apple/swift-algorithms")
+        #expect(try JSONDecoder().decode([Requirement].self, from: Data(encoded.utf8)) == requirements)
+        let strings = try JSONDecoder().decode([Requirement].self, from: Data(#"["apple/swift-algorithms==1.2.1"]"#.utf8))
+        #expect(strings == [.package(url: "https://github.com/apple/swift-algorithms", exact: "1.2.1")])
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Requirement.self, from: Data(#"{"url": "https://x/a/b"}"#.utf8)) }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Requirement.self, from: Data(#"{"path": "a", "url": "https://x/a/b", "from": "1.0.0"}"#.utf8))
+        }
     }
 
     @Test("an unknown machine type lists the known ones")

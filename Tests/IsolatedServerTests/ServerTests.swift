@@ -274,10 +274,29 @@ struct ServerTests {
                 "POST", "v1/invocations",
                 Data((function + #""requirements": [], "machineType": "XS", "keepAlive": 0, "minWarm": -1, "arguments": []}"#).utf8))
             #expect(badSetting == 400 && badSettingError?.error.code == .invalidSetting, "\(String(describing: badSettingError))")
+            // A shipped isolated function's settings are checked too; settings that only conflict together fail in the stream.
+            let shipped =
+                #"{"function": {"name": "f", "source": "", "entry": "", "file": "f.swift", "line": 1, "dependencies": [{"kind": "isolated", "#
+                + #""name": "g", "source": "", "file": "g.swift", "line": 1, "call": {"function": {"name": "g", "source": "", "entry": "", "#
+                + #""file": "g.swift", "line": 1}, "requirements": [], "machineType": "XS", "keepAlive": 0, "network": "enabled", "timeout": 0}}]}, "#
+                + #""requirements": [], "machineType": "XS", "keepAlive": 0, "arguments": []}"#
+            let (badShipped, badShippedError) = try await send("POST", "v1/invocations", Data(shipped.utf8))
+            #expect(badShipped == 400 && badShippedError?.error.message.contains("g, shipped with the call: timeout must be 1 or more") == true)
+            let conflicting =
+                function + #""requirements": [], "machineType": "XS", "keepAlive": 0, "maxConcurrency": 1, "minWarm": 2, "arguments": []}"#
+            var streamed = URLRequest(url: server.url.appendingPathComponent("v1/invocations"))
+            streamed.httpMethod = "POST"
+            streamed.httpBody = Data(conflicting.utf8)
+            streamed.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            streamed.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
+            let (events, eventsResponse) = try await URLSession.shared.data(for: streamed)
+            #expect((eventsResponse as? HTTPURLResponse)?.statusCode == 200)
+            #expect(String(decoding: events, as: UTF8.self).contains("minWarm (2) is more than maxConcurrency (1) allows"))
             let (badType, badTypeError) = try await send(
                 "POST", "v1/invocations", Data((function + #""requirements": [], "machineType": "XXL", "keepAlive": 0, "arguments": []}"#).utf8))
             #expect(badType == 400 && badTypeError?.error.code == .noSuchMachineType)
-            #expect(try await server.store.invocations().isEmpty, "a refused call is not recorded as having run")
+            #expect(
+                try await server.store.invocations().count == 1, "refused calls are not recorded; the conflicting one is, as it failed in its stream")
             let (large, largeError) = try await send("POST", "v1/invocations", Data(repeating: UInt8(ascii: " "), count: 2 << 20))
             #expect(large == 413 && largeError?.error.code == .requestTooLarge)
             let (unknown, unknownError) = try await send("GET", "v1/nothing-here")
@@ -399,6 +418,13 @@ struct ServerTests {
                     return "\(parts[0]) /\(path.joined(separator: "/"))"
                 }
             )
+            let client = try await server.client()
+            let document = try #require(
+                try JSONSerialization.jsonObject(with: Data(try await client.text("openapi.json").utf8)) as? [String: Any])
+            let body = (document["components"] as? [String: Any]).flatMap { $0["schemas"] as? [String: Any] }
+                .flatMap { $0["InvocationBody"] as? [String: Any] }.flatMap { $0["properties"] as? [String: Any] }
+            let machineTypes = (body?["machineType"] as? [String: Any])?["enum"] as? [String]
+            #expect(machineTypes == server.engine.runnableMachineTypes && machineTypes?.contains("XS") == true, "\(String(describing: machineTypes))")
             #expect(
                 served == documented,
                 "served but not documented: \(served.subtracting(documented)); documented but not served: \(documented.subtracting(served))")
