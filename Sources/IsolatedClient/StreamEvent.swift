@@ -116,11 +116,3 @@ public enum StreamEvent: Sendable, Codable {
         }
     }
 }
-
-extension Duration {
-    /// The duration in seconds, as a JSON number.
-    package var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

@@ -2,17 +2,17 @@ package import IsolatedCore
 import Synchronization
 
 extension Engine {
-    /// Checks a call's settings and machine type as ``invoke(_:events:)`` will, without running
-    /// it: a front door refuses a call that would fail this way before it answers. With
-    /// `acrossSettings` false it checks each setting alone, leaving out what only the settings
-    /// together can break (a `minWarm` above `maxConcurrency`), which the call then fails with.
-    package nonisolated func check(_ request: InvocationRequest, acrossSettings: Bool = true) throws(IsolatedError) {
+    /// Checks a call's requirements, settings and machine type as ``invoke(_:events:)`` will,
+    /// without running it: a front door refuses a call that would fail this way before it
+    /// answers. Each setting is checked alone; what only the settings together can break (a
+    /// `minWarm` above `maxConcurrency`) is left for the call to fail with.
+    package nonisolated func check(_ request: InvocationRequest) throws(IsolatedError) {
         for requirement in request.requirements { _ = try requirement.validated() }
         try Self.checkShipped(request.function.dependencies)
         _ = try validate(
             function: request.function.reference, keepAlive: request.keepAlive, timeout: request.timeout, retries: request.retries,
             maxConcurrency: request.maxConcurrency, minWarm: request.minWarm, machineType: request.machineType, callers: [],
-            acrossSettings: acrossSettings)
+            acrossSettings: false)
     }
 
     /// The names of the catalog's types this engine can run: those the machine (or the cluster)

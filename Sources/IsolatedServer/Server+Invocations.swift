@@ -62,7 +62,7 @@ extension Server {
         // What the document forbids gets 400 (422 for a type this machine cannot run) before the stream starts;
         // what it cannot say, a minWarm above maxConcurrency, fails the call in its stream.
         do {
-            try engine.check(call, acrossSettings: false)
+            try engine.check(call)
         } catch {
             metrics.recordRejection("invalid")
             throw error

@@ -153,13 +153,6 @@ struct HealthStatus: ResponseCodable {
     var status: String
 }
 
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}
-
 extension IsolatedError: ResponseEncodable {}
 extension RunnerSnapshot: ResponseEncodable {}
 extension MachineTypeCatalog: ResponseEncodable {}

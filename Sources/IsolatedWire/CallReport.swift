@@ -64,8 +64,7 @@ public struct CallReport: Sendable, Hashable, Codable {
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(phase, forKey: .phase)
-            let (whole, attoseconds) = duration.components
-            try container.encode(Double(whole) + Double(attoseconds) / 1e18, forKey: .seconds)
+            try container.encode(duration.seconds, forKey: .seconds)
             try container.encodeIfPresent(outcome, forKey: .outcome)
         }
     }
@@ -109,4 +108,12 @@ public struct CallReport: Sendable, Hashable, Codable {
 
     /// The sum of all phases.
     public var total: Duration { phases.reduce(.zero) { $0 + $1.duration } }
+}
+
+extension Duration {
+    /// The duration in seconds, as a JSON number.
+    package var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
 }
