@@ -106,6 +106,8 @@ package actor EnvironmentStore {
         let directory = "\(home)/functions/\(key)"
         let compiled = BuiltFlag()
         let libraries = [directory, environment.directory, runtime.directory].filter { !$0.isEmpty }
+        // A function without requirements needs no built environment, and names none.
+        let builtKey = environment.directory.isEmpty ? nil : environment.key
         let worker = try await attempt {
             try await self.workers.value(for: key) {
                 // Another engine on this home may be compiling the same version: writing its source
@@ -113,7 +115,7 @@ package actor EnvironmentStore {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 return try await FileLock.withLock(path: "\(directory)/compile.lock") {
                     if FileManager.default.isExecutableFile(atPath: "\(directory)/worker") {
-                        return WorkerExecutable(path: "\(directory)/worker", libraryDirectories: libraries, environmentKey: environment.key)
+                        return WorkerExecutable(path: "\(directory)/worker", libraryDirectories: libraries, environmentKey: builtKey)
                     }
                     compiled.set()
                     let path = try await FunctionCompiler.compile(
@@ -125,7 +127,7 @@ package actor EnvironmentStore {
                         configuration: configuration,
                         in: directory
                     )
-                    return WorkerExecutable(path: path, libraryDirectories: libraries, environmentKey: environment.key)
+                    return WorkerExecutable(path: path, libraryDirectories: libraries, environmentKey: builtKey)
                 }
             }
         }

@@ -79,7 +79,8 @@ public struct CallReport: Sendable, Hashable, Codable {
     public var processID: Int32?
     /// The cluster node its runner ran on; nil for a runner on the engine's own machine.
     public var node: String?
-    /// The key of the environment it ran in (`isolated envs list` shows it), once known.
+    /// The key of the built environment it ran in (`isolated envs list` shows it), once known;
+    /// nil for a function without requirements.
     public var environmentKey: String?
     /// Whether the call reused a warm runner.
     public var warm: Bool

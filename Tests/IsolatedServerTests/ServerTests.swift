@@ -204,6 +204,8 @@ struct ServerTests {
             let greeting = try #require(invocations.first { $0.id == id })
             #expect(greeting.outcome == "succeeded")
             #expect(greeting.phases.map(\.phase).contains("run"))
+            // A function without requirements runs in no built environment, and names none.
+            #expect(greeting.environmentKey == nil)
             #expect(try await client.text("v1/invocations/\(id)/logs") == "greeting linus\n")
         }
     }

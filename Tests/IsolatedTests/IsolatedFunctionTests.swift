@@ -8,11 +8,14 @@ import Testing
 struct IsolatedFunctionTests {
     @Test("a function with a requirement runs in a worker whose environment has it")
     func requirementOnlyInTheWorker() async throws {
-        let (result, reports) = try await TestEngine.with { _ in
-            try await Isolation.withCallReports { try await chunked([1, 2, 3, 4, 5], size: 2) }
+        let (result, reports, environments) = try await TestEngine.with { engine in
+            let (result, reports) = try await Isolation.withCallReports { try await chunked([1, 2, 3, 4, 5], size: 2) }
+            return (result, reports, await engine.environments.summaries())
         }
         #expect(result == [[1, 2], [3, 4], [5]])
         let report = try #require(reports.first)
+        let key = try #require(report.environmentKey, "the report names no environment")
+        #expect(environments.contains { $0.key == key }, "\(key) is not among \(environments.map(\.key))")
         #expect(report.processID != ProcessInfo.processInfo.processIdentifier)
         #expect(report.phases.map(\.phase) == [.environment, .compile, .start, .run, .transfer])
     }
