@@ -35,6 +35,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // What users import: the macros, the call path and the embedded engine.
@@ -84,8 +89,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Talks to `isolated serve`: the API's wire types and a client on Foundation's URLSession.
-        .target(name: "IsolatedClient", dependencies: ["IsolatedCore"], swiftSettings: swiftSettings),
+        // Talks to `isolated serve`: the API's wire types, and the types and client generated from
+        // the server's openapi.json into Generated/ (scripts/generate-openapi.sh), on async-http-client.
+        .target(
+            name: "IsolatedClient",
+            dependencies: [
+                "IsolatedCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+            ],
+            exclude: ["Generated/openapi.json.sha256"],
+            swiftSettings: swiftSettings
+        ),
         // `isolated serve`: the engine behind an HTTP API (Hummingbird), with keys and history.
         .target(
             name: "IsolatedServer",
@@ -102,7 +121,11 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["openapi.json"],
             swiftSettings: swiftSettings
@@ -129,6 +152,7 @@ let package = Package(
             name: "IsolatedCLI",
             dependencies: [
                 "IsolatedClient",
+                "IsolatedCore",
                 "IsolatedGRPC",
                 "IsolatedServer",
                 "IsolatedStore",
@@ -184,6 +208,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                "IsolatedCore",
                 "IsolatedEngine",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -197,6 +222,7 @@ let package = Package(
                 "TestSupport",
                 "Isolated",
                 "IsolatedClient",
+                "IsolatedCore",
                 "IsolatedEngine",
                 "IsolatedServer",
                 "IsolatedStore",

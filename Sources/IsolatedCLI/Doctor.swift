@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IsolatedClient
+import IsolatedCore
 import IsolatedEngine
 import Logging
 
@@ -13,7 +14,7 @@ struct Doctor: AsyncParsableCommand {
     func run() async throws {
         let checks: [MachineCheck]
         if let client = try options.client() {
-            checks = try await client.get("v1/doctor")
+            checks = try await client.doctor()
         } else {
             let configuration = options.engineConfiguration
             checks = await MachineCheck.all(

@@ -26,7 +26,7 @@ struct Environments: AsyncParsableCommand {
         func run() async throws {
             let summaries: [EnvironmentInfo]
             if let client = try options.client() {
-                summaries = try await client.get("v1/environments")
+                summaries = try await client.environments()
             } else {
                 summaries = await Environments.store(options).summaries().map(EnvironmentInfo.init)
             }
@@ -65,9 +65,9 @@ struct Environments: AsyncParsableCommand {
 
         func run() async throws {
             if let client = try options.client() {
-                let prefixes = all ? try await client.get("v1/environments", as: [EnvironmentInfo].self).map(\.key) : keys
+                let prefixes = all ? try await client.environments().map(\.key) : keys
                 for prefix in prefixes {
-                    for key in try await client.send("DELETE", "v1/environments/\(prefix)", as: Removed.self).removed { print("removed \(key)") }
+                    for key in try await client.removeEnvironment(prefix) { print("removed \(key)") }
                 }
                 return
             }
@@ -95,7 +95,7 @@ struct Environments: AsyncParsableCommand {
         func run() async throws {
             let removed: [String]
             if let client = try options.client() {
-                removed = try await client.send("POST", "v1/environments/gc?unusedForDays=\(unusedForDays)", as: Removed.self).removed
+                removed = try await client.collectEnvironmentGarbage(unusedForDays: unusedForDays)
             } else {
                 removed = try await Environments.store(options).collectGarbage(unusedFor: unusedForDays * 86_400)
             }

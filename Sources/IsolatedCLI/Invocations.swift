@@ -20,9 +20,7 @@ struct Invocations: AsyncParsableCommand {
     func run() async throws {
         let invocations: [InvocationInfo]
         if let client = try options.client() {
-            var path = "v1/invocations?limit=\(limit)"
-            if let function { path += "&function=\(function.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? function)" }
-            invocations = try await client.get(path)
+            invocations = try await client.invocations(limit: limit, function: function)
         } else {
             let store = try await options.openStore()
             let records = try await store.invocations(limit: limit, function: function)
@@ -58,7 +56,7 @@ struct Logs: AsyncParsableCommand {
 
     func run() async throws {
         if let client = try options.client() {
-            print(try await client.text("v1/invocations/\(id)/logs"), terminator: "")
+            print(try await client.logs(id: id), terminator: "")
             return
         }
         let store = try await options.openStore()

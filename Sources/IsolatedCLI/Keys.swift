@@ -26,7 +26,7 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             let created: CreatedKey
             if let client = try options.client() {
-                created = try await client.send("POST", "v1/keys", body: NewKey(name: name, scope: scope.rawValue))
+                created = try await client.createKey(name: name, scope: scope.rawValue)
             } else {
                 let store = try await options.openStore()
                 let (record, secret) = try await store.createKey(name: name, scope: scope)
@@ -56,7 +56,7 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             let keys: [KeyInfo]
             if let client = try options.client() {
-                keys = try await client.get("v1/keys")
+                keys = try await client.keys()
             } else {
                 let store = try await options.openStore()
                 keys = try await store.keys().map(KeyInfo.init)
@@ -86,7 +86,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             if let client = try options.client() {
-                _ = try await client.send("DELETE", "v1/keys/\(id)", as: KeyInfo.self)
+                _ = try await client.revokeKey(id)
             } else {
                 let store = try await options.openStore()
                 try await store.revokeKey(id: id)

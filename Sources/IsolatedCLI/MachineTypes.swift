@@ -17,7 +17,7 @@ struct MachineTypes: AsyncParsableCommand {
         let client = try options.client()
         var catalog = EngineConfiguration(home: options.home).machineTypes
         if let client, file == nil {
-            catalog = try await client.get("v1/machine-types")
+            catalog = try await client.machineTypes()
         }
         if let file {
             do {

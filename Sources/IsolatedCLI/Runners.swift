@@ -26,7 +26,7 @@ struct Runners: AsyncParsableCommand {
         @OptionGroup var options: HomeOptions
 
         func run() async throws {
-            let runners = try await Runners.client(options).get("v1/runners", as: [RunnerSnapshot].self)
+            let runners = try await Runners.client(options).runners()
             if options.json { return try printJSON(runners) }
             printTable(
                 ["ID", "FUNCTION", "MACHINE", "STATE", "CALLS", "KEEP-ALIVE", "PID", "NODE", "JOB"],
@@ -51,8 +51,7 @@ struct Runners: AsyncParsableCommand {
         func run() async throws {
             let client = try Runners.client(options)
             for id in ids {
-                let removed = try await client.send("DELETE", "v1/runners/\(id)", as: Removed.self)
-                print("stopping \(removed.removed.joined(separator: ", "))")
+                print("stopping \(try await client.stopRunner(id).joined(separator: ", "))")
             }
         }
     }

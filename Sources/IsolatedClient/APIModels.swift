@@ -19,7 +19,7 @@ public struct PhaseTiming: Sendable, Codable, Hashable {
 }
 
 /// A recorded call, as `GET /v1/invocations` lists it.
-public struct InvocationInfo: Sendable, Codable {
+public struct InvocationInfo: Sendable, Hashable, Codable {
     /// The server's id for the call.
     public var id: String
     /// The function's name.
@@ -110,22 +110,8 @@ public struct KeyInfo: Sendable, Codable, Hashable {
     }
 }
 
-/// The body of `POST /v1/keys`.
-public struct NewKey: Sendable, Codable {
-    /// A name for the key, such as who or what uses it.
-    public var name: String
-    /// `invoke` (the default) or `admin`.
-    public var scope: String?
-
-    /// Creates a body.
-    public init(name: String, scope: String? = nil) {
-        self.name = name
-        self.scope = scope
-    }
-}
-
 /// The response of `POST /v1/keys`: the key and, this once, its secret.
-public struct CreatedKey: Sendable, Codable {
+public struct CreatedKey: Sendable, Hashable, Codable {
     /// The key.
     public var key: KeyInfo
     /// The secret to put in `ISOLATED_KEY`; the server keeps only its hash.
@@ -168,7 +154,7 @@ public struct EnvironmentInfo: Sendable, Codable, Hashable {
 }
 
 /// The response of the removal routes: what was removed.
-public struct Removed: Sendable, Codable {
+public struct Removed: Sendable, Hashable, Codable {
     /// The keys or ids removed.
     public var removed: [String]
 

@@ -7,7 +7,7 @@ public import IsolatedCore
 /// - `application/vnd.isolated.invocation` (``binaryMediaType``): this object with
 ///   `argumentBytes` instead of `arguments`, a newline, then the arguments' bytes back to back.
 ///   Large arguments travel without base64 and are never parsed as JSON.
-public struct InvocationBody: Sendable, Codable {
+public struct InvocationBody: Sendable, Hashable, Codable {
     /// The media type of the binary form.
     public static let binaryMediaType = "application/vnd.isolated.invocation"
 

@@ -8,7 +8,7 @@ public import IsolatedCore
 /// `progress`, `log`, `result` or `error` (see `openapi.json`). In the binary form of the
 /// stream (``StreamEvent/binaryMediaType``) a `result` line carries `payloadBytes` instead of
 /// `payload`, and that many raw bytes follow its newline.
-public enum StreamEvent: Sendable, Codable {
+public enum StreamEvent: Sendable, Hashable, Codable {
     /// The server's id for the call, first: `isolated logs ID` finds it later.
     case invocation(id: String)
     /// An engine event.

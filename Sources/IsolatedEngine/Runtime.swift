@@ -25,7 +25,8 @@ package struct Runtime: Sendable, Hashable {
         (
             "IsolatedWire",
             [
-                "ByteCoding.swift", "CallReport.swift", "EngineAddress.swift", "Frame.swift", "IsolatedError.swift", "PayloadCoding.swift",
+                "ByteCoding.swift", "CallReport.swift", "EngineAddress.swift", "Frame.swift", "IsolatedError.swift", "IsolatedError+Hashable.swift",
+                "PayloadCoding.swift",
                 "RemoteError.swift",
                 "RunnerMessage.swift", "SingleFlight.swift",
             ]

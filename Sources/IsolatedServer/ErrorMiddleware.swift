@@ -3,6 +3,7 @@ import Hummingbird
 import IsolatedClient
 import IsolatedCore
 import NIOCore
+import OpenAPIRuntime
 
 /// Turns every failure into a JSON ``ErrorResponse`` with the status its code calls for: `404`
 /// and `405` for unknown routes and methods, `400` for malformed input, `413` for bodies over the limit.
@@ -12,7 +13,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
-            return try await next(request, context)
+            do {
+                return try await next(request, context)
+            } catch let error as ServerError {
+                // The generated code wraps what the handlers and its own parsing throw.
+                throw Self.unwrap(error)
+            }
         } catch let error as IsolatedError {
             return Self.response(status: Self.status(for: error.code), error: error)
         } catch let error as HTTPError where error.status == .notFound {
@@ -32,9 +38,40 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return Self.response(status: .notFound, error: IsolatedError(code: .notFound, message: message))
         } catch let error as HTTPError {
             return Self.response(status: error.status, error: IsolatedError(code: .invalidRequest, message: error.body ?? "\(error.status)"))
-        } catch is NIOTooManyBytesError {
+        } catch let error as NIOTooManyBytesError {
             metrics.recordRejection("tooLarge")
-            return Self.response(status: .contentTooLarge, error: IsolatedError(code: .invalidRequest, message: "the request body is too large"))
+            let limit = error.maxBytes ?? 0
+            let tooLarge =
+                request.uri.path == "/v1/invocations"
+                ? Server.callTooLarge(limit: limit)
+                : IsolatedError(
+                    code: .requestTooLarge, message: "the request body is larger than \(ByteCount.describe(limit)), the limit for this route")
+            return Self.response(status: .contentTooLarge, error: tooLarge)
+        } catch let error as RefusedRequest {
+            return Self.response(status: error.status, error: error.isolatedError)
+        }
+    }
+
+    /// What a request the generated code refused or a handler failed comes down to: the
+    /// handler's own error, or a `400` (or the status the runtime chose) naming what is wrong.
+    static func unwrap(_ error: ServerError) -> any Error {
+        // The runtime's parameter errors name the type, not the parameter: the query names it.
+        let query = error.request.path?.split(separator: "?", maxSplits: 1).dropFirst().first.map { " (the query was '\($0)')" } ?? ""
+        switch error.underlyingError {
+        case let error as IsolatedError: return error
+        case let error as NIOTooManyBytesError: return error
+        case let decoding as DecodingError:
+            let detail = APIHandler.describe(decoding, root: query.isEmpty ? "the body" : "a parameter")
+            return IsolatedError(
+                code: .invalidRequest, message: "the request for \(error.operationID) is not valid: \(detail)\(query)", underlying: decoding)
+        case let underlying:
+            if let nested = underlying as? ServerError { return unwrap(nested) }
+            let status = error.httpStatus == .internalServerError ? HTTPResponse.Status.badRequest : error.httpStatus
+            return RefusedRequest(
+                status: status,
+                isolatedError: IsolatedError(
+                    code: .invalidRequest, message: "the request for \(error.operationID) is not valid: \(underlying)\(query)", underlying: underlying
+                ))
         }
     }
 
@@ -59,4 +96,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         fields[.contentType] = "application/json"
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
+}
+
+/// A refusal with a status of its own, from the generated code's checks (`415` for a content
+/// type the operation does not take, …).
+struct RefusedRequest: Error {
+    var status: HTTPResponse.Status
+    var isolatedError: IsolatedError
 }

@@ -2,14 +2,17 @@ import Hummingbird
 import IsolatedCore
 import IsolatedStore
 
-/// Refuses requests without a valid, unrevoked key (`Authorization: Bearer <key>`) with `401`.
-/// The key itself is never logged or repeated in an error.
+/// Refuses requests without a valid, unrevoked key (`Authorization: Bearer <key>`) with `401`,
+/// except for the paths the document says need none (`/healthz`). The key itself is never
+/// logged or repeated in an error.
 struct KeyMiddleware<Context: RequestContext>: RouterMiddleware {
     let store: Store
     let metrics: ServerMetrics
     let allowKeyless: Bool
+    static var keylessPaths: Set<String> { ["/healthz"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if Self.keylessPaths.contains(request.uri.path) { return try await next(request, context) }
         guard let header = request.headers[.authorization] else {
             if allowKeyless {
                 return try await RequestKey.$current.withValue(nil) { try await next(request, context) }
@@ -37,19 +40,4 @@ enum RequestKey {
     @TaskLocal static var current: KeyRecord?
     /// Its id.
     static var id: String? { current?.id }
-}
-
-/// Refuses requests whose key lacks scope `needed` with `403`, naming the scope. Keyless
-/// development access on loopback may do everything.
-struct ScopeMiddleware<Context: RequestContext>: RouterMiddleware {
-    let needed: KeyScope
-    let metrics: ServerMetrics
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let key = RequestKey.current, !key.scope.allows(needed) {
-            metrics.recordRejection("forbidden")
-            throw IsolatedError.forbidden(key: key, needed: needed, doing: "\(request.method) \(request.uri.path)")
-        }
-        return try await next(request, context)
-    }
 }

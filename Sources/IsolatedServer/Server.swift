@@ -9,6 +9,7 @@ package import IsolatedStore
 package import Logging
 import NIOCore
 import NIOSSL
+import OpenAPIHummingbird
 
 /// `isolated serve`: an ``Engine`` behind an HTTP API, with API keys and durable history.
 ///
@@ -25,6 +26,8 @@ public struct Server: Sendable {
     /// Its metrics; an engine created with ``ServerMetrics/factory`` records into them.
     package let metrics: ServerMetrics
     let logger: Logger
+    /// Where calls run, so each outlives its response and graceful shutdown waits for it.
+    let calls = CallSupervisor()
     /// HTTP/1.1 with the configuration's timeouts, over TLS when it names a certificate: made
     /// with the server, so a missing or malformed file stops it before it listens.
     private let httpServer: HTTPServerBuilder
@@ -88,35 +91,33 @@ public struct Server: Sendable {
             router: router(),
             server: httpServer,
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "isolated"),
-            services: [engine],
+            services: [engine, calls],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
     }
 
-    /// Every route, with its middleware.
+    /// Every route of `openapi.json`, from the generated code, with the middleware that
+    /// authenticates, limits bodies, checks scopes and turns failures into the documented errors.
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let routes = RouteTable()
         router.add(middleware: ErrorMiddleware(routes: routes, metrics: metrics))
-        router.get("healthz") { _, _ in HealthStatus(status: "ok") }
-        let authenticated = router.group()
-            .add(middleware: KeyMiddleware(store: store, metrics: metrics, allowKeyless: configuration.allowKeylessLoopback))
-        authenticated.get("openapi.json") { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.servedOpenAPIDocument())))
-        }
-        authenticated.get("metrics") { _, _ in self.renderMetrics() }
-        addInvocationRoutes(to: authenticated)
-        addManagementRoutes(to: authenticated)
+        router.add(middleware: KeyMiddleware(store: store, metrics: metrics, allowKeyless: configuration.allowKeylessLoopback))
+        router.add(middleware: BodyLimitMiddleware(maxCallBytes: configuration.maxRequestBytes))
+        // The paths are the document's own, so registering cannot fail.
+        try! APIHandler(server: self, calls: calls).registerHandlers(on: router, middlewares: [ScopeMiddleware(metrics: metrics)])
         routes.set(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }
 
-    private func renderMetrics() -> Response {
-        Response(
-            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.render())))
+    /// `requestTooLarge` for a call's body over `limit` bytes.
+    static func callTooLarge(limit: Int) -> IsolatedError {
+        IsolatedError(
+            code: .requestTooLarge,
+            message: "the call's body is larger than this server's limit of \(ByteCount.describe(limit)) "
+                + "(isolated serve --max-request-bytes); pass large data another way, or raise the limit"
+        )
     }
 
     /// The TLS settings for `files`; an error naming the file that cannot be read or used.
@@ -148,16 +149,4 @@ public struct Server: Sendable {
 
 }
 
-/// `GET /healthz`'s body.
-struct HealthStatus: ResponseCodable {
-    var status: String
-}
-
 extension IsolatedError: ResponseEncodable {}
-extension RunnerSnapshot: ResponseEncodable {}
-extension MachineTypeCatalog: ResponseEncodable {}
-extension InvocationInfo: ResponseEncodable {}
-extension KeyInfo: ResponseEncodable {}
-extension CreatedKey: ResponseEncodable {}
-extension EnvironmentInfo: ResponseEncodable {}
-extension Removed: ResponseEncodable {}

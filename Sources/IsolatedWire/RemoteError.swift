@@ -1,5 +1,5 @@
 /// An error raised inside a worker, carried back to the caller as data.
-public struct RemoteError: Sendable, Equatable, Codable, CustomStringConvertible {
+public struct RemoteError: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Where in the worker the error arose.
     public struct Stage: RawRepresentable, Sendable, Hashable, Codable {
         /// The stage's wire value.

@@ -1,4 +1,5 @@
 import Foundation
+import IsolatedClient
 import IsolatedCore
 import IsolatedEngine
 import IsolatedServer
@@ -13,7 +14,9 @@ import Testing
 /// How the server treats connections: HTTPS, plain HTTP off loopback, and clients that send slowly.
 @Suite("isolated serve: TLS, addresses and slow clients", .serialized, .timeLimit(.minutes(10)))
 struct ConnectionTests {
-    @Test("with a certificate the server serves HTTPS: a client trusting its CA is answered, one that does not is refused")
+    @Test(
+        "with a certificate the server serves HTTPS: curl and the Swift client trusting its CA (ISOLATED_CA_FILE) are answered and call, others are refused"
+    )
     func servesHTTPS() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("isolated-tls-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -36,6 +39,20 @@ struct ConnectionTests {
             #expect(untrusted.status != 0 && untrusted.output.contains("certificate"), "\(untrusted.output)")
             let plain = try await ExternalProcess.run("/usr/bin/curl", ["--silent", "--show-error", "http://localhost:\(port)/healthz"])
             #expect(plain.status != 0 || !plain.output.contains("\"ok\""), "plain HTTP was answered on the HTTPS port: \(plain.output)")
+
+            let (_, secret) = try await server.store.createKey(name: "tls", scope: .invoke)
+            let https = "https://localhost:\(port)"
+            let client = try #require(
+                try ServerClient.fromEnvironment(["ISOLATED_SERVER": https, "ISOLATED_KEY": secret, "ISOLATED_CA_FILE": certificate]))
+            #expect(try await client.health() == "ok")
+            #expect(try await ServerTests.greet(client, "tls").0.hasPrefix("hello, tls"))
+            let distrusting = try #require(try ServerClient.fromEnvironment(["ISOLATED_SERVER": https, "ISOLATED_KEY": secret]))
+            let refused = await #expect(throws: IsolatedError.self) { try await distrusting.health() }
+            #expect(refused?.code == .serverUnavailable && refused?.message.contains(https) == true, "\(String(describing: refused))")
+            let unreadable = #expect(throws: IsolatedError.self) {
+                try ServerClient.fromEnvironment(["ISOLATED_SERVER": https, "ISOLATED_CA_FILE": "\(directory)/missing.pem"])
+            }
+            #expect(unreadable?.code == .invalidConfiguration && unreadable?.message.contains("ISOLATED_CA_FILE") == true)
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Isolated
 import IsolatedClient
+import IsolatedCore
 import IsolatedEngine
 import IsolatedServer
 import IsolatedStore
@@ -119,18 +120,18 @@ struct ServerTests {
     func keysAreRequired() async throws {
         try await TestServer.with { server in
             let anonymous = ServerClient(baseURL: server.url, key: nil)
-            let missing = try await #require(throws: IsolatedError.self) { try await anonymous.get("v1/runners", as: [RunnerSnapshot].self) }
+            let missing = try await #require(throws: IsolatedError.self) { try await anonymous.runners() }
             #expect(missing.code == .unauthorized)
             let wrong = ServerClient(baseURL: server.url, key: "isk_000000000000_not-a-real-secret")
-            let refused = try await #require(throws: IsolatedError.self) { try await wrong.get("v1/runners", as: [RunnerSnapshot].self) }
+            let refused = try await #require(throws: IsolatedError.self) { try await wrong.runners() }
             #expect(refused.code == .unauthorized && !refused.message.contains("not-a-real-secret"))
             let (record, secret) = try await server.store.createKey(name: "soon revoked", scope: .admin)
             let client = ServerClient(baseURL: server.url, key: secret)
-            _ = try await client.get("v1/runners", as: [RunnerSnapshot].self)
+            _ = try await client.runners()
             try await server.store.revokeKey(id: record.id)
-            let revoked = try await #require(throws: IsolatedError.self) { try await client.get("v1/runners", as: [RunnerSnapshot].self) }
+            let revoked = try await #require(throws: IsolatedError.self) { try await client.runners() }
             #expect(revoked.code == .unauthorized)
-            #expect(try await anonymous.text("healthz").contains("ok"))
+            #expect(try await anonymous.health() == "ok")
         }
     }
 
@@ -140,23 +141,22 @@ struct ServerTests {
             let client = try await server.client()
             let (_, report) = try await Self.greet(client, "ken")
             let runnerID = try #require(report.runnerID)
-            #expect(try await client.get("v1/runners", as: [RunnerSnapshot].self).map(\.id) == [runnerID])
-            #expect(try await client.send("DELETE", "v1/runners/\(runnerID)", as: Removed.self).removed == [runnerID])
+            #expect(try await client.runners().map(\.id) == [runnerID])
+            #expect(try await client.stopRunner(runnerID) == [runnerID])
             #expect(try await server.engine.waitForRunners { $0.isEmpty }.isEmpty)
             let missing = try await #require(throws: IsolatedError.self) {
-                try await client.send("DELETE", "v1/runners/\(runnerID)", as: Removed.self)
+                try await client.stopRunner(runnerID)
             }
             #expect(missing.code == .notFound)
 
-            let created = try await client.send(
-                "POST", "v1/keys", body: NewKey(name: "made through the API", scope: "admin"), as: CreatedKey.self)
+            let created = try await client.createKey(name: "made through the API", scope: "admin")
             let made = ServerClient(baseURL: server.url, key: created.secret)
             #expect(
-                try await made.get("v1/keys", as: [KeyInfo].self).contains {
+                try await made.keys().contains {
                     $0.id == created.key.id && $0.name == "made through the API" && $0.scope == "admin"
                 })
-            #expect(try await client.send("DELETE", "v1/keys/\(created.key.id)", as: KeyInfo.self).revokedAt != nil)
-            let refused = try await #require(throws: IsolatedError.self) { try await made.get("v1/keys", as: [KeyInfo].self) }
+            #expect(try await client.revokeKey(created.key.id).revokedAt != nil)
+            let refused = try await #require(throws: IsolatedError.self) { try await made.keys() }
             #expect(refused.code == .unauthorized)
         }
     }
@@ -165,21 +165,25 @@ struct ServerTests {
     func invokeKeys() async throws {
         try await TestServer.with { server in
             let admin = try await server.client()
-            let created = try await admin.send("POST", "v1/keys", body: NewKey(name: "ci job"), as: CreatedKey.self)
+            let created = try await admin.createKey(name: "ci job")
             #expect(created.key.scope == "invoke")
             let invoker = ServerClient(baseURL: server.url, key: created.secret)
             _ = try await Self.greet(invoker, "grace")
-            #expect(try await invoker.get("v1/invocations", as: [InvocationInfo].self).contains { $0.keyID == created.key.id })
-            #expect(try await invoker.text("v1/machine-types").contains("\"XS\""))
-            for (method, path) in [("GET", "v1/keys"), ("DELETE", "v1/keys/\(created.key.id)"), ("GET", "v1/runners"), ("GET", "v1/environments")] {
-                let refused = try await #require(throws: IsolatedError.self) { try await invoker.send(method, path, as: Removed.self) }
+            #expect(try await invoker.invocations().contains { $0.keyID == created.key.id })
+            #expect(try await invoker.machineTypes().types.contains { $0.name == "XS" })
+            let adminOnly: [@Sendable () async throws -> Void] = [
+                { _ = try await invoker.keys() }, { _ = try await invoker.revokeKey(created.key.id) }, { _ = try await invoker.runners() },
+                { _ = try await invoker.environments() },
+            ]
+            for operation in adminOnly {
+                let refused = try await #require(throws: IsolatedError.self) { try await operation() }
                 #expect(refused.code == .forbidden)
                 #expect(refused.message.contains("needs an admin key") && refused.message.contains("--scope admin"), "\(refused.message)")
             }
             let malformed = try await #require(throws: IsolatedError.self) {
-                try await admin.send("POST", "v1/keys", body: NewKey(name: "x", scope: "root"), as: CreatedKey.self)
+                try await admin.createKey(name: "x", scope: "root")
             }
-            #expect(malformed.code == .invalidRequest && malformed.message.contains("invoke or admin"))
+            #expect(malformed.code == .invalidRequest && malformed.message.contains("invoke or admin"), "\(malformed.message)")
         }
     }
 
@@ -193,12 +197,12 @@ struct ServerTests {
                 _ = try await client.invoke(Self.request(_isolatedShipped(failsOnPurpose: ()), [])) { _ in }
             }
             #expect(failure.code == .functionThrew)
-            let invocations: [InvocationInfo] = try await client.get("v1/invocations")
+            let invocations = try await client.invocations()
             return try #require(invocations.first { $0.function == "greeting" }).id
         }
         try await TestServer.with(database: database) { server in
             let client = try await server.client()
-            let invocations: [InvocationInfo] = try await client.get("v1/invocations")
+            let invocations = try await client.invocations()
             #expect(invocations.map(\.function) == ["failsOnPurpose", "greeting"])
             #expect(invocations.first?.outcome == "failed" && invocations.first?.error?.code == .functionThrew)
             let greeting = try #require(invocations.first { $0.id == id })
@@ -206,7 +210,7 @@ struct ServerTests {
             #expect(greeting.phases.map(\.phase).contains("run"))
             // A function without requirements runs in no built environment, and names none.
             #expect(greeting.environmentKey == nil)
-            #expect(try await client.text("v1/invocations/\(id)/logs") == "greeting linus\n")
+            #expect(try await client.logs(id: id) == "greeting linus\n")
         }
     }
 
@@ -217,9 +221,9 @@ struct ServerTests {
             _ = try await Self.greet(client, "a")
             _ = try await Self.greet(client, "b")
             let invoker = try await server.client(scope: .invoke)
-            let refused = try await #require(throws: IsolatedError.self) { try await invoker.get("v1/keys", as: [KeyInfo].self) }
+            let refused = try await #require(throws: IsolatedError.self) { try await invoker.keys() }
             #expect(refused.code == .forbidden)
-            let text = try await client.text("metrics")
+            let text = try await client.metrics()
             for line in [
                 #"isolated_calls_total{outcome="succeeded",runtime="swift"} 2"#,
                 #"isolated_runner_starts_total{kind="cold"} 1"#,
@@ -235,7 +239,7 @@ struct ServerTests {
             var measured = text
             for _ in 0..<600 where !measured.contains("isolated_environment_cache_bytes ") {
                 try await Task.sleep(for: .milliseconds(100))
-                measured = try await client.text("metrics")
+                measured = try await client.metrics()
             }
             #expect(measured.contains("isolated_environment_cache_bytes ") && measured.contains("isolated_environments "), "\(measured)")
         }
@@ -315,10 +319,16 @@ struct ServerTests {
             for (limit, refused) in [("1001", true), ("0", true), ("abc", true), ("1000", false)] {
                 let (status, error) = try await send("GET", "v1/invocations?limit=\(limit)")
                 #expect((status == 400) == refused, "limit=\(limit): \(status)")
-                if refused { #expect(error?.error.message.contains("limit") == true) }
+                if refused { #expect(error?.error.message.contains("limit") == true, "\(String(describing: error))") }
             }
+            let (scope, scopeError) = try await send("POST", "v1/keys", Data(#"{"name": "x", "scope": "root"}"#.utf8))
+            #expect(scope == 400 && scopeError?.error.message.contains("scope") == true && scopeError?.error.message.contains("root") == true)
+            let (hugeKey, hugeKeyError) = try await send("POST", "v1/keys", Data(#"{"name": "\#(String(repeating: "x", count: 2 << 20))"}"#.utf8))
+            #expect(hugeKey == 413 && hugeKeyError?.error.code == .requestTooLarge)
+            let (wrongType, wrongTypeError) = try await send("POST", "v1/keys", Data("name=x".utf8), contentType: "application/x-www-form-urlencoded")
+            #expect(wrongType == 415 && wrongTypeError?.error.message.contains("application/json") == true, "\(String(describing: wrongTypeError))")
             let (object, objectError) = try await send("POST", "v1/environments/gc?unusedForDays%5Ba%5D=1&unusedForDays=x")
-            #expect(object == 400 && objectError?.error.message.contains("unusedForDays") == true)
+            #expect(object == 400 && objectError?.error.message.contains("unusedForDays") == true, "\(String(describing: objectError))")
         }
     }
 
@@ -367,7 +377,7 @@ struct ServerTests {
                         return (index, try await Self.greet(client, "caller \(index)").0)
                     }
                 }
-                group.addTask { (-1, try await ServerClient(baseURL: server.url, key: nil).text("healthz")) }
+                group.addTask { (-1, try await ServerClient(baseURL: server.url, key: nil).health()) }
                 return try await group.reduce(into: [Int: String]()) { $0[$1.0] = $1.1 }
             }
             #expect(results[-1]?.contains("ok") == true)
@@ -386,26 +396,32 @@ struct ServerTests {
     func doctorAndGarbageCollection() async throws {
         try await TestServer.with { server in
             let client = try await server.client()
-            let checks: [MachineCheck] = try await client.get("v1/doctor")
+            let checks = try await client.doctor()
             #expect(checks.map(\.name).starts(with: ["toolchain", "runner runtime", "home"]))
             #expect(checks.contains { $0.name == "sandbox" })
             #expect(checks.contains { $0.name == "python" && $0.status == "available" && $0.detail.contains("3.11") })
             #expect(!checks.contains { $0.status == "error" }, "\(checks)")
-            #expect(try await client.send("POST", "v1/environments/gc?unusedForDays=36500", as: Removed.self).removed == [])
+            #expect(try await client.collectEnvironmentGarbage(unusedForDays: 36500) == [])
             let refused = try await #require(throws: IsolatedError.self) {
-                try await client.send("POST", "v1/environments/gc?unusedForDays=-1", as: Removed.self)
+                try await client.collectEnvironmentGarbage(unusedForDays: -1)
             }
             #expect(refused.code == .invalidRequest && refused.message.contains("unusedForDays"))
         }
     }
 
-    @Test("the committed OpenAPI document is the one the binary serves, and describes exactly the routes the server serves")
+    @Test(
+        "the committed OpenAPI document is the one the binary serves and the committed code was generated from, and describes exactly the routes the server serves"
+    )
     func openAPIMatchesRoutes() async throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Sources/IsolatedServer/openapi.json")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.appendingPathComponent("Sources/IsolatedServer/openapi.json")
+        let text = try String(contentsOf: path, encoding: .utf8)
+        #expect(Server.openAPIDocument == text, "the embedded document differs from openapi.json: run scripts/embed-openapi.sh")
+        let generatedFrom = try String(
+            contentsOf: root.appendingPathComponent("Sources/IsolatedClient/Generated/openapi.json.sha256"), encoding: .utf8)
         #expect(
-            Server.openAPIDocument == (try String(contentsOf: path, encoding: .utf8)),
-            "the embedded document differs from openapi.json: run scripts/embed-openapi.sh")
+            generatedFrom.trimmingCharacters(in: .whitespacesAndNewlines) == SHA256.hex(text),
+            "the generated code was made from another openapi.json: run scripts/generate-openapi.sh")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: path)) as? [String: Any])
         let paths = try #require(document["paths"] as? [String: [String: Any]])
         let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0.uppercased()) \(path)" } })
@@ -422,7 +438,7 @@ struct ServerTests {
             )
             let client = try await server.client()
             let document = try #require(
-                try JSONSerialization.jsonObject(with: Data(try await client.text("openapi.json").utf8)) as? [String: Any])
+                try JSONSerialization.jsonObject(with: try await client.openAPIDocument()) as? [String: Any])
             let body = (document["components"] as? [String: Any]).flatMap { $0["schemas"] as? [String: Any] }
                 .flatMap { $0["InvocationBody"] as? [String: Any] }.flatMap { $0["properties"] as? [String: Any] }
             let machineTypes = (body?["machineType"] as? [String: Any])?["enum"] as? [String]

@@ -1,5 +1,6 @@
 import Foundation
 import Isolated
+import IsolatedCore
 import IsolatedEngine
 import TestSupport
 import Testing

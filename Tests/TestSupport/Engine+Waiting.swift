@@ -1,3 +1,4 @@
+public import IsolatedCore
 public import IsolatedEngine
 
 extension Engine {

@@ -1,5 +1,5 @@
 public import Foundation
-public import IsolatedCore
+public import IsolatedWire
 
 /// One runner as the engine sees it at a moment.
 public struct RunnerSnapshot: Sendable, Hashable, Codable {
@@ -35,4 +35,21 @@ public struct RunnerSnapshot: Sendable, Hashable, Codable {
     public var node: String?
     /// Its cluster job's id; nil for a runner on the engine's own machine.
     public var job: String?
+
+    /// Creates a snapshot.
+    package init(
+        id: String, function: FunctionReference, processID: Int32?, machineType: String, state: State, calls: Int, keepAlive: Int,
+        startedAt: Date, node: String?, job: String?
+    ) {
+        self.id = id
+        self.function = function
+        self.processID = processID
+        self.machineType = machineType
+        self.state = state
+        self.calls = calls
+        self.keepAlive = keepAlive
+        self.startedAt = startedAt
+        self.node = node
+        self.job = job
+    }
 }
