@@ -15,10 +15,19 @@ state="$(realpath -m "${2:-.build/slurm}")"
 conf="$state/slurm.conf"
 host="$(hostname -s)"
 
+# The nodes first, then the controller, munge last: slurmctld shutting down still talks to
+# munged, and without it does not exit. Each gets 10 s after SIGTERM, then SIGKILL.
 stop() {
-    for pidfile in "$state"/*.pid; do
+    for pidfile in "$state"/slurmd-*.pid "$state"/slurmctld.pid "$state"/munged.pid; do
         [ -e "$pidfile" ] || continue
-        kill "$(cat "$pidfile")" 2>/dev/null || true
+        pid="$(cat "$pidfile")"
+        if kill "$pid" 2>/dev/null; then
+            for _ in $(seq 100); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+            done
+            if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
+        fi
         rm -f "$pidfile"
     done
 }
