@@ -53,7 +53,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     /// What a request the generated code refused or a handler failed comes down to: the
-    /// handler's own error, or a `400` (or the status the runtime chose) naming what is wrong.
+    /// handler's own error, or the status the runtime chose (`400`, `415`, …) naming what is wrong.
     static func unwrap(_ error: ServerError) -> any Error {
         // The runtime's parameter errors name the type, not the parameter: the query names it.
         let query = error.request.path?.split(separator: "?", maxSplits: 1).dropFirst().first.map { " (the query was '\($0)')" } ?? ""
@@ -66,9 +66,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 code: .invalidRequest, message: "the request for \(error.operationID) is not valid: \(detail)\(query)", underlying: decoding)
         case let underlying:
             if let nested = underlying as? ServerError { return unwrap(nested) }
-            let status = error.httpStatus == .internalServerError ? HTTPResponse.Status.badRequest : error.httpStatus
+            // The runtime's own refusals carry their status; 500 is a handler's unexpected
+            // failure, not the request's, and is rendered as such.
+            guard error.httpStatus != .internalServerError else { return underlying }
             return RefusedRequest(
-                status: status,
+                status: error.httpStatus,
                 isolatedError: IsolatedError(
                     code: .invalidRequest, message: "the request for \(error.operationID) is not valid: \(underlying)\(query)", underlying: underlying
                 ))

@@ -146,7 +146,4 @@ public struct Server: Sendable {
         }
         return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
     }
-
 }
-
-extension IsolatedError: ResponseEncodable {}

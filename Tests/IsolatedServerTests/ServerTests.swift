@@ -249,15 +249,16 @@ struct ServerTests {
     func badRequests() async throws {
         try await TestServer.with(configuration: ServerConfiguration(port: 0, maxRequestBytes: 1 << 20)) { server in
             let (_, secret) = try await server.store.createKey(name: "raw", scope: .admin)
-            func send(_ method: String, _ path: String, _ body: Data? = nil, contentType: String = "application/json") async throws -> (
-                Int, ErrorResponse?
-            ) {
+            func send(
+                _ method: String, _ path: String, _ body: Data? = nil, contentType: String = "application/json", accept: String? = nil
+            ) async throws -> (Int, ErrorResponse?) {
                 // The path may carry a query, which appendingPathComponent would escape.
                 var request = URLRequest(url: try #require(URL(string: "\(server.url.absoluteString)/\(path)")))
                 request.httpMethod = method
                 request.httpBody = body
                 request.setValue(contentType, forHTTPHeaderField: "Content-Type")
                 request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
+                if let accept { request.setValue(accept, forHTTPHeaderField: "Accept") }
                 let (data, response) = try await URLSession.shared.data(for: request)
                 return ((response as? HTTPURLResponse)?.statusCode ?? 0, try? JSONDecoder().decode(ErrorResponse.self, from: data))
             }
@@ -301,6 +302,10 @@ struct ServerTests {
             let (badType, badTypeError) = try await send(
                 "POST", "v1/invocations", Data((function + #""requirements": [], "machineType": "XXL", "keepAlive": 0, "arguments": []}"#).utf8))
             #expect(badType == 400 && badTypeError?.error.code == .noSuchMachineType)
+            let (unacceptable, unacceptableError) = try await send(
+                "POST", "v1/invocations", Data((function + #""requirements": [], "machineType": "XS", "keepAlive": 0, "arguments": []}"#).utf8),
+                accept: "application/json")
+            #expect(unacceptable == 400 && unacceptableError?.error.message.contains("Accept allows neither") == true)
             #expect(
                 try await server.store.invocations().count == 1, "refused calls are not recorded; the conflicting one is, as it failed in its stream")
             let (large, largeError) = try await send("POST", "v1/invocations", Data(repeating: UInt8(ascii: " "), count: 2 << 20))
