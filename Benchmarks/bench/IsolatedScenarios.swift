@@ -17,6 +17,7 @@ struct IsolatedScenarios {
     func run(progress: (String) -> Void) async -> [String: Measurement] {
         var results: [String: Measurement] = [:]
         func measure(_ id: String, how: String, _ body: () async throws -> Measurement) async {
+            guard selected(id) else { return }
             progress("isolated: \(id)")
             do {
                 results[id] = try await body()
@@ -111,13 +112,14 @@ struct IsolatedScenarios {
     }
 
     private func measureServer(into results: inout [String: Measurement], progress: (String) -> Void) async {
+        let ids = ["warm_server", "throughput_32_server", "idle_engine_rss_mb"] + Self.resultSizes(quick: quick).map { "\($0.id)_server" }
+        guard ids.contains(where: selected) else { return }
         progress("isolated: starting isolated serve")
         let server: ServerProcess
         do {
             server = try await ServerProcess.start(home: home)
         } catch {
-            let ids = ["warm_server", "throughput_32_server", "idle_engine_rss_mb"] + Self.resultSizes(quick: quick).map { "\($0.id)_server" }
-            for id in ids { results[id] = .failed(error, how: "isolated serve") }
+            for id in ids where selected(id) { results[id] = .failed(error, how: "isolated serve") }
             return
         }
         await measure(on: server, into: &results, progress: progress)
@@ -127,6 +129,7 @@ struct IsolatedScenarios {
     private func measure(on server: ServerProcess, into results: inout [String: Measurement], progress: (String) -> Void) async {
         /// One scenario through the server, its failure recorded as its figure.
         func onServer(_ id: String, how: String, _ body: () async throws -> Measurement) async {
+            guard selected(id) else { return }
             progress("isolated: \(id)")
             do {
                 results[id] = try await Isolation.withServer(server.url, key: server.key) { try await body() }
@@ -136,7 +139,7 @@ struct IsolatedScenarios {
         }
         let count = quick ? 100 : 1000
         let how =
-            "trivial(Int) -> Int through @Isolated with the server set (URLSession, NDJSON stream) to isolated serve on loopback; "
+            "trivial(Int) -> Int through @Isolated with the server set (async-http-client, binary stream) to isolated serve on loopback; "
             + "\(count) calls after 50 to warm up"
         await onServer("warm_server", how: how) {
             for index in 0..<50 { _ = try await trivial(index) }
@@ -147,12 +150,15 @@ struct IsolatedScenarios {
         let duration: Duration = quick ? .seconds(2) : .seconds(10)
         let throughputHow = "32 tasks calling trivial(Int) -> Int through isolated serve for \(duration)"
         await onServer("throughput_32_server", how: throughputHow) { try await throughput(duration: duration, how: throughputHow) }
-        try? await Task.sleep(for: .seconds(1))
-        results["idle_engine_rss_mb"] =
-            residentMegabytes(server.processID).map {
-                Measurement(
-                    value: $0, how: "VmRSS of the idle isolated serve process (engine, HTTP server, SQLite) after the calls above, runners excluded")
-            } ?? Measurement(error: "cannot read the server's memory", how: nil)
+        if selected("idle_engine_rss_mb") {
+            try? await Task.sleep(for: .seconds(1))
+            results["idle_engine_rss_mb"] =
+                residentMegabytes(server.processID).map {
+                    Measurement(
+                        value: $0,
+                        how: "VmRSS of the idle isolated serve process (engine, HTTP server, SQLite) after the calls above, runners excluded")
+                } ?? Measurement(error: "cannot read the server's memory", how: nil)
+        }
         // After the idle figure, which would otherwise count what the large results left in the heap.
         for (id, size, count) in Self.resultSizes(quick: quick) {
             let how =

@@ -120,6 +120,8 @@ struct Report {
                 case .scenario(let id): theirs?.scenarios[id]
                 case .none: nil
                 }
+            // A row neither side measured (bench --only) is left out.
+            guard mine != nil || other != nil else { continue }
             if let error = mine?.error { notes.append("\(row.id), Isolated: \(error)") }
             // isolate's failure of a scenario another row also shows is noted once, by that row.
             if case .sameScenario = row.isolate, let error = other?.error { notes.append("\(row.id), isolate: \(error)") }

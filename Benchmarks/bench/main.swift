@@ -3,13 +3,30 @@ import Isolated
 import IsolatedEngine
 
 // Isolated and fal's isolate, side by side on the scenarios of issue 6 and the targets of
-// DESIGN.md §6. Run from the repository: scripts/bench.sh [--quick] [--json] [--skip-isolate]
+// DESIGN.md §6. Run from the repository: scripts/bench.sh [--quick] [--json] [--skip-isolate] [--only ROW,…]
 
-let options = Set(CommandLine.arguments.dropFirst())
+let usage = "usage: bench [--quick] [--json] [--skip-isolate] [--only ROW,…]"
+/// `--only warm_server,result_10mib_server`: just these rows of Isolated's, for working on one
+/// path; isolate's side, which runs all its rows or none, is left out.
+let (only, options): (Set<String>?, Set<String>) = {
+    var arguments = Array(CommandLine.arguments.dropFirst())
+    guard let flag = arguments.firstIndex(of: "--only") else { return (nil, Set(arguments)) }
+    guard flag + 1 < arguments.count else {
+        FileHandle.standardError.write(Data("\(usage); --only needs row ids, separated by commas\n".utf8))
+        exit(2)
+    }
+    let rows = Set(arguments[flag + 1].split(separator: ",").map(String.init))
+    arguments.removeSubrange(flag...(flag + 1))
+    return (rows, Set(arguments))
+}()
 let known: Set = ["--quick", "--json", "--skip-isolate"]
 guard options.isSubset(of: known) else {
-    FileHandle.standardError.write(Data("usage: bench [--quick] [--json] [--skip-isolate]; unknown: \(options.subtracting(known).sorted())\n".utf8))
+    FileHandle.standardError.write(Data("\(usage); unknown: \(options.subtracting(known).sorted())\n".utf8))
     exit(2)
+}
+/// Whether the row `id` is measured in this run.
+func selected(_ id: String) -> Bool {
+    only?.contains(id) ?? true
 }
 let quick = options.contains("--quick")
 let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -33,10 +50,14 @@ var ours = try await withThrowingTaskGroup(of: Void.self) { group in
     try await group.waitForAll()
     return SystemRun(system: "isolated", version: nil, quick: quick, scenarios: scenarios)
 }
-ours.scenarios.merge(await ClusterScenarios(home: home, quick: quick).run(progress: progress)) { $1 }
+if ClusterScenarios.ids.contains(where: selected) {
+    ours.scenarios.merge(await ClusterScenarios(home: home, quick: quick).run(progress: progress)) { $1 }
+}
 // The Python rows are Isolated's too: the fal-serverless client against `isolated serve --grpc-port`.
-ours.scenarios.merge(await PythonClientRunner.run(repository: repository, home: home, quick: quick, progress: progress)) { $1 }
-let theirs = options.contains("--skip-isolate") ? nil : await IsolateRunner.run(repository: repository, quick: quick)
+if PythonClientRunner.scenarioIDs.contains(where: selected) {
+    ours.scenarios.merge(await PythonClientRunner.run(repository: repository, home: home, quick: quick, progress: progress)) { $1 }
+}
+let theirs = options.contains("--skip-isolate") || only != nil ? nil : await IsolateRunner.run(repository: repository, quick: quick)
 
 let machine = Machine.current
 if options.contains("--json") {

@@ -27,7 +27,7 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
         let id = UUID().uuidString.lowercased()
         let call = try PythonCallMapping.call(
             from: request.message, runnerEnvironment: runnerEnvironment, runnerReadableDirectories: runnerReadableDirectories, tag: id)
-        let (engine, store, logger) = (self.engine, self.store, self.logger)
+        let (engine, store) = (self.engine, self.store)
         let interval = configuration.heartbeatInterval
         let logs = LogBuffer(limit: store.configuration.maxLogBytes)
         // Recorded like the HTTP API's calls, so `isolated invocations` and `logs` show them, and
@@ -40,6 +40,7 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
         } catch {
             throw RPCError(code: .unavailable, message: "the function did not run, because its start could not be recorded: \(error.message)")
         }
+        logger.debug("call started", metadata: ["invocation": "\(id)", "function": "\(call.reference)"])
         return StreamingServerResponse { writer in
             let (items, continuation) = AsyncStream.makeStream(of: StreamItem.self)
             let outcome = try await withThrowingTaskGroup(of: Result<InvocationResult, IsolatedError>?.self) { group in
@@ -87,33 +88,25 @@ struct ControllerService: Controller_IsolateController.ServiceProtocol {
                 case .success(let result): (result.report, nil)
                 case .failure(let error): (error.report, error)
                 }
-            let ended = InvocationRecord.Outcome(endingWith: error)
-            await Self.record(logger: logger) {
-                if !logs.text.isEmpty { try await store.appendLogs(id: id, logs.text) }
-                try await store.recordFinished(
-                    id: id, function: report?.function, endedAt: Date(), outcome: ended, phases: report?.phases ?? [], warm: report?.warm ?? false,
-                    runnerID: report?.runnerID,
-                    environmentKey: report?.environmentKey, error: error)
-            }
-            switch outcome {
-            case .success(let result):
-                try await writer.write(PythonCallMapping.returned(result.payload, method: call.function.method))
-            case .failure(let error):
-                guard let raised = PythonCallMapping.raised(error, method: call.function.method) else {
-                    throw PythonCallMapping.rpcError(for: error)
+            // Queued before the result goes out, so the history read after it has the call's end;
+            // written to disk after it, off the call's path.
+            await store.queueEnding(InvocationEnding(id: id, report: report, error: error, logs: logs.text))
+            do {
+                switch outcome {
+                case .success(let result):
+                    try await writer.write(PythonCallMapping.returned(result.payload, method: call.function.method))
+                case .failure(let error):
+                    guard let raised = PythonCallMapping.raised(error, method: call.function.method) else {
+                        throw PythonCallMapping.rpcError(for: error)
+                    }
+                    try await writer.write(raised)
                 }
-                try await writer.write(raised)
+            } catch {
+                await store.writeQueuedEndings()
+                throw error
             }
+            await store.writeQueuedEndings()
             return [:]
-        }
-    }
-
-    /// Writes to the history; a failure to is logged, never the call's failure.
-    private static func record(logger: Logger, _ write: @Sendable () async throws -> Void) async {
-        do {
-            try await write()
-        } catch {
-            logger.debug("cannot record a gRPC call", metadata: ["error": "\(error)"])
         }
     }
 

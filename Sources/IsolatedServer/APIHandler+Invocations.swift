@@ -140,9 +140,10 @@ extension APIHandler {
         }
     }
 
-    /// Runs the call, writing its events to `output` as they happen and recording how it ended
-    /// before its last event. A client that goes away stops getting events; the call still
-    /// finishes and is recorded.
+    /// Runs the call, writing its events to `output` as they happen. How it ended is queued in
+    /// the store before its last event, so a client that reads the history after its result
+    /// finds it there, and written to disk after that event, off the call's path. A client that
+    /// goes away stops getting events; the call still finishes and is recorded.
     private func run(_ call: InvocationRequest, started: InvocationRecord, binary: Bool, to output: CallOutput) async {
         let logs = LogBuffer(limit: server.store.configuration.maxLogBytes)
         output.write(.invocation(id: started.id))
@@ -157,7 +158,12 @@ extension APIHandler {
             result = .failure(error)
         }
         let checked = checkSize(of: result, call: call)
-        await record(id: started.id, result: checked, logs: logs.text)
+        let ending: InvocationEnding =
+            switch checked {
+            case .success(let value): InvocationEnding(id: started.id, report: value.report, error: nil, logs: logs.text)
+            case .failure(let error): InvocationEnding(id: started.id, report: error.report, error: error, logs: logs.text)
+            }
+        await server.store.queueEnding(ending)
         switch checked {
         case .success(let value) where binary:
             // The line and the result's first 64 KiB in one chunk: a small result is one write, one wakeup for the client.
@@ -170,6 +176,7 @@ extension APIHandler {
             output.write(.error(error))
         }
         output.finish()
+        await server.store.writeQueuedEndings()
     }
 
     /// The result, or `resultTooLarge` when it is over the server's limit.
@@ -186,31 +193,6 @@ extension APIHandler {
                 report: value.report
             )
         )
-    }
-
-    /// Records how the call ended, with its output; failing to is logged, never the call's failure.
-    private func record(id: String, result: Result<InvocationResult, IsolatedError>, logs: String) async {
-        let error: IsolatedError?
-        let report: CallReport?
-        switch result {
-        case .success(let value): (error, report) = (nil, value.report)
-        case .failure(let failure): (error, report) = (failure, failure.report)
-        }
-        do {
-            if !logs.isEmpty { try await server.store.appendLogs(id: id, logs) }
-            try await server.store.recordFinished(
-                id: id,
-                endedAt: Date(),
-                outcome: InvocationRecord.Outcome(endingWith: error),
-                phases: report?.phases ?? [],
-                warm: report?.warm ?? false,
-                runnerID: report?.runnerID,
-                environmentKey: report?.environmentKey,
-                error: error
-            )
-        } catch {
-            server.logger.debug("cannot record the end of a call", metadata: ["invocation": "\(id)", "error": "\(error)"])
-        }
     }
 
     /// A decoding error as a sentence naming the field: "arguments[2]: expected base64 data".

@@ -51,22 +51,12 @@ extension Store {
         environmentKey: String?,
         error: IsolatedError?
     ) async throws(IsolatedError) {
-        let updated = try await serially { database throws(IsolatedError) in
-            try await database.rows(
-                """
-                UPDATE invocations SET ended_at = ?, outcome = ?, phases = ?, warm = ?, runner_id = COALESCE(?, runner_id), \
-                environment_key = COALESCE(?, environment_key), error = ?, function = COALESCE(?, function), file = COALESCE(?, file), \
-                line = COALESCE(?, line) WHERE id = ? RETURNING id
-                """,
-                [
-                    SQLiteData(endedAt), .text(outcome.rawValue), .text(try database.json(phases)), SQLiteData(warm), SQLiteData(runnerID),
-                    SQLiteData(environmentKey), SQLiteData(try error.map(database.json)), SQLiteData(function?.name), SQLiteData(function?.file),
-                    function.map { .integer($0.line) } ?? .null, .text(id),
-                ],
-                doing: "record the end of invocation \(id)"
-            )
-        }
-        guard !updated.isEmpty else { throw noSuchInvocation(id, doing: "record its end") }
+        let ending = InvocationEnding(
+            id: id, function: function, endedAt: endedAt, outcome: outcome, phases: phases, warm: warm, runnerID: runnerID,
+            environmentKey: environmentKey, error: error)
+        let maxLogBytes = configuration.maxLogBytes
+        let updated = try await serially { database throws(IsolatedError) in try await Self.write(ending, to: database, maxLogBytes: maxLogBytes) }
+        guard updated else { throw noSuchInvocation(id, doing: "record its end") }
     }
 
     /// Appends `text` to the output of the call `id`. Only the first
@@ -77,33 +67,60 @@ extension Store {
         let maxLogBytes = configuration.maxLogBytes
         let found = try await serially { database throws(IsolatedError) -> Bool in
             try await database.transaction(doing: "append to the output of invocation \(id)") { () throws(IsolatedError) -> Bool in
-                let rows = try await database.rows(
-                    "SELECT log_bytes, logs_truncated FROM invocations WHERE id = ?",
-                    [.text(id)],
-                    doing: "append to the output of invocation \(id)"
-                )
-                let sizes = try database.decode(rows, doing: "append to the output of invocation \(id)") { row in
-                    (bytes: try row.integer("log_bytes"), truncated: try row.integer("logs_truncated") != 0)
-                }
-                guard let (bytes, truncated) = sizes.first else { return false }
-                guard !truncated else { return true }
-                let kept = text.utf8Prefix(maxLogBytes - bytes)
-                if !kept.isEmpty {
-                    try await database.rows(
-                        "INSERT INTO invocation_logs (invocation_id, text) VALUES (?, ?)",
-                        [.text(id), .text(kept)],
-                        doing: "append to the output of invocation \(id)"
-                    )
-                }
-                try await database.rows(
-                    "UPDATE invocations SET log_bytes = log_bytes + ?, logs_truncated = ? WHERE id = ?",
-                    [.integer(kept.utf8.count), SQLiteData(kept.utf8.count < text.utf8.count), .text(id)],
-                    doing: "append to the output of invocation \(id)"
-                )
-                return true
+                try await Self.appendLogs(id: id, text, to: database, maxLogBytes: maxLogBytes)
             }
         }
         guard found else { throw noSuchInvocation(id, doing: "append to its output") }
+    }
+
+    /// Writes `ending`, its output first, inside the caller's transaction when it has output;
+    /// `false` when there is no invocation `id`.
+    static func write(_ ending: InvocationEnding, to database: Database, maxLogBytes: Int) async throws(IsolatedError) -> Bool {
+        let id = ending.id
+        if !ending.logs.isEmpty, try await !appendLogs(id: id, ending.logs, to: database, maxLogBytes: maxLogBytes) { return false }
+        let updated = try await database.rows(
+            """
+            UPDATE invocations SET ended_at = ?, outcome = ?, phases = ?, warm = ?, runner_id = COALESCE(?, runner_id), \
+            environment_key = COALESCE(?, environment_key), error = ?, function = COALESCE(?, function), file = COALESCE(?, file), \
+            line = COALESCE(?, line) WHERE id = ? RETURNING id
+            """,
+            [
+                SQLiteData(ending.endedAt), .text(ending.outcome.rawValue), .text(try database.json(ending.phases)), SQLiteData(ending.warm),
+                SQLiteData(ending.runnerID), SQLiteData(ending.environmentKey), SQLiteData(try ending.error.map(database.json)),
+                SQLiteData(ending.function?.name), SQLiteData(ending.function?.file), ending.function.map { .integer($0.line) } ?? .null,
+                .text(id),
+            ],
+            doing: "record the end of invocation \(id)"
+        )
+        return !updated.isEmpty
+    }
+
+    /// Appends `text` to the output of `id`, up to the store's limit; `false` when there is no such invocation.
+    private static func appendLogs(id: String, _ text: String, to database: Database, maxLogBytes: Int) async throws(IsolatedError) -> Bool {
+        let rows = try await database.rows(
+            "SELECT log_bytes, logs_truncated FROM invocations WHERE id = ?",
+            [.text(id)],
+            doing: "append to the output of invocation \(id)"
+        )
+        let sizes = try database.decode(rows, doing: "append to the output of invocation \(id)") { row in
+            (bytes: try row.integer("log_bytes"), truncated: try row.integer("logs_truncated") != 0)
+        }
+        guard let (bytes, truncated) = sizes.first else { return false }
+        guard !truncated else { return true }
+        let kept = text.utf8Prefix(maxLogBytes - bytes)
+        if !kept.isEmpty {
+            try await database.rows(
+                "INSERT INTO invocation_logs (invocation_id, text) VALUES (?, ?)",
+                [.text(id), .text(kept)],
+                doing: "append to the output of invocation \(id)"
+            )
+        }
+        try await database.rows(
+            "UPDATE invocations SET log_bytes = log_bytes + ?, logs_truncated = ? WHERE id = ?",
+            [.integer(kept.utf8.count), SQLiteData(kept.utf8.count < text.utf8.count), .text(id)],
+            doing: "append to the output of invocation \(id)"
+        )
+        return true
     }
 
     /// The newest `limit` invocations, newest first; only those of functions named `function`, if given.

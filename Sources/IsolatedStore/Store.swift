@@ -19,6 +19,8 @@ package actor Store {
     private var database: Database?
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
+    /// Endings queued by ``queueEnding(_:)``, written before the next operation runs.
+    private var queuedEndings: [InvocationEnding] = []
     /// Keys recently verified against the database, by id: most requests then need no query.
     var verifiedKeys: [String: (record: KeyRecord, hash: String, at: ContinuousClock.Instant)] = [:]
 
@@ -75,6 +77,7 @@ package actor Store {
         await acquire()
         defer { release() }
         guard let database else { return }
+        await writeQueuedEndings(to: database)
         self.database = nil
         try await database.close()
     }
@@ -90,7 +93,42 @@ package actor Store {
         guard let database else {
             throw IsolatedError(code: .storageFailed, message: "the store at \(path) is closed; open it again to use it")
         }
+        await writeQueuedEndings(to: database)
         return try await body(database)
+    }
+
+    /// Queues how a call ended, to be written behind the call: by ``writeQueuedEndings()``, or
+    /// before the next operation, whichever runs first. So whatever reads the store after this
+    /// returns sees the ending, while the caller need not wait for the disk; queued endings are
+    /// written together, in one transaction. One lost with the process leaves its call
+    /// `running`, which the next server marks `interrupted`.
+    package func queueEnding(_ ending: InvocationEnding) {
+        queuedEndings.append(ending)
+    }
+
+    /// Writes the queued endings, if any (another operation may already have).
+    package func writeQueuedEndings() async {
+        guard !queuedEndings.isEmpty else { return }
+        await acquire()
+        defer { release() }
+        if let database { await writeQueuedEndings(to: database) }
+    }
+
+    /// Writes the queued endings in one transaction; failing to is logged, never another operation's failure.
+    private func writeQueuedEndings(to database: Database) async {
+        guard !queuedEndings.isEmpty else { return }
+        let endings = queuedEndings
+        queuedEndings = []
+        let (logger, maxLogBytes) = (logger, configuration.maxLogBytes)
+        do {
+            try await database.transaction(doing: "record how \(endings.count) invocations ended") { () throws(IsolatedError) in
+                for ending in endings where try await !Self.write(ending, to: database, maxLogBytes: maxLogBytes) {
+                    logger.debug("cannot record the end of an unknown invocation", metadata: ["invocation": "\(ending.id)"])
+                }
+            }
+        } catch {
+            logger.debug("cannot record the end of invocations", metadata: ["invocations": "\(endings.map(\.id))", "error": "\(error)"])
+        }
     }
 
     private func acquire() async {

@@ -77,6 +77,33 @@ struct InvocationHistoryTests {
         }
     }
 
+    @Test("queued endings are seen by the next read, written together past an unknown id, and written when the store closes")
+    func queuedEndings() async throws {
+        try await StoreFixture.withFixture { fixture in
+            let store = try await fixture.open()
+            for id in ["a", "b", "c"] { try await store.recordStarted(Self.record(id)) }
+            let failure = IsolatedError(code: .functionThrew, message: "the image is empty")
+            let report = CallReport(callID: 1, function: FunctionReference(name: "resize", file: "Sources/App/Images.swift", line: 12), warm: true)
+            await store.queueEnding(InvocationEnding(id: "a", report: report, error: nil, logs: "resized\n"))
+            await store.queueEnding(InvocationEnding(id: "nobody", outcome: .succeeded))
+            await store.queueEnding(InvocationEnding(id: "b", report: nil, error: failure, logs: ""))
+
+            let a = try #require(await store.invocation(id: "a"))
+            #expect(a.outcome == .succeeded && a.warm && a.endedAt != nil && a.logBytes == "resized\n".utf8.count)
+            #expect(try await store.logs(id: "a") == "resized\n")
+            let b = try #require(await store.invocation(id: "b"))
+            #expect(b.outcome == .failed && b.error?.message == "the image is empty")
+            #expect(try await store.invocation(id: "nobody") == nil)
+
+            await store.queueEnding(InvocationEnding(id: "c", outcome: .succeeded))
+            try await store.close()
+            let reopened = try await fixture.open()
+            #expect(try await reopened.invocation(id: "c")?.outcome == .succeeded)
+            await reopened.writeQueuedEndings()
+            try await reopened.close()
+        }
+    }
+
     @Test("output past the configured size is dropped, keeping the start, and the record says so")
     func logsAreTruncated() async throws {
         try await StoreFixture.withFixture { fixture in

@@ -270,8 +270,10 @@ struct ServeProcessTests {
         #expect(records.allSatisfy { ["succeeded", "failed", "interrupted"].contains($0.outcome) }, "\(records.map(\.outcome))")
         for entry in ledger.values {
             if entry.outcome == "succeeded" {
+                // Its end is written after its result goes out: the kill can land between the two.
                 let id = try #require(entry.id, "a call succeeded without the server's id")
-                #expect(outcomes[id] == "succeeded", "\(id) succeeded for its client but is recorded as \(outcomes[id] ?? "missing")")
+                #expect(
+                    ["succeeded", "interrupted"].contains(outcomes[id]), "\(id) succeeded for its client but is recorded as \(outcomes[id] ?? "missing")")
             } else if let id = entry.id {
                 #expect(outcomes[id] != nil, "the server gave out \(id) but did not record it")
             }
