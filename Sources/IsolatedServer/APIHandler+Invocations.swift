@@ -83,9 +83,9 @@ extension APIHandler {
             )
         }
         server.logger.debug("call started", metadata: ["invocation": "\(started.id)", "function": "\(call.function.reference)"])
-        let (chunks, stream) = AsyncStream.makeStream(of: ArraySlice<UInt8>.self)
-        try calls.submit { await self.run(call, started: started, binary: binary, to: CallOutput(stream)) }
-        let body = HTTPBody(chunks, length: .unknown, iterationBehavior: .single)
+        let output = CallOutput()
+        try calls.submit { await self.run(call, started: started, binary: binary, to: output) }
+        let body = HTTPBody(output, length: .unknown, iterationBehavior: .single)
         return .ok(.init(body: binary ? .applicationVnd_isolated_events(body) : .applicationXNdjson(body)))
     }
 
@@ -145,6 +145,15 @@ extension APIHandler {
     /// finds it there, and written to disk after that event, off the call's path. A client that
     /// goes away stops getting events; the call still finishes and is recorded.
     private func run(_ call: InvocationRequest, started: InvocationRecord, binary: Bool, to output: CallOutput) async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await output.run(batching: server.configuration.eventBatchingDelay, clock: ContinuousClock()) }
+            await run(call, started: started, binary: binary, writingTo: output)
+            group.cancelAll()
+        }
+        await server.store.writeQueuedEndings()
+    }
+
+    private func run(_ call: InvocationRequest, started: InvocationRecord, binary: Bool, writingTo output: CallOutput) async {
         let logs = LogBuffer(limit: server.store.configuration.maxLogBytes)
         output.write(.invocation(id: started.id))
         let result: Result<InvocationResult, IsolatedError>
@@ -176,7 +185,6 @@ extension APIHandler {
             output.write(.error(error))
         }
         output.finish()
-        await server.store.writeQueuedEndings()
     }
 
     /// The result, or `resultTooLarge` when it is over the server's limit.

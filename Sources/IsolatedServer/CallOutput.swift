@@ -1,34 +1,172 @@
 import Foundation
-import IsolatedClient
+package import IsolatedClient
+import Synchronization
 
-/// A call's response stream as the call writes it: each event one JSON line, a binary
-/// result's bytes after its line. Writes never wait; once the client has gone they are dropped.
-struct CallOutput: Sendable {
-    private let stream: AsyncStream<ArraySlice<UInt8>>.Continuation
+/// A call's response stream as the call writes it: each event one JSON line, a binary result's
+/// bytes after its line. Writes never wait; once the client has gone they are dropped.
+///
+/// Events are batched: one that is not the call's outcome waits up to the batching delay
+/// (``run(batching:clock:)``) for the ones after it, so a call that ends within the delay goes
+/// out in one write (one wakeup for the client), and a longer one's progress goes out within
+/// the delay. The outcome goes out at once, with whatever is waiting.
+package final class CallOutput: AsyncSequence, Sendable {
+    package typealias Element = ArraySlice<UInt8>
 
-    init(_ stream: AsyncStream<ArraySlice<UInt8>>.Continuation) {
-        self.stream = stream
-    }
+    private struct State {
+        var pending: [ArraySlice<UInt8>] = []
+        var pendingBytes = 0
+        /// Whether what is pending goes out now: the outcome or enough bytes arrived, or the delay passed.
+        var due = false
+        var finished = false
+        /// The client stopped reading.
+        var abandoned = false
+        /// The response body, waiting for something due.
+        var reader: CheckedContinuation<Void, Never>?
+        /// The batching loop, waiting for something pending.
+        var batcher: CheckedContinuation<Bool, Never>?
 
-    /// Writes `event` as one line, with `bytes` after it in the same chunk.
-    func write(_ event: StreamEvent, then bytes: ArraySlice<UInt8> = []) {
-        guard var line = try? JSONEncoder().encode(event) else { return }
-        line.append(UInt8(ascii: "\n"))
-        line.append(contentsOf: bytes)
-        stream.yield(ArraySlice(line))
-    }
+        var readable: Bool { abandoned || finished || (due && !pending.isEmpty) }
 
-    /// Writes raw bytes in slices of the caller's array, so a large result is never copied whole
-    /// into one more buffer.
-    func write(bytes: ArraySlice<UInt8>) {
-        let slice = 1 << 20
-        for start in stride(from: bytes.startIndex, to: bytes.endIndex, by: slice) {
-            guard case .enqueued = stream.yield(bytes[start..<min(start + slice, bytes.endIndex)]) else { return }
+        /// What is pending, small pieces joined into one chunk; a large result's slices are not copied.
+        mutating func take() -> ArraySlice<UInt8> {
+            var chunk = pending.removeFirst()
+            while let next = pending.first, chunk.count + next.count <= CallOutput.joinLimit {
+                chunk.append(contentsOf: next)
+                pending.removeFirst()
+            }
+            pendingBytes -= chunk.count
+            if pending.isEmpty && !finished { due = false }
+            return chunk
         }
     }
 
-    /// Ends the stream.
-    func finish() {
-        stream.finish()
+    /// Pending bytes past which they go out without waiting, and the most joined into one chunk.
+    package static var joinLimit: Int { 1 << 16 }
+    private let state = Mutex(State())
+
+    package init() {}
+
+    /// Writes `event` as one line, with `bytes` after it in the same chunk. The call's outcome
+    /// (a result or an error) goes out at once; any other event within the batching delay.
+    package func write(_ event: StreamEvent, then bytes: ArraySlice<UInt8> = []) {
+        guard var line = try? JSONEncoder().encode(event) else { return }
+        line.append(UInt8(ascii: "\n"))
+        line.append(contentsOf: bytes)
+        switch event {
+        case .result, .resultBytes, .error: append(ArraySlice(line), due: true)
+        case .invocation, .event: append(ArraySlice(line), due: false)
+        }
+    }
+
+    /// Writes raw bytes, at once, in slices of the caller's array, so a large result is never
+    /// copied whole into one more buffer.
+    package func write(bytes: ArraySlice<UInt8>) {
+        let slice = 1 << 20
+        for start in stride(from: bytes.startIndex, to: bytes.endIndex, by: slice) {
+            guard append(bytes[start..<Swift.min(start + slice, bytes.endIndex)], due: true) else { return }
+        }
+    }
+
+    /// Ends the stream after what was written.
+    package func finish() {
+        let (reader, batcher) = state.withLock { state in
+            state.finished = true
+            state.due = true
+            return (state.reader.take(), state.batcher.take())
+        }
+        reader?.resume()
+        batcher?.resume(returning: false)
+    }
+
+    /// Sends what waits at most `delay` after it was written, until the stream ends or this task is cancelled.
+    package func run<C: Clock<Duration>>(batching delay: Duration, clock: C) async {
+        while await somethingPending() {
+            do {
+                try await clock.sleep(for: delay)
+            } catch {
+                return
+            }
+            let reader = state.withLock { state in
+                guard !state.pending.isEmpty else { return nil as CheckedContinuation<Void, Never>? }
+                state.due = true
+                return state.reader.take()
+            }
+            reader?.resume()
+        }
+    }
+
+    /// Waits until something not yet due is pending: `false` once the stream has ended, or on cancellation.
+    private func somethingPending() async -> Bool {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let answer: Bool? = state.withLock { state in
+                    if state.finished || state.abandoned || Task.isCancelled { return false }
+                    if !state.pending.isEmpty && !state.due { return true }
+                    state.batcher = continuation
+                    return nil
+                }
+                if let answer { continuation.resume(returning: answer) }
+            }
+        } onCancel: {
+            state.withLock { $0.batcher.take() }?.resume(returning: false)
+        }
+    }
+
+    @discardableResult
+    private func append(_ bytes: ArraySlice<UInt8>, due: Bool) -> Bool {
+        let (written, reader, batcher) = state.withLock { state in
+            guard !state.abandoned && !state.finished else {
+                return (false, nil as CheckedContinuation<Void, Never>?, nil as CheckedContinuation<Bool, Never>?)
+            }
+            state.pending.append(bytes)
+            state.pendingBytes += bytes.count
+            if due || state.pendingBytes >= Self.joinLimit { state.due = true }
+            return (true, state.due ? state.reader.take() : nil, state.due ? nil : state.batcher.take())
+        }
+        reader?.resume()
+        batcher?.resume(returning: true)
+        return written
+    }
+
+    /// The response body's side: the next chunk once it is due; `nil` at the end. A cancelled
+    /// reader (the client went away) ends the stream, and later writes are dropped.
+    private func next() async -> ArraySlice<UInt8>? {
+        while true {
+            let chunk: ArraySlice<UInt8>?? = state.withLock { state in
+                if state.abandoned { return .some(nil) }
+                if state.due && !state.pending.isEmpty { return state.take() }
+                return state.finished ? .some(nil) : nil
+            }
+            if let chunk { return chunk }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    let ready = state.withLock { state in
+                        if Task.isCancelled { state.abandoned = true }
+                        guard !state.readable else { return true }
+                        state.reader = continuation
+                        return false
+                    }
+                    if ready { continuation.resume() }
+                }
+            } onCancel: {
+                let reader = state.withLock { state in
+                    state.abandoned = true
+                    return state.reader.take()
+                }
+                reader?.resume()
+            }
+        }
+    }
+
+    package struct AsyncIterator: AsyncIteratorProtocol {
+        let output: CallOutput
+
+        package mutating func next() async -> ArraySlice<UInt8>? {
+            await output.next()
+        }
+    }
+
+    package func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(output: self)
     }
 }

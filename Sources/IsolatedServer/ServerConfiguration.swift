@@ -25,6 +25,10 @@ public struct ServerConfiguration: Sendable {
     /// How long a request's body may take to arrive after its head before the server closes
     /// the connection: a client that sends slowly holds a connection no longer than this.
     public var requestBodyTimeout: Duration
+    /// How long a call's progress events (phases, log lines) may wait for the ones after them,
+    /// so that they go out together: a call that ends within it is answered in one write. Its
+    /// outcome never waits.
+    public var eventBatchingDelay: Duration
 
     /// Creates a configuration; every value has a default.
     public init(
@@ -36,7 +40,8 @@ public struct ServerConfiguration: Sendable {
         idleTimeout: Duration = .seconds(60),
         requestBodyTimeout: Duration = .seconds(60),
         tls: TLSFiles? = nil,
-        insecureHTTP: Bool = false
+        insecureHTTP: Bool = false,
+        eventBatchingDelay: Duration = .milliseconds(2)
     ) {
         self.host = host
         self.port = port
@@ -47,6 +52,7 @@ public struct ServerConfiguration: Sendable {
         self.requestBodyTimeout = requestBodyTimeout
         self.tls = tls
         self.insecureHTTP = insecureHTTP
+        self.eventBatchingDelay = eventBatchingDelay
     }
 
     /// Whether ``host`` only accepts connections from this machine.

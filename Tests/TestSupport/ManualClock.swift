@@ -49,6 +49,14 @@ package final class ManualClock: Clock, Sendable {
         try Task.checkCancellation()
     }
 
+    /// How many tasks are sleeping on this clock.
+    package var sleepers: Int { state.withLock { $0.sleepers.count } }
+
+    /// Waits until `count` tasks are sleeping on this clock, so that advancing it wakes them.
+    package func waitForSleepers(_ count: Int = 1) async {
+        while sleepers < count { await Task.yield() }
+    }
+
     /// Moves time forward and wakes every sleeper whose deadline has come.
     package func advance(by duration: Duration) {
         let due = state.withLock { state in

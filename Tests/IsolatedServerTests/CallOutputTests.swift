@@ -1,0 +1,83 @@
+import Foundation
+import IsolatedClient
+import IsolatedCore
+import IsolatedServer
+import TestSupport
+import Testing
+
+@Suite("A call's response stream: progress batched, the outcome at once")
+struct CallOutputTests {
+    static func lines(_ chunk: ArraySlice<UInt8>?) -> [String] {
+        String(decoding: chunk ?? [], as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    @Test("progress waits out the batching delay, then goes out in one chunk; the stream ends after the outcome")
+    func progressWaitsForTheDelay() async throws {
+        let clock = ManualClock()
+        let output = CallOutput()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await output.run(batching: .milliseconds(2), clock: clock) }
+            output.write(.invocation(id: "a"))
+            output.write(.event(.phaseStarted(.run, detail: nil)))
+            var chunks = output.makeAsyncIterator()
+            let reading = Task { await chunks.next() }
+            await clock.waitForSleepers()
+            clock.advance(by: .milliseconds(1))
+            clock.advance(by: .milliseconds(1))
+            let first = await reading.value
+            #expect(Self.lines(first).count == 2 && Self.lines(first)[0].contains(#""invocation""#), "\(Self.lines(first))")
+            output.write(.error(IsolatedError(code: .functionThrew, message: "no")))
+            output.finish()
+            var rest = output.makeAsyncIterator()
+            #expect(Self.lines(await rest.next()).first?.contains(#""error""#) == true)
+            #expect(await rest.next() == nil)
+            try await group.waitForAll()
+        }
+    }
+
+    @Test("the outcome goes out at once, with the progress waiting before it, without the clock moving")
+    func outcomeGoesOutAtOnce() async {
+        let clock = ManualClock()
+        let output = CallOutput()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await output.run(batching: .seconds(60), clock: clock) }
+            output.write(.invocation(id: "a"))
+            output.write(.event(.phaseStarted(.run, detail: nil)))
+            output.write(
+                .resultBytes(count: 2, report: CallReport(callID: 1, function: FunctionReference(name: "f", file: "F.swift", line: 1))), then: [1, 2])
+            var chunks = output.makeAsyncIterator()
+            let chunk = await chunks.next()
+            #expect(chunk?.count ?? 0 > 3 && chunk?.suffix(3) == [UInt8(ascii: "\n"), 1, 2])
+            #expect(Self.lines(chunk?.dropLast(2)).count == 3)
+            output.finish()
+            #expect(await chunks.next() == nil)
+            group.cancelAll()
+        }
+        #expect(clock.sleepers == 0)
+    }
+
+    @Test("a large result goes out in slices of the caller's array, each whole, after its line")
+    func largeResultsInSlices() async {
+        let output = CallOutput()
+        let payload = [UInt8](repeating: 7, count: 3 << 20)
+        output.write(bytes: payload[...])
+        output.finish()
+        var sizes: [Int] = []
+        for await chunk in output { sizes.append(chunk.count) }
+        #expect(sizes == [1 << 20, 1 << 20, 1 << 20])
+    }
+
+    @Test("once the reader is cancelled (the client went away), the stream ends and writes are dropped")
+    func cancelledReaderEndsTheStream() async {
+        let output = CallOutput()
+        let reader = Task {
+            var chunks = output.makeAsyncIterator()
+            return await chunks.next()
+        }
+        reader.cancel()
+        #expect(await reader.value == nil)
+        output.write(.error(IsolatedError(code: .functionThrew, message: "no")))
+        var chunks = output.makeAsyncIterator()
+        #expect(await chunks.next() == nil)
+    }
+}
