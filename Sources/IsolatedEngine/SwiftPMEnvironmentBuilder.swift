@@ -61,17 +61,9 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
             step: step,
             what: "building"
         )
-        let binPath =
-            try await run(
-                toolchain.swift,
-                ["build", "-c", configuration, "--show-bin-path"],
-                in: directory,
-                spec: spec,
-                log: log,
-                step: { _ in },
-                what: "locating the build"
-            ).standardOutput.last ?? "\(directory)/.build/\(configuration)"
-
+        // SwiftPM links .build/<configuration> to the products' directory for this machine's
+        // triple; reading the link saves a `swift build --show-bin-path` (0.2 s).
+        let binPath = URL(fileURLWithPath: "\(directory)/.build/\(configuration)").resolvingSymlinksInPath().path
         let modules = Array(
             Set(chosen.flatMap(\.targets).filter { FileManager.default.fileExists(atPath: "\(binPath)/Modules/\($0).swiftmodule") })
         ).sorted()
