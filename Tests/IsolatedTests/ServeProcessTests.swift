@@ -273,7 +273,8 @@ struct ServeProcessTests {
                 // Its end is written after its result goes out: the kill can land between the two.
                 let id = try #require(entry.id, "a call succeeded without the server's id")
                 #expect(
-                    ["succeeded", "interrupted"].contains(outcomes[id]), "\(id) succeeded for its client but is recorded as \(outcomes[id] ?? "missing")")
+                    ["succeeded", "interrupted"].contains(outcomes[id]),
+                    "\(id) succeeded for its client but is recorded as \(outcomes[id] ?? "missing")")
             } else if let id = entry.id {
                 #expect(outcomes[id] != nil, "the server gave out \(id) but did not record it")
             }
