@@ -16,6 +16,12 @@ let (only, options): (Set<String>?, Set<String>) = {
         exit(2)
     }
     let rows = Set(arguments[flag + 1].split(separator: ",").map(String.init))
+    let unknown = rows.subtracting(Report.rows.map(\.id))
+    guard unknown.isEmpty else {
+        FileHandle.standardError.write(
+            Data("\(usage); no such row: \(unknown.sorted()); rows: \(Report.rows.map(\.id).joined(separator: ","))\n".utf8))
+        exit(2)
+    }
     arguments.removeSubrange(flag...(flag + 1))
     return (rows, Set(arguments))
 }()
