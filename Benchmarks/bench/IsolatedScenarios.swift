@@ -13,6 +13,8 @@ struct IsolatedScenarios {
     /// A small requirement from the mirror, and a second environment that shares it.
     static let coldRequirements: [Requirement] = ["apple/swift-numerics@1.1.1"]
     static let sharedRequirements: [Requirement] = ["apple/swift-numerics@1.1.1", "apple/swift-algorithms@1.2.1"]
+    /// An environment whose every package the shared one built.
+    static let reusedRequirements: [Requirement] = ["apple/swift-algorithms@1.2.1"]
 
     func run(progress: (String) -> Void) async -> [String: Measurement] {
         var results: [String: Measurement] = [:]
@@ -58,30 +60,41 @@ struct IsolatedScenarios {
 
         let coldCount = quick ? 1 : 3
         let coldHow =
-            "an environment with apple/swift-numerics 1.1.1 removed, then one call that uses it: SwiftPM resolve and build "
-            + "(its repository cache warm), compile, start, call; \(coldCount) times"
+            "an environment with apple/swift-numerics 1.1.1 removed, and its recorded library products, then one call that uses "
+            + "it: SwiftPM resolve and build (its repository cache warm), compile, start, call; \(coldCount) times"
         await measure("cold_environment", how: coldHow) {
             var cold: [Double] = []
             for _ in 0..<coldCount {
-                try await removeEnvironment(Self.coldRequirements)
+                try await removeEnvironment(Self.coldRequirements, forgetting: "swift-numerics")
                 cold.append(try await timed { _ = try await engine.invoke(Self.coldRequest) })
             }
             return .latencies(cold, how: coldHow)
         }
         let sharedHow =
-            "with the numerics environment built, an environment of numerics and swift-algorithms 1.2.1 removed, then "
-            + "one call: environments share no build products, so numerics is compiled again; \(coldCount) times"
+            "with the numerics environment built, an environment of numerics and swift-algorithms 1.2.1 removed, and "
+            + "algorithms' recorded library products, then one call: numerics' products are reused, algorithms is compiled; \(coldCount) times"
         await measure("shared_environment", how: sharedHow) {
             _ = try await engine.invoke(Self.coldRequest)
             var shared: [Double] = []
             for _ in 0..<coldCount {
-                try await removeEnvironment(Self.sharedRequirements)
-                let request = Self.request(
-                    "shared", body: "[1, 2, 3].chunks(ofCount: 2).count + Int(Double.exp(0))", returning: "Int", requirements: Self.sharedRequirements
-                )
-                shared.append(try await timed { _ = try await engine.invoke(request) })
+                try await removeEnvironment(Self.sharedRequirements, forgetting: "swift-algorithms")
+                shared.append(try await timed { _ = try await engine.invoke(Self.sharedRequest) })
             }
             return .latencies(shared, how: sharedHow)
+        }
+        let reusedHow =
+            "with the numerics + algorithms environment built, an environment of swift-algorithms 1.2.1 alone removed, then "
+            + "one call: every package in it was built before; \(coldCount) times"
+        await measure("reused_environment", how: reusedHow) {
+            _ = try await engine.invoke(Self.sharedRequest)
+            var reused: [Double] = []
+            for _ in 0..<coldCount {
+                try await removeEnvironment(Self.reusedRequirements)
+                let request = Self.request(
+                    "reused", body: "[1, 2, 3].chunks(ofCount: 2).count", returning: "Int", requirements: Self.reusedRequirements)
+                reused.append(try await timed { _ = try await engine.invoke(request) })
+            }
+            return .latencies(reused, how: reusedHow)
         }
 
         for (id, size, count) in Self.resultSizes(quick: quick) {
@@ -205,10 +218,21 @@ struct IsolatedScenarios {
         return measurement
     }
 
-    private func removeEnvironment(_ requirements: [Requirement]) async throws {
+    /// Removes the environment of exactly `requirements`, and the library products the engine
+    /// recorded for the package `forgetting`, so the next build reads them as a new package's.
+    private func removeEnvironment(_ requirements: [Requirement], forgetting identity: String? = nil) async throws {
         let written = Set(requirements.map(\.description))
         let keys = await engine.environments.summaries().filter { Set($0.requirements) == written }.map(\.key)
         if !keys.isEmpty { _ = try await engine.environments.remove(prefixes: keys) }
+        guard let identity else { return }
+        let products = "\(engine.environments.environmentsDirectory)/.products"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: products)) ?? [] where name.hasPrefix("\(identity)@") {
+            try FileManager.default.removeItem(atPath: "\(products)/\(name)")
+        }
+    }
+
+    static var sharedRequest: InvocationRequest {
+        request("shared", body: "[1, 2, 3].chunks(ofCount: 2).count + Int(Double.exp(0))", returning: "Int", requirements: sharedRequirements)
     }
 
     static var coldRequest: InvocationRequest {

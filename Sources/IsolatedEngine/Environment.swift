@@ -3,6 +3,22 @@ package import Foundation
 /// A built environment: the dynamic library holding a set of requirements, and exactly what a
 /// function needs to compile and link against it.
 package struct Environment: Sendable, Hashable, Codable {
+    /// A remote package as SwiftPM resolved it for this environment.
+    package struct Pin: Sendable, Hashable, Codable {
+        /// SwiftPM's identity for the package.
+        package var identity: String
+        /// The commit checked out.
+        package var revision: String
+        /// Its checkout's directory under `.build/checkouts`.
+        package var checkout: String
+
+        package init(identity: String, revision: String, checkout: String) {
+            self.identity = identity
+            self.revision = revision
+            self.checkout = checkout
+        }
+    }
+
     /// The content-addressed key.
     package var key: String
     /// What it was built from.
@@ -19,4 +35,7 @@ package struct Environment: Sendable, Hashable, Codable {
     package var builtAt: Date
     /// How long the build took, in seconds.
     package var buildSeconds: Double
+    /// Every remote package it holds, direct or not, so a later build can start from its built
+    /// products; nil for environments built before products were shared.
+    package var pins: [Pin]?
 }

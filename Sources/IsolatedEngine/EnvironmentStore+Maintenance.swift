@@ -73,8 +73,9 @@ extension EnvironmentStore {
         return chosen
     }
 
-    /// Removes environments unused for `age`, half-built environments nobody is building, and
-    /// compiled functions whose environment is gone. Returns the keys of the environments removed.
+    /// Removes environments unused for `age`, half-built environments nobody is building,
+    /// compiled functions whose environment is gone, and library products recorded for
+    /// packages no build has read for `age`. Returns the keys of the environments removed.
     package func collectGarbage(unusedFor age: TimeInterval) async throws -> [String] {
         let cutoff = Date().addingTimeInterval(-age)
         var removed: [String] = []
@@ -89,6 +90,18 @@ extension EnvironmentStore {
                     try FileManager.default.removeItem(atPath: "\(environmentsDirectory)/\(name)")
                 }
             }
+        }
+        // Recorded library products unused as long, and a build slot a crashed build left behind.
+        let products = "\(environmentsDirectory)/.products"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: products)) ?? [] {
+            let path = "\(products)/\(name)"
+            if let used = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date, used < cutoff {
+                try? FileManager.default.removeItem(atPath: path)
+            }
+        }
+        let slot = "\(environmentsDirectory)/\(SwiftPMEnvironmentBuilder.slotName)"
+        if FileManager.default.fileExists(atPath: slot) {
+            _ = try FileLock.withLockIfFree(path: "\(slot).lock") { try FileManager.default.removeItem(atPath: slot) }
         }
         let live = Set(summaries().map(\.key))
         // Functions without requirements have no environment on disk to outlive.

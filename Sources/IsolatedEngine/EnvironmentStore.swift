@@ -83,7 +83,8 @@ package actor EnvironmentStore {
                     logger.debug("building environment", metadata: ["key": "\(key)", "requirements": "\(spec.dependencies.map(\.written))"])
                     try? FileManager.default.removeItem(atPath: directory)
                     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                    let environment = try await builder.build(spec, in: directory, toolchain: toolchain, progress: progress)
+                    let seeds = Self.builtEnvironments(in: environmentsDirectory)
+                    let environment = try await builder.build(spec, in: directory, toolchain: toolchain, seeds: seeds, progress: progress)
                     try Self.writeRecord(environment, to: record)
                     built.set()
                     return environment
@@ -144,6 +145,12 @@ package actor EnvironmentStore {
         } catch {
             throw IsolatedError(code: .storageFailed, message: "cannot prepare the environment under \(home): \(error)", underlying: error)
         }
+    }
+
+    /// Every Swift environment with a record under `directory`.
+    static func builtEnvironments(in directory: String) -> [Environment] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasSuffix(".json") }.compactMap { readRecord("\(directory)/\($0)") }
     }
 
     static func readRecord(_ path: String) -> Environment? {

@@ -32,4 +32,18 @@ package enum FileLock {
         }
         return try await body()
     }
+
+    /// Runs `body` holding the lock at `path` if no one holds it, or returns nil at once.
+    package static func withLockIfFree<Value>(path: String, _ body: () throws -> Value) throws -> Value? {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+        }
+        defer {
+            flock(descriptor, LOCK_UN)
+            close(descriptor)
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { return nil }
+        return try body()
+    }
 }

@@ -9,10 +9,14 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
 
     package init() {}
 
+    /// The directory, beside the environments, where each is built before it is moved into place.
+    package static let slotName = ".building"
+
     package func build(
         _ spec: EnvironmentSpec,
         in directory: String,
         toolchain: Toolchain,
+        seeds: [Environment],
         progress: @escaping @Sendable (String) -> Void
     ) async throws(IsolatedError) -> Environment {
         let started = Date()
@@ -21,19 +25,96 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
             log.append(line)
             progress(line)
         }
+        let slotPath = "\((directory as NSString).deletingLastPathComponent)/\(Self.slotName)"
+        do {
+            return try await FileLock.withLock(
+                path: "\(slotPath).lock",
+                onWait: { step("waiting for another environment build: they take turns at one path, so each can reuse what the others built") }
+            ) {
+                try? FileManager.default.removeItem(atPath: slotPath)
+                try FileManager.default.createDirectory(atPath: slotPath, withIntermediateDirectories: true)
+                // SwiftPM names files by the real path of the directory it runs in.
+                let slot = URL(fileURLWithPath: slotPath).resolvingSymlinksInPath().path
+                let built = try await buildInSlot(spec, slot: slot, toolchain: toolchain, seeds: seeds, log: log, step: step)
+                try FileManager.default.moveItem(atPath: log.path, toPath: "\(slot)/build.log")
+                try FileManager.default.removeItem(atPath: directory)
+                try FileManager.default.moveItem(atPath: slot, toPath: directory)
+                var environment = built
+                environment.directory = directory
+                environment.compileFlags = Self.relocated(built.compileFlags, from: slot, to: directory)
+                environment.linkFlags = built.linkFlags.map { $0.replacingOccurrences(of: "\(slot)/", with: "\(directory)/") }
+                environment.builtAt = Date()
+                environment.buildSeconds = Date().timeIntervalSince(started)
+                return environment
+            }
+        } catch let error as IsolatedError {
+            throw error
+        } catch is CancellationError {
+            throw IsolatedError(code: .cancelled, message: "the environment build was cancelled")
+        } catch {
+            throw IsolatedError(code: .storageFailed, message: "cannot build the environment in \(slotPath): \(error)", underlying: error)
+        }
+    }
+
+    /// `flags` for an environment moved from `slot` to `directory`. Functions get a Clang module
+    /// cache of their own: the build's cache stays as the slot made it, for the next build it
+    /// seeds, since Clang refuses a precompiled module whose cache has moved.
+    static func relocated(_ flags: [String], from slot: String, to directory: String) -> [String] {
+        var relocated = flags.map { $0.replacingOccurrences(of: "\(slot)/", with: "\(directory)/") }
+        if let index = relocated.firstIndex(of: "-module-cache-path"), index + 1 < relocated.count {
+            relocated[index + 1] = "\(directory)/ModuleCache"
+        }
+        return relocated
+    }
+
+    private func buildInSlot(
+        _ spec: EnvironmentSpec,
+        slot: String,
+        toolchain: Toolchain,
+        seeds: [Environment],
+        log: BuildLog,
+        step: @escaping @Sendable (String) -> Void
+    ) async throws(IsolatedError) -> Environment {
         var dependencies = spec.dependencies
-        try shipLocalPackages(&dependencies, into: directory)
-        try writeManifest(dependencies, products: [], to: directory)
+        try shipLocalPackages(&dependencies, into: slot)
+        try writeManifest(dependencies, products: [], to: slot)
 
-        try await run(toolchain.swift, ["package", "resolve"], in: directory, spec: spec, log: log, step: step, what: "resolving packages")
-        let checkouts = try await dependencyPaths(directory, toolchain: toolchain, spec: spec, log: log, step: step)
+        try await run(toolchain.swift, ["package", "resolve"], in: slot, spec: spec, log: log, step: step, what: "resolving packages")
+        let checkouts = try await dependencyPaths(slot, toolchain: toolchain, spec: spec, log: log, step: step)
+        let pins = try resolvedPins(slot: slot, checkouts: checkouts, spec: spec, log: log)
+        let configuration = spec.configuration.rawValue
+        if let seed = BuildSeed.nearest(to: pins, for: spec, among: seeds) {
+            do {
+                // Held so that `isolated envs rm` or `gc` cannot remove the seed halfway through;
+                // a seed in use by them is skipped.
+                let planted = try FileLock.withLockIfFree(path: "\(seed.environment.directory).lock") {
+                    try seed.plant(into: slot, configuration: configuration, productName: Self.productName)
+                }
+                if planted != nil {
+                    step("Reusing the built \(seed.shared.map(\.identity).joined(separator: ", ")) of environment \(seed.environment.key.prefix(12))")
+                }
+            } catch {
+                // A seed that cannot be read only costs its products: start over from a clean resolve.
+                log.append("could not reuse environment \(seed.environment.key): \(error)")
+                try? FileManager.default.removeItem(atPath: "\(slot)/.build")
+                try await run(toolchain.swift, ["package", "resolve"], in: slot, spec: spec, log: log, step: step, what: "resolving packages")
+            }
+        }
 
+        let catalog = LibraryCatalog(directory: "\((slot as NSString).deletingLastPathComponent)/.products", toolchain: spec.toolchain)
         var chosen: [(identity: String, product: String, targets: [String])] = []
         for dependency in dependencies {
             guard let path = checkouts[dependency.identity] else {
                 throw failure(spec, "SwiftPM did not resolve \(dependency.written)", log: log, culprit: dependency)
             }
-            let libraries = try await libraryProducts(of: path, dependency: dependency, toolchain: toolchain, spec: spec, log: log, step: step)
+            let pin = pins.first { $0.identity == dependency.identity }
+            let libraries: [LibraryCatalog.Library]
+            if let pin, let known = catalog.libraries(identity: pin.identity, revision: pin.revision) {
+                libraries = known
+            } else {
+                libraries = try await libraryProducts(of: path, dependency: dependency, toolchain: toolchain, spec: spec, log: log, step: step)
+                if let pin { catalog.record(libraries, identity: pin.identity, revision: pin.revision) }
+            }
             if let wanted = dependency.products {
                 for name in wanted where !libraries.contains(where: { $0.name == name }) {
                     throw IsolatedError(
@@ -47,15 +128,14 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
                 chosen.append((dependency.identity, library.name, library.targets))
             }
         }
-        try writeManifest(dependencies, products: chosen.map { ($0.identity, $0.product) }, to: directory)
+        try writeManifest(dependencies, products: chosen.map { ($0.identity, $0.product) }, to: slot)
 
-        let configuration = spec.configuration.rawValue
         // No index store: nothing reads an environment's, and writing it doubled the build
         // (swift-numerics in debug: 4.4-4.8 s with it, 2.3-2.5 s without).
         try await run(
             toolchain.swift,
             ["build", "-c", configuration, "--product", Self.productName, "--disable-index-store"],
-            in: directory,
+            in: slot,
             spec: spec,
             log: log,
             step: step,
@@ -63,21 +143,48 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
         )
         // SwiftPM links .build/<configuration> to the products' directory for this machine's
         // triple; reading the link saves a `swift build --show-bin-path` (0.2 s).
-        let binPath = URL(fileURLWithPath: "\(directory)/.build/\(configuration)").resolvingSymlinksInPath().path
+        let link = "\(slot)/.build/\(configuration)"
+        let binPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: link)).map { "\(slot)/.build/\($0)" } ?? link
         let modules = Array(
             Set(chosen.flatMap(\.targets).filter { FileManager.default.fileExists(atPath: "\(binPath)/Modules/\($0).swiftmodule") })
         ).sorted()
-        let compileFlags = try recordedFlags(directory: directory, spec: spec, log: log)
+        let compileFlags = try recordedFlags(directory: slot, spec: spec, log: log)
         return Environment(
             key: spec.key,
             spec: spec,
-            directory: directory,
+            directory: slot,
             modules: modules,
             compileFlags: compileFlags,
             linkFlags: ["-L", binPath, "-l\(Self.productName)", "-Xlinker", "-rpath", "-Xlinker", binPath],
             builtAt: Date(),
-            buildSeconds: Date().timeIntervalSince(started)
+            buildSeconds: 0,
+            pins: pins
         )
+    }
+
+    /// Every remote package SwiftPM pinned, read from `Package.resolved`, with its checkout.
+    private func resolvedPins(slot: String, checkouts: [String: String], spec: EnvironmentSpec, log: BuildLog) throws(IsolatedError) -> [Environment
+        .Pin]
+    {
+        struct Resolved: Decodable {
+            struct Pin: Decodable {
+                struct State: Decodable { var revision: String }
+                var identity: String
+                var state: State
+            }
+            var pins: [Pin]
+        }
+        // A package without dependencies has nothing to pin, and SwiftPM writes no file.
+        guard let data = FileManager.default.contents(atPath: "\(slot)/Package.resolved") else { return [] }
+        guard let resolved = try? JSONDecoder().decode(Resolved.self, from: data) else {
+            throw failure(spec, "SwiftPM's Package.resolved could not be read", log: log, culprit: nil)
+        }
+        let root = "\(slot)/.build/checkouts/"
+        return resolved.pins.compactMap { pin in
+            guard let path = checkouts[pin.identity], path.hasPrefix(root) else { return nil }
+            return Environment.Pin(identity: pin.identity, revision: pin.state.revision, checkout: String(path.dropFirst(root.count)))
+        }
+        .sorted { $0.identity < $1.identity }
     }
 
     // Local packages are copied in, so the environment does not change when the caller edits them.
@@ -196,20 +303,19 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
         struct Node: Decodable {
             var identity: String
             var path: String
+            var dependencies: [Node]
         }
         struct Root: Decodable {
             var dependencies: [Node]
+        }
+        func flattened(_ nodes: [Node]) -> [(String, String)] {
+            nodes.flatMap { [($0.identity, $0.path)] + flattened($0.dependencies) }
         }
         let json = result.standardOutput.drop { !$0.hasPrefix("{") }.joined(separator: "\n")
         guard let root = try? JSONDecoder().decode(Root.self, from: Data(json.utf8)) else {
             throw failure(spec, "SwiftPM's dependency list could not be read", log: log, culprit: nil, output: result.output)
         }
-        return Dictionary(root.dependencies.map { ($0.identity, $0.path) }, uniquingKeysWith: { first, _ in first })
-    }
-
-    private struct Library {
-        var name: String
-        var targets: [String]
+        return Dictionary(flattened(root.dependencies), uniquingKeysWith: { first, _ in first })
     }
 
     private func libraryProducts(
@@ -219,7 +325,7 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
         spec: EnvironmentSpec,
         log: BuildLog,
         step: @escaping @Sendable (String) -> Void
-    ) async throws(IsolatedError) -> [Library] {
+    ) async throws(IsolatedError) -> [LibraryCatalog.Library] {
         step("Reading the products of \(dependency.written)")
         let result = try await run(
             toolchain.swift,
@@ -245,7 +351,9 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
         guard let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(json.utf8)) else {
             throw failure(spec, "the manifest of \(dependency.written) could not be read", log: log, culprit: dependency, output: result.output)
         }
-        let libraries = manifest.products.filter { $0.type.keys.contains("library") }.map { Library(name: $0.name, targets: $0.targets) }
+        let libraries = manifest.products.filter { $0.type.keys.contains("library") }.map {
+            LibraryCatalog.Library(name: $0.name, targets: $0.targets)
+        }
         guard !libraries.isEmpty else {
             throw IsolatedError(code: .invalidRequirement, message: "requirement \(dependency.written) has no library products to import")
         }

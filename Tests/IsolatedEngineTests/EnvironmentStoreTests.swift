@@ -52,4 +52,56 @@ struct EnvironmentStoreTests {
             await #expect(throws: (any Error).self) { try await store.remove(prefixes: ["no-such-key"]) }
         }
     }
+
+    @Test("an environment starts from the built products of one that shares its packages, and compiles only the rest")
+    func sharedProducts() async throws {
+        let home = EngineTests.home + "-seeding"
+        func request(_ name: String, _ expression: String, _ requirements: [Requirement]) -> InvocationRequest {
+            InvocationRequest(
+                function: FunctionSource(
+                    name: name,
+                    source: "func \(name)() async throws -> Int {\n    \(expression)\n}",
+                    entry: "return try await invocation.result(\(name)())",
+                    file: #filePath,
+                    line: 1
+                ),
+                requirements: requirements,
+                machineType: "XS",
+                keepAlive: 0,
+                arguments: []
+            )
+        }
+        let numerics = request("one", "Int(Double.exp(0))", ["apple/swift-numerics@1.1.1"])
+        let both = request(
+            "two", "[1, 2, 3].chunks(ofCount: 2).count + Int(Double.exp(0))", ["apple/swift-numerics@1.1.1", "apple/swift-algorithms@1.2.1"])
+        let engine = Engine(configuration: EngineConfiguration(home: home))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await engine.run() }
+            await engine.untilRunning()
+            defer { engine.shutdown() }
+            let store = engine.environments
+            let holdsAlgorithms = { (summary: EnvironmentSummary) in summary.requirements.contains { $0.hasSuffix("/swift-algorithms@1.2.1") } }
+            let stale = await store.summaries().filter(holdsAlgorithms).map(\.key)
+            if !stale.isEmpty { _ = try await store.remove(prefixes: stale) }
+
+            #expect(try PayloadCoding.decode(Int.self, from: try await engine.invoke(numerics).payload) == 1)
+            let seed = try #require(await store.summaries().first { $0.requirements == ["https://github.com/apple/swift-numerics@1.1.1"] })
+            let result = try await engine.invoke(both)
+            #expect(try PayloadCoding.decode(Int.self, from: result.payload) == 3)
+
+            let built = try #require(await store.summaries().first(where: holdsAlgorithms))
+            let log = try String(contentsOfFile: "\(home)/environments/\(built.key)/build.log", encoding: .utf8)
+            #expect(log.contains("Reusing the built swift-numerics of environment \(seed.key.prefix(12))"))
+            #expect(log.contains("Compiling Algorithms"))
+            #expect(!log.contains("Compiling RealModule"))
+            // The library products were read once, when the first environment was built.
+            #expect(!log.contains("Reading the products of https://github.com/apple/swift-numerics"))
+
+            // The seed stays whole: its functions still compile and run after the second build.
+            _ = try await store.remove(prefixes: [built.key])
+            #expect(!FileManager.default.fileExists(atPath: "\(home)/environments/\(SwiftPMEnvironmentBuilder.slotName)"))
+            let again = request("uno", "Int(Double.exp(0)) + 1", ["apple/swift-numerics@1.1.1"])
+            #expect(try PayloadCoding.decode(Int.self, from: try await engine.invoke(again).payload) == 2)
+        }
+    }
 }
