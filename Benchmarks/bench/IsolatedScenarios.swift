@@ -63,38 +63,38 @@ struct IsolatedScenarios {
             "an environment with apple/swift-numerics 1.1.1 removed, and its recorded library products, then one call that uses "
             + "it: SwiftPM resolve and build (its repository cache warm), compile, start, call; \(coldCount) times"
         await measure("cold_environment", how: coldHow) {
-            var cold: [Double] = []
+            var cold: [PhasedSample] = []
             for _ in 0..<coldCount {
                 try await removeEnvironment(Self.coldRequirements, forgetting: "swift-numerics")
-                cold.append(try await timed { _ = try await engine.invoke(Self.coldRequest) })
+                cold.append(try await phased(Self.coldRequest))
             }
-            return .latencies(cold, how: coldHow)
+            return .phased(cold, how: coldHow)
         }
         let sharedHow =
             "with the numerics environment built, an environment of numerics and swift-algorithms 1.2.1 removed, and "
             + "algorithms' recorded library products, then one call: numerics' products are reused, algorithms is compiled; \(coldCount) times"
         await measure("shared_environment", how: sharedHow) {
             _ = try await engine.invoke(Self.coldRequest)
-            var shared: [Double] = []
+            var shared: [PhasedSample] = []
             for _ in 0..<coldCount {
                 try await removeEnvironment(Self.sharedRequirements, forgetting: "swift-algorithms")
-                shared.append(try await timed { _ = try await engine.invoke(Self.sharedRequest) })
+                shared.append(try await phased(Self.sharedRequest))
             }
-            return .latencies(shared, how: sharedHow)
+            return .phased(shared, how: sharedHow)
         }
         let reusedHow =
             "with the numerics + algorithms environment built, an environment of swift-algorithms 1.2.1 alone removed, then "
             + "one call: every package in it was built before; \(coldCount) times"
         await measure("reused_environment", how: reusedHow) {
             _ = try await engine.invoke(Self.sharedRequest)
-            var reused: [Double] = []
+            var reused: [PhasedSample] = []
             for _ in 0..<coldCount {
                 try await removeEnvironment(Self.reusedRequirements)
                 let request = Self.request(
                     "reused", body: "[1, 2, 3].chunks(ofCount: 2).count", returning: "Int", requirements: Self.reusedRequirements)
-                reused.append(try await timed { _ = try await engine.invoke(request) })
+                reused.append(try await phased(request))
             }
-            return .latencies(reused, how: reusedHow)
+            return .phased(reused, how: reusedHow)
         }
 
         for (id, size, count) in Self.resultSizes(quick: quick) {
@@ -216,6 +216,13 @@ struct IsolatedScenarios {
         var measurement = Measurement.latencies(latencies, how: how)
         measurement.callsPerSecond = Double(latencies.count) / elapsed
         return measurement
+    }
+
+    /// One call, timed whole and by the phases its report names.
+    private func phased(_ request: InvocationRequest) async throws -> PhasedSample {
+        var report: CallReport?
+        let total = try await timed { report = try await engine.invoke(request).report }
+        return PhasedSample(total: total, phases: report?.phases.map { ($0.phase.rawValue, milliseconds($0.duration)) } ?? [])
     }
 
     /// Removes the environment of exactly `requirements`, and the library products the engine

@@ -51,6 +51,18 @@ struct Measurement: Codable, Sendable {
         Measurement(medianMs: percentile(values, 0.5), p99Ms: values.count >= 20 ? percentile(values, 0.99) : nil, samples: values.count, how: how)
     }
 
+    /// Whole calls, with the median of each phase as a variant.
+    static func phased(_ samples: [PhasedSample], how: String) -> Measurement {
+        var measurement = latencies(samples.map(\.total), how: how)
+        let names = Set(samples.flatMap { $0.phases.map(\.name) })
+        measurement.variants = Dictionary(
+            uniqueKeysWithValues: names.map { name in
+                (name, latencies(samples.map { $0.phases.filter { $0.name == name }.reduce(0) { $0 + $1.milliseconds } }, how: name))
+            }
+        )
+        return measurement
+    }
+
     static func failed(_ error: any Error, how: String) -> Measurement {
         Measurement(error: "\(error)", how: how)
     }
@@ -68,6 +80,12 @@ struct SystemRun: Codable, Sendable {
     var scenarios: [String: Measurement]
     /// Why the whole system could not be measured.
     var error: String?
+}
+
+/// A call's whole time and its phases' times, in milliseconds.
+struct PhasedSample {
+    var total: Double
+    var phases: [(name: String, milliseconds: Double)]
 }
 
 func percentile(_ values: [Double], _ fraction: Double) -> Double {

@@ -129,6 +129,10 @@ struct Report {
             // A row neither side measured (bench --only) is left out.
             guard mine != nil || other != nil else { continue }
             if let error = mine?.error { notes.append("\(row.id), Isolated: \(error)") }
+            if let variants = mine?.variants, !variants.isEmpty {
+                let parts = variants.compactMap { name, variant in variant.medianMs.map { (name, $0) } }.sorted { $0.1 > $1.1 }
+                notes.append("\(row.id), Isolated's parts (median): " + parts.map { "\($0) \(Self.format($1))" }.joined(separator: ", "))
+            }
             // isolate's failure of a scenario another row also shows is noted once, by that row.
             if case .sameScenario = row.isolate, let error = other?.error { notes.append("\(row.id), isolate: \(error)") }
             let figures = Figures(ours: ours.scenarios, theirs: other)

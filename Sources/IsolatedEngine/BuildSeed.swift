@@ -1,5 +1,4 @@
 import Foundation
-package import IsolatedCore
 
 #if canImport(Glibc)
     import Glibc

@@ -38,4 +38,26 @@ package struct Environment: Sendable, Hashable, Codable {
     /// Every remote package it holds, direct or not, so a later build can start from its built
     /// products; nil for environments built before products were shared.
     package var pins: [Pin]?
+
+    package init(
+        key: String,
+        spec: EnvironmentSpec,
+        directory: String,
+        modules: [String],
+        compileFlags: [String],
+        linkFlags: [String],
+        builtAt: Date,
+        buildSeconds: Double,
+        pins: [Pin]? = nil
+    ) {
+        self.key = key
+        self.spec = spec
+        self.directory = directory
+        self.modules = modules
+        self.compileFlags = compileFlags
+        self.linkFlags = linkFlags
+        self.builtAt = builtAt
+        self.buildSeconds = buildSeconds
+        self.pins = pins
+    }
 }

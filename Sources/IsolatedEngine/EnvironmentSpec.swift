@@ -17,6 +17,22 @@ package struct EnvironmentSpec: Sendable, Hashable, Codable {
         package var contentHash: String?
         /// The requirement as the user wrote it, for messages.
         package var written: String
+
+        package init(
+            identity: String,
+            location: String,
+            version: Requirement.VersionRule? = nil,
+            products: [String]? = nil,
+            contentHash: String? = nil,
+            written: String
+        ) {
+            self.identity = identity
+            self.location = location
+            self.version = version
+            self.products = products
+            self.contentHash = contentHash
+            self.written = written
+        }
     }
 
     /// Bumped whenever the layout of a built environment changes.
@@ -36,6 +52,14 @@ package struct EnvironmentSpec: Sendable, Hashable, Codable {
         var hasher = SHA256()
         hasher.update(data)
         return hasher.finalize()
+    }
+
+    /// A spec of dependencies already made absolute.
+    package init(dependencies: [Dependency], toolchain: String, target: String, configuration: EngineConfiguration.BuildConfiguration) {
+        self.dependencies = dependencies
+        self.toolchain = toolchain
+        self.target = target
+        self.configuration = configuration
     }
 
     /// Resolves requirements; local paths are taken relative to the package containing `callerFile`.
