@@ -82,8 +82,14 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
         try writeManifest(dependencies, products: [], to: slot)
 
         try await run(toolchain.swift, ["package", "resolve"], in: slot, spec: spec, log: log, step: step, what: "resolving packages")
-        let checkouts = try await dependencyPaths(slot, toolchain: toolchain, spec: spec, log: log, step: step)
-        let pins = try resolvedPins(slot: slot, checkouts: checkouts, spec: spec, log: log)
+        let checkouts: [String: String]
+        let pins: [Environment.Pin]
+        if let state = WorkspaceState(slot: slot), spec.dependencies.allSatisfy({ state.paths[$0.identity] != nil }) {
+            (checkouts, pins) = (state.paths, state.pins)
+        } else {
+            checkouts = try await dependencyPaths(slot, toolchain: toolchain, spec: spec, log: log, step: step)
+            pins = try resolvedPins(slot: slot, checkouts: checkouts, spec: spec, log: log)
+        }
         let configuration = spec.configuration.rawValue
         if let seed = BuildSeed.nearest(to: pins, for: spec, among: seeds) {
             do {

@@ -97,6 +97,26 @@ struct EnvironmentStoreTests {
             // The library products were read once, when the first environment was built.
             #expect(!log.contains("Reading the products of https://github.com/apple/swift-numerics"))
 
+            // Two new environments at once take turns at the build path, both seeded, both whole.
+            let alone = request("three", "[1, 2, 3].chunks(ofCount: 1).count", ["apple/swift-algorithms@1.2.1"])
+            let real = request(
+                "four", "Int(Double.exp(0)) * 4",
+                [.package(url: "https://github.com/apple/swift-numerics", from: "1.1.1", products: ["RealModule"])]
+            )
+            for removed in await store.summaries().filter({ $0.key != seed.key && $0.key != built.key }) {
+                _ = try await store.remove(prefixes: [removed.key])
+            }
+            async let three = engine.invoke(alone)
+            async let four = engine.invoke(real)
+            #expect(try PayloadCoding.decode(Int.self, from: try await three.payload) == 3)
+            #expect(try PayloadCoding.decode(Int.self, from: try await four.payload) == 4)
+            let logs = try await store.summaries().filter { $0.key != seed.key && $0.key != built.key }.map {
+                try String(contentsOfFile: "\(home)/environments/\($0.key)/build.log", encoding: .utf8)
+            }
+            #expect(logs.count == 2)
+            #expect(logs.filter { $0.contains("waiting for another environment build") }.count == 1)
+            #expect(logs.allSatisfy { $0.contains("Reusing the built") })
+
             // The seed stays whole: its functions still compile and run after the second build.
             _ = try await store.remove(prefixes: [built.key])
             #expect(!FileManager.default.fileExists(atPath: "\(home)/environments/\(SwiftPMEnvironmentBuilder.slotName)"))
