@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IsolatedWire
 
 /// One call of the worker's function: its encoded arguments, and how to encode its result.

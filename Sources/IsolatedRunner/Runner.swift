@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IsolatedWire
 import Synchronization
 
@@ -26,9 +26,7 @@ public enum Runner {
         RunnerChannel.current = channel
         let (invocations, continuation) = AsyncStream.makeStream(of: Invocation.self)
         channel.send(.ready(processID: getpid()))
-        let reader = Thread { channel.readLoop(invocations: continuation) }
-        reader.name = "isolated-runner-io"
-        reader.start()
+        startThread(named: "isolated-io") { channel.readLoop(invocations: continuation) }
 
         for await invocation in invocations {
             channel.currentInvocation = invocation.id
@@ -51,6 +49,36 @@ public enum Runner {
             channel.send(reply)
         }
         exit(0)
+    }
+
+    /// Runs `body` on a thread of its own, detached: a POSIX thread rather than Foundation's
+    /// `Thread`, so the runner needs only FoundationEssentials (Foundation cost a runner 6.5 MB
+    /// and 4.5 ms of start-up here).
+    private static func startThread(named name: String, _ body: @escaping @Sendable () -> Void) {
+        final class Box: Sendable {
+            let body: @Sendable () -> Void
+            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        }
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        #if canImport(Glibc)
+            var thread = pthread_t()
+            let created = pthread_create(
+                &thread, nil,
+                {
+                    Unmanaged<Box>.fromOpaque($0!).takeRetainedValue().body()
+                    return nil
+                }, box)
+        #else
+            var thread: pthread_t?
+            let created = pthread_create(
+                &thread, nil,
+                {
+                    Unmanaged<Box>.fromOpaque($0).takeRetainedValue().body()
+                    return nil
+                }, box)
+        #endif
+        guard created == 0 else { fatalError("isolated runner: cannot start its I/O thread: error \(created)") }
+        pthread_detach(thread)
     }
 
     /// The engine's socket: inherited, or connected to and attached with the launch's token.

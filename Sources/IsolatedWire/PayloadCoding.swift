@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How arguments and results are encoded for the trip between caller and worker: JSON, so any
 /// `Codable` type works, except that `String`, `Data` and `[UInt8]` travel as their raw bytes

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Messages between the engine and a runner, over the runner's channel.
 ///
@@ -231,7 +231,19 @@ package enum LogMarker {
 
     /// Splits a line into the text before a marker and the marker's call id, if it has one.
     package static func parse(_ line: Substring) -> (text: Substring, id: UInt64)? {
-        guard let range = line.range(of: prefix), let id = UInt64(line[range.upperBound...]) else { return nil }
-        return (line[..<range.lowerBound], id)
+        // Byte by byte from the marker's first byte, which text rarely holds: this runs on
+        // every line a runner prints.
+        let bytes = line.utf8
+        let marker = prefix.utf8
+        var start = bytes.startIndex
+        while let found = bytes[start...].firstIndex(of: marker.first!) {
+            if bytes[found...].starts(with: marker) {
+                let end = bytes.index(found, offsetBy: marker.count)
+                guard let id = UInt64(line[end...]) else { return nil }
+                return (line[..<found], id)
+            }
+            start = bytes.index(after: found)
+        }
+        return nil
     }
 }

@@ -72,6 +72,28 @@ struct EngineTests {
         #expect(results[1].report.warm && results[2].report.warm)
     }
 
+    @Test("a function that needs only Foundation's essentials runs without Foundation loaded; one that needs more gets it")
+    func foundationOnlyWhenNeeded() async throws {
+        try await Self.withEngine { engine in
+            let light = Self.request(
+                "lightFoundation", "    Data(repeating: 1, count: count).count + Int(getpid() > 0 ? 1 : 0)", arguments: [try PayloadCoding.encode(3)])
+            let full = Self.request("fullFoundation", "    NSLock().withLock { count * 2 }", arguments: [try PayloadCoding.encode(3)])
+            #expect(try PayloadCoding.decode(Int.self, from: try await engine.invoke(light).payload) == 4)
+            #expect(try PayloadCoding.decode(Int.self, from: try await engine.invoke(full).payload) == 6)
+            func maps(_ name: String) async throws -> String {
+                let runner = try #require(await engine.runnerSnapshots().first { $0.function.name == name })
+                // Read to the end: /proc reports a size of zero, which a one-shot read trusts.
+                let processID = try #require(runner.processID)
+                let handle = try #require(FileHandle(forReadingAtPath: "/proc/\(processID)/maps"))
+                defer { try? handle.close() }
+                return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+            }
+            #expect(try await maps("lightFoundation").contains("libFoundationEssentials.so"))
+            #expect(try await !maps("lightFoundation").contains("libFoundation.so"))
+            #expect(try await maps("fullFoundation").contains("libFoundation.so"))
+        }
+    }
+
     @Test("a call's phases are reported with their outcomes")
     func phasesAreReported() async throws {
         let request = Self.request("phases", "    count * 2", arguments: [Array("21".utf8)], keepAlive: 5)
