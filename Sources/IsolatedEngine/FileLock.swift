@@ -14,10 +14,7 @@ package enum FileLock {
         onWait: () -> Void = {},
         _ body: () async throws -> Value
     ) async throws -> Value {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: String(cString: strerror(errno))])
-        }
+        let descriptor = try openLockFile(path)
         defer {
             flock(descriptor, LOCK_UN)
             close(descriptor)
@@ -35,15 +32,20 @@ package enum FileLock {
 
     /// Runs `body` holding the lock at `path` if no one holds it, or returns nil at once.
     package static func withLockIfFree<Value>(path: String, _ body: () throws -> Value) throws -> Value? {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: String(cString: strerror(errno))])
-        }
+        let descriptor = try openLockFile(path)
         defer {
             flock(descriptor, LOCK_UN)
             close(descriptor)
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { return nil }
         return try body()
+    }
+
+    private static func openLockFile(_ path: String) throws -> Int32 {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+        }
+        return descriptor
     }
 }
