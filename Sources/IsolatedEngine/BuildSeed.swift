@@ -51,8 +51,8 @@ package struct BuildSeed: Sendable {
             try Self.linkTree(from: "\(seedBuild)/checkouts/\(pin.checkout)", to: checkout)
         }
         // `.build/<configuration>` links to the triple's directory, which holds the products.
-        let products = URL(fileURLWithPath: "\(seedBuild)/\(configuration)").resolvingSymlinksInPath().path
-        let relative = String(products.dropFirst(seedBuild.count + 1))
+        let relative = try FileManager.default.destinationOfSymbolicLink(atPath: "\(seedBuild)/\(configuration)")
+        let products = "\(seedBuild)/\(relative)"
         let own: Set<String> = ["\(productName).build", "\(productName).product", "lib\(productName).so", "ModuleCache", "description.json"]
         try? FileManager.default.removeItem(atPath: "\(slotBuild)/\(relative)")
         try Self.linkTree(from: products, to: "\(slotBuild)/\(relative)") { path in

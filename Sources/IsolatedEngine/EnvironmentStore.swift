@@ -83,8 +83,9 @@ package actor EnvironmentStore {
                     logger.debug("building environment", metadata: ["key": "\(key)", "requirements": "\(spec.dependencies.map(\.written))"])
                     try? FileManager.default.removeItem(atPath: directory)
                     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                    let seeds = Self.builtEnvironments(in: environmentsDirectory)
-                    let environment = try await builder.build(spec, in: directory, toolchain: toolchain, seeds: seeds, progress: progress)
+                    let environment = try await builder.build(
+                        spec, in: directory, toolchain: toolchain, seeds: { Self.builtEnvironments(in: environmentsDirectory) }, progress: progress
+                    )
                     try Self.writeRecord(environment, to: record)
                     built.set()
                     return environment

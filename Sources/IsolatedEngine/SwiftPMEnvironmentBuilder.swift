@@ -16,7 +16,7 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
         _ spec: EnvironmentSpec,
         in directory: String,
         toolchain: Toolchain,
-        seeds: [Environment],
+        seeds: @escaping @Sendable () -> [Environment],
         progress: @escaping @Sendable (String) -> Void
     ) async throws(IsolatedError) -> Environment {
         let started = Date()
@@ -73,7 +73,7 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
         _ spec: EnvironmentSpec,
         slot: String,
         toolchain: Toolchain,
-        seeds: [Environment],
+        seeds: () -> [Environment],
         log: BuildLog,
         step: @escaping @Sendable (String) -> Void
     ) async throws(IsolatedError) -> Environment {
@@ -91,7 +91,7 @@ package struct SwiftPMEnvironmentBuilder: EnvironmentBuilder {
             pins = try resolvedPins(slot: slot, checkouts: checkouts, spec: spec, log: log)
         }
         let configuration = spec.configuration.rawValue
-        if let seed = BuildSeed.nearest(to: pins, for: spec, among: seeds) {
+        if let seed = BuildSeed.nearest(to: pins, for: spec, among: seeds()) {
             do {
                 // Held so that `isolated envs rm` or `gc` cannot remove the seed halfway through;
                 // a seed in use by them is skipped.
