@@ -25,13 +25,17 @@ package struct Runtime: Sendable, Hashable {
         (
             "IsolatedWire",
             [
-                "ByteCoding.swift", "CallReport.swift", "EngineAddress.swift", "Frame.swift", "IsolatedError.swift", "IsolatedError+Hashable.swift",
+                "ByteCoding.swift", "CallReport.swift", "EncodedPayload.swift", "EngineAddress.swift", "Frame.swift", "IsolatedError.swift",
+                "IsolatedError+Hashable.swift",
                 "PayloadCoding.swift",
                 "RemoteError.swift",
                 "RunnerMessage.swift", "SingleFlight.swift",
             ]
         ),
-        ("IsolatedRunner", ["CachedFunctions.swift", "Invocation.swift", "NestedFunction.swift", "Runner.swift", "StandardStreams.swift"]),
+        (
+            "IsolatedRunner",
+            ["CachedFunctions.swift", "EncodedResult.swift", "Invocation.swift", "NestedFunction.swift", "Runner.swift", "StandardStreams.swift"]
+        ),
     ]
     private static let features = ["ExistentialAny", "MemberImportVisibility", "InternalImportsByDefault"]
 

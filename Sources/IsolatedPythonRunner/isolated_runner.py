@@ -38,13 +38,17 @@ class Channel:
         self.socket = connection
         self.lock = threading.Lock()
 
-    def send(self, kind: int, payload: bytes = b"") -> None:
-        header = struct.pack("<IB", len(payload) + 1, kind)
+    def send(self, kind: int, *parts: bytes) -> None:
+        """One frame whose payload is `parts` in order; a large part is sent from its own buffer, not joined."""
+        size = sum(len(part) for part in parts)
+        header = struct.pack("<IB", size + 1, kind)
         with self.lock:
             try:
-                self.socket.sendall(header + payload if len(payload) < 65536 else header)
-                if len(payload) >= 65536:
-                    self.socket.sendall(payload)
+                if size < 65536:
+                    self.socket.sendall(b"".join((header, *parts)))
+                else:
+                    for part in (header, *parts):
+                        self.socket.sendall(part)
             except OSError:
                 os._exit(0)  # The engine is gone.
 
@@ -134,7 +138,9 @@ class Runner:
             marker = MARKER_PREFIX + str(call_id).encode() + b"\n"
             os.write(1, marker)
             os.write(2, marker)
-            self.channel.send(kind, struct.pack("<Q", call_id) + payload)
+            call = struct.pack("<Q", call_id)
+            # A result is followed by its call's id, so the engine takes it over without moving it.
+            self.channel.send(kind, *((payload, call) if kind == RETURNED else (call, payload)))
 
     def run(self, call_id: int, arguments: List[bytes]) -> Tuple[int, bytes]:
         """One call: the reply's kind and its payload after the id."""

@@ -40,9 +40,9 @@ public struct Invocation: Sendable {
     }
 
     /// Encodes the function's result.
-    public func result<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+    public func result<Value: Encodable>(_ value: Value) throws -> EncodedResult {
         do {
-            return try PayloadCoding.encode(value)
+            return EncodedResult(payload: try PayloadCoding.encodedPayload(value))
         } catch {
             throw StageError(
                 error: RemoteError(
@@ -55,7 +55,7 @@ public struct Invocation: Sendable {
     }
 
     /// The encoded result of a function that returns nothing.
-    public func void() -> [UInt8] { [] }
+    public func void() -> EncodedResult { EncodedResult(payload: EncodedPayload(encoded: [])) }
 }
 
 /// An error the runner raises itself, already classified.

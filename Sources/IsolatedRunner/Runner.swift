@@ -18,7 +18,7 @@ import Synchronization
 /// engine's end closes: a runner never outlives its engine, even one killed with SIGKILL.
 public enum Runner {
     /// Serves invocations with `handler` until the engine says stop or goes away.
-    public static func run(_ handler: @escaping @Sendable (Invocation) async throws -> [UInt8]) async -> Never {
+    public static func run(_ handler: @escaping @Sendable (Invocation) async throws -> EncodedResult) async -> Never {
         // Line-buffered output streams live; a pipe would otherwise be block-buffered.
         StandardStreams.useLineBuffering()
         let descriptor = connectToEngine()
@@ -30,25 +30,34 @@ public enum Runner {
 
         for await invocation in invocations {
             channel.currentInvocation = invocation.id
-            let reply: RunnerMessage
+            let outcome: Result<EncodedPayload, Failure>
             do {
-                reply = .returned(id: invocation.id, result: try await handler(invocation))
+                outcome = .success(try await handler(invocation).payload)
             } catch let error as IsolatedError {
                 // Usually a nested call's failure: it travels whole, so the caller sees the chain.
-                reply = .failed(id: invocation.id, error: (try? PayloadCoding.encode(error)) ?? [])
+                outcome = .failure(Failure(.failed(id: invocation.id, error: (try? PayloadCoding.encode(error)) ?? [])))
             } catch let error as StageError {
-                reply = .threw(id: invocation.id, error: error.error)
+                outcome = .failure(Failure(.threw(id: invocation.id, error: error.error)))
             } catch {
-                reply = .threw(
-                    id: invocation.id, error: RemoteError(stage: .function, typeName: String(describing: type(of: error)), message: describe(error)))
+                let remote = RemoteError(stage: .function, typeName: String(describing: type(of: error)), message: describe(error))
+                outcome = .failure(Failure(.threw(id: invocation.id, error: remote)))
             }
             StandardStreams.flush()
             let marker = Array(LogMarker.line(for: invocation.id).utf8)
             RunnerChannel.writeAll(STDOUT_FILENO, marker)
             RunnerChannel.writeAll(STDERR_FILENO, marker)
-            channel.send(reply)
+            switch outcome {
+            case .success(let result): channel.sendReturned(id: invocation.id, result)
+            case .failure(let failure): channel.send(failure.reply)
+            }
         }
         exit(0)
+    }
+
+    /// The reply to a call that did not return.
+    private struct Failure: Error {
+        let reply: RunnerMessage
+        init(_ reply: RunnerMessage) { self.reply = reply }
     }
 
     /// Runs `body` on a thread of its own, detached: a POSIX thread rather than Foundation's
@@ -175,15 +184,21 @@ final class RunnerChannel: Sendable {
     }
 
     func send(_ message: RunnerMessage) {
-        let written: Bool
-        if case .returned(let id, let result) = message {
-            let header = RunnerMessage.returnedHeader(id: id, resultCount: result.count)
-            written = writeLock.withLock { _ in Self.writeAll(descriptor, header) && Self.writeAll(descriptor, result) }
-        } else {
-            let bytes = message.frame.bytes
-            written = writeLock.withLock { _ in Self.writeAll(descriptor, bytes) }
-        }
+        let bytes = message.frame.bytes
         // The engine is gone: nothing left to serve.
+        if !writeLock.withLock({ _ in Self.writeAll(descriptor, bytes) }) { _exit(0) }
+    }
+
+    /// Sends a call's result, written from its own storage between the frame's header and the
+    /// call's id, in one system call when the socket takes it whole.
+    func sendReturned(id: UInt64, _ result: EncodedPayload) {
+        let header = RunnerMessage.returnedHeader(resultCount: result.count)
+        let trailer = RunnerMessage.returnedTrailer(id: id)
+        let written = header.withUnsafeBytes { header in
+            trailer.withUnsafeBytes { trailer in
+                result.withBuffers { body in writeLock.withLock { _ in Self.writeAll(descriptor, [header] + body + [trailer]) } }
+            }
+        }
         if !written { _exit(0) }
     }
 
@@ -228,14 +243,28 @@ final class RunnerChannel: Sendable {
 
     @discardableResult
     static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+        bytes.withUnsafeBytes { writeAll(descriptor, [$0]) }
+    }
+
+    /// Writes every buffer, in order, with as few `writev` calls as the descriptor allows.
+    static func writeAll(_ descriptor: Int32, _ buffers: [UnsafeRawBufferPointer]) -> Bool {
+        var vectors = buffers.filter { !$0.isEmpty }.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+        var first = 0
+        while first < vectors.count {
+            let count = vectors.withUnsafeBufferPointer { writev(descriptor, $0.baseAddress! + first, Int32($0.count - first)) }
             if count < 0 {
                 if errno == EINTR { continue }
                 return false
             }
-            offset += count
+            var written = count
+            while first < vectors.count, written >= vectors[first].iov_len {
+                written -= vectors[first].iov_len
+                first += 1
+            }
+            if written > 0 {
+                vectors[first].iov_base = vectors[first].iov_base.map { $0 + written }
+                vectors[first].iov_len -= written
+            }
         }
         return true
     }

@@ -5,23 +5,22 @@ import FoundationEssentials
 /// behind one marker byte (which no JSON document starts with): a 10 MiB string is a copy, not
 /// an escape-and-parse.
 package enum PayloadCoding {
-    private static let rawBytes: UInt8 = 0x00
-    private static let rawText: UInt8 = 0x01
+    static let rawBytes: UInt8 = 0x00
+    static let rawText: UInt8 = 0x01
 
     /// Encodes a value.
     package static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
-        if Value.self == String.self, let text = value as? String {
-            return raw(rawText, count: text.utf8.count) { $0.append(contentsOf: text.utf8) }
-        }
-        if Value.self == Data.self, let data = value as? Data {
-            return raw(rawBytes, count: data.count) { $0.append(contentsOf: data) }
-        }
-        if Value.self == [UInt8].self, let bytes = value as? [UInt8] {
-            return raw(rawBytes, count: bytes.count) { $0.append(contentsOf: bytes) }
-        }
+        try encodedPayload(value).bytes
+    }
+
+    /// Encodes a value, keeping a string or byte array in its own storage until it is written.
+    package static func encodedPayload<Value: Encodable>(_ value: Value) throws -> EncodedPayload {
+        if Value.self == String.self, let text = value as? String { return EncodedPayload(text: text) }
+        if Value.self == Data.self, let data = value as? Data { return EncodedPayload(data: data) }
+        if Value.self == [UInt8].self, let bytes = value as? [UInt8] { return EncodedPayload(bytes: bytes) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        return Array(try encoder.encode(value))
+        return EncodedPayload(encoded: Array(try encoder.encode(value)))
     }
 
     /// Decodes a value.
@@ -38,14 +37,6 @@ package enum PayloadCoding {
             )
         }
         return try JSONDecoder().decode(type, from: Data(bytes))
-    }
-
-    private static func raw(_ marker: UInt8, count: Int, _ append: (inout [UInt8]) -> Void) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(count + 1)
-        bytes.append(marker)
-        append(&bytes)
-        return bytes
     }
 
     /// Encodes a call's arguments, one payload each; a failure names the argument and the function.

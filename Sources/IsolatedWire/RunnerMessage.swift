@@ -11,7 +11,7 @@ package enum RunnerMessage: Sendable, Equatable {
     case ready(processID: Int32)
     /// Run the function once with these encoded arguments.
     case invoke(id: UInt64, arguments: [[UInt8]])
-    /// The invocation finished with this encoded result.
+    /// The invocation finished with this encoded result. On the wire the id follows the result.
     case returned(id: UInt64, result: [UInt8])
     /// The invocation failed inside the worker. An error with a traceback or a serialized form
     /// (a Python exception) travels as the `raised` frame, any other as `threw`.
@@ -75,7 +75,9 @@ package enum RunnerMessage: Sendable, Equatable {
             writer.write(UInt32(arguments.count))
             for argument in arguments { writer.write(bytes: argument) }
         case .returned(let id, let result):
-            return Frame(kind: Self.returnedKind, payload: Self.idPrefixed(id, result))
+            var payload = result
+            withUnsafeBytes(of: id.littleEndian) { payload.append(contentsOf: $0) }
+            return Frame(kind: Self.returnedKind, payload: payload)
         case .threw(let id, let error) where error.traceback != nil || error.serialized != nil:
             kind = Self.raisedKind
             writer.write(id)
@@ -126,12 +128,16 @@ package enum RunnerMessage: Sendable, Equatable {
         return Frame(kind: kind, payload: writer.bytes)
     }
 
-    /// The wire bytes of a `.returned` frame up to its result: a large result is then written
-    /// as it is, after them, instead of being copied into one buffer twice.
-    package static func returnedHeader(id: UInt64, resultCount: Int) -> [UInt8] {
-        var bytes = Frame.header(kind: returnedKind, payloadCount: 8 + resultCount, reserving: 8)
-        withUnsafeBytes(of: id.littleEndian) { bytes.append(contentsOf: $0) }
-        return bytes
+    /// The wire bytes of a `.returned` frame before its result. The call's id follows the result
+    /// (``returnedTrailer(id:)``), so the receiver hands the result over by dropping the last
+    /// 8 bytes instead of moving the whole result to remove them from its front.
+    package static func returnedHeader(resultCount: Int) -> [UInt8] {
+        Frame.header(kind: returnedKind, payloadCount: resultCount + 8)
+    }
+
+    /// The wire bytes of a `.returned` frame after its result: the call's id.
+    package static func returnedTrailer(id: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: id.littleEndian) { Array($0) }
     }
 
     /// Decodes a frame, failing on anything the protocol does not define. A result takes over
@@ -145,12 +151,13 @@ package enum RunnerMessage: Sendable, Equatable {
                 let id = try reader.readUInt64()
                 self = .invoke(id: id, arguments: try Self.readArguments(&reader, payloadCount: frame.payload.count))
             case Self.returnedKind:
-                let id = try reader.readUInt64()
+                guard frame.payload.count >= 8 else { throw Malformed(description: "truncated frame of kind \(frame.kind.rawValue)") }
                 // Neither the reader nor the frame may keep a reference, or removing the id copies.
                 reader = ByteReader([])
                 var result = frame.payload
                 frame.payload = []
-                result.removeFirst(8)
+                let id = result.suffix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                result.removeLast(8)
                 self = .returned(id: id, result: result)
                 return
             case Self.threwKind:

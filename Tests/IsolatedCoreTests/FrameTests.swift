@@ -64,18 +64,32 @@ struct FrameTests {
         #expect(bytes == [15, 0, 0, 0, 14, 1, 0, 0, 0, 116, 1, 0, 0, 0, 110, 0, 0, 0, 0])
     }
 
-    @Test("a large result written as header then body parses whole, alone in the buffer or followed by another frame")
+    @Test("a large result written as header, body and id parses whole, in one piece or in reads of any size, followed by another frame or not")
     func largeResultHandOver() throws {
         let result = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0) }
-        let wire = RunnerMessage.returnedHeader(id: 9, resultCount: result.count) + result
+        let wire = RunnerMessage.returnedHeader(resultCount: result.count) + result + RunnerMessage.returnedTrailer(id: 9)
         #expect(wire == RunnerMessage.returned(id: 9, result: result).frame.bytes)
         for tail in [[], RunnerMessage.pong(4).frame.bytes] {
-            var parser = FrameParser()
-            parser.append(wire[...])
-            parser.append(tail[...])
-            #expect(try RunnerMessage(#require(try parser.next())) == .returned(id: 9, result: result))
-            #expect(try parser.next().map { try RunnerMessage($0) } == (tail.isEmpty ? nil : .pong(4)))
-            #expect(!parser.hasPartialFrame)
+            for chunkSize in [1 << 16, 4099, wire.count + tail.count] {
+                let stream = wire + tail
+                var parser = FrameParser()
+                var decoded: [RunnerMessage] = []
+                var offset = 0
+                while offset < stream.count {
+                    parser.append(stream[offset..<min(offset + chunkSize, stream.count)])
+                    offset += chunkSize
+                    while let frame = try parser.next() { decoded.append(try RunnerMessage(frame)) }
+                }
+                #expect(decoded == [.returned(id: 9, result: result)] + (tail.isEmpty ? [] : [.pong(4)]))
+                #expect(!parser.hasPartialFrame)
+            }
+        }
+    }
+
+    @Test("a result shorter than its id is malformed")
+    func truncatedResult() {
+        #expect(throws: RunnerMessage.Malformed.self) {
+            try RunnerMessage(Frame(kind: RunnerMessage.returned(id: 1, result: []).frame.kind, payload: [1, 2, 3]))
         }
     }
 

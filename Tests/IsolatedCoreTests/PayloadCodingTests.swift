@@ -24,6 +24,24 @@ struct PayloadCodingTests {
         #expect(try PayloadCoding.decode(String.self, from: PayloadCoding.encode("")) == "")
     }
 
+    @Test("a byte array, data or string is written from its own storage behind its marker, and flattens to what encode gives")
+    func payloadPiecesShareStorage() throws {
+        let bytes = [UInt8](repeating: 7, count: 1 << 20)
+        let payload = try PayloadCoding.encodedPayload(bytes)
+        #expect(payload.count == bytes.count + 1)
+        let storage = bytes.withUnsafeBytes { UInt(bitPattern: $0.baseAddress) }
+        payload.withBuffers { buffers in
+            #expect(buffers.count == 2)
+            #expect(Array(buffers[0]) == [0x00])
+            #expect(UInt(bitPattern: buffers[1].baseAddress) == storage)
+        }
+        let text = String(repeating: "é", count: 1000)
+        #expect(try PayloadCoding.encodedPayload(text).count == 1 + text.utf8.count)
+        #expect(try PayloadCoding.encodedPayload(text).bytes == [0x01] + Array(text.utf8))
+        #expect(try PayloadCoding.encodedPayload(Data(bytes)).bytes == [0x00] + bytes)
+        #expect(try PayloadCoding.encodedPayload([1, 2, 3]).bytes == Array("[1,2,3]".utf8))
+    }
+
     @Test("everything else is JSON, including strings inside other values, and a JSON string still decodes")
     func otherTypesAreJSON() throws {
         let point = try PayloadCoding.encode(Point(x: 1, y: 2))
