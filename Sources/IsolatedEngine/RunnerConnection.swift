@@ -41,6 +41,9 @@ package final class RunnerConnection: RunnerHandle {
         var calledFunction: FunctionReference?
         var placement: RunnerPlacement?
         var awaitingChannel: Bool
+        /// Whether a call ends only once a marker has arrived on every open pipe: for a runner on
+        /// another machine, whose output travels apart from its channel.
+        var usesMarkers: Bool
         var outOfMemory = false
         var lossReason: String?
     }
@@ -94,7 +97,7 @@ package final class RunnerConnection: RunnerHandle {
     ) {
         self.process = process
         self.channel = Mutex(process.channel)
-        self.state = Mutex(State(awaitingChannel: process.channel == nil))
+        self.state = Mutex(State(awaitingChannel: process.channel == nil, usesMarkers: process.channel == nil))
         self.confinement = confinement
         self.resolveProcessID = resolveProcessID
         self.maxOutputBytesPerCall = maxOutputBytesPerCall
@@ -102,6 +105,8 @@ package final class RunnerConnection: RunnerHandle {
         self.diagnose = diagnose
         self.onIdleLog = onIdleLog
         self.onExit = onExit
+        // A local runner's pipes are read to empty when its reply arrives.
+        for pipe in [process.standardOutput, process.standardError] { _ = fcntl(pipe, F_SETFL, fcntl(pipe, F_GETFL) | O_NONBLOCK) }
         var sockets: [Int32] = [-1, -1]
         if process.channel == nil, socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &sockets) == 0 {
             wake = (sockets[0], sockets[1])
@@ -286,7 +291,11 @@ package final class RunnerConnection: RunnerHandle {
                 if index == 0 {
                     parser.append(buffer[0..<count])
                     do {
-                        while let frame = try parser.next() { receive(try RunnerMessage(frame)) }
+                        while let frame = try parser.next() {
+                            let message = try RunnerMessage(frame)
+                            if wake == nil, Self.endsCall(message) { readPipes(&descriptors, &splitters, &buffer) }
+                            receive(message)
+                        }
                     } catch {
                         // A runner that breaks the protocol cannot be trusted with more calls.
                         kill()
@@ -311,6 +320,36 @@ package final class RunnerConnection: RunnerHandle {
         drain(&descriptors, &splitters, &buffer)
         for index in 1...2 where descriptors[index].fd >= 0 { close(descriptors[index].fd) }
         finish(termination)
+    }
+
+    /// Whether `message` is a runner's reply to its call.
+    private static func endsCall(_ message: RunnerMessage) -> Bool {
+        switch message {
+        case .returned, .threw, .failed: true
+        default: false
+        }
+    }
+
+    /// Reads what a local runner's pipes hold when its reply arrives, a line left unfinished
+    /// included: it wrote all of it before the reply, so this is all the call printed, and no
+    /// end-of-call marker is needed.
+    private func readPipes(_ descriptors: inout [pollfd], _ splitters: inout [LineSplitter], _ buffer: inout [UInt8]) {
+        for index in 1...2 where descriptors[index].fd >= 0 {
+            while true {
+                let count = retryingInterrupted { buffer.withUnsafeMutableBytes { read(descriptors[index].fd, $0.baseAddress, $0.count) } }
+                if count < 0 { break }
+                if count == 0 {
+                    if let rest = splitters[index - 1].finish() { receive(line: rest, from: index) }
+                    close(descriptors[index].fd)
+                    descriptors[index].fd = -1
+                    pipeClosed()
+                    break
+                }
+                let lines = buffer.withUnsafeBytes { splitters[index - 1].lines(in: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                for line in lines { receive(line: line, from: index) }
+            }
+            if descriptors[index].fd >= 0, let rest = splitters[index - 1].finish() { receive(line: rest, from: index) }
+        }
     }
 
     private func drain(_ descriptors: inout [pollfd], _ splitters: inout [LineSplitter], _ buffer: inout [UInt8]) {
@@ -432,7 +471,7 @@ package final class RunnerConnection: RunnerHandle {
 
     /// The call is complete once its outcome and a marker on every open pipe have arrived.
     private static func completion(_ state: inout State) -> (CheckedContinuation<RunOutcome, Never>, RunOutcome)? {
-        guard let call = state.call, let outcome = call.outcome, call.markersSeen >= state.openPipes else { return nil }
+        guard let call = state.call, let outcome = call.outcome, !state.usesMarkers || call.markersSeen >= state.openPipes else { return nil }
         state.call = nil
         return (call.continuation, outcome)
     }

@@ -103,8 +103,11 @@ def parse_invoke(payload: bytes) -> Tuple[int, List[bytes]]:
 
 
 class Runner:
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self, channel: Channel, markers: bool) -> None:
         self.channel = channel
+        # An engine on this machine reads the pipes empty when the reply arrives; one on another
+        # reads them from the scheduler's copy, which may lag behind the reply, so it needs markers.
+        self.markers = markers
         self.invocations: "queue.Queue[Optional[Tuple[int, List[bytes]]]]" = queue.Queue()
         self.setup_results: Dict[str, Any] = {}
 
@@ -135,9 +138,10 @@ class Runner:
             kind, payload = self.run(call_id, arguments)
             sys.stdout.flush()
             sys.stderr.flush()
-            marker = MARKER_PREFIX + str(call_id).encode() + b"\n"
-            os.write(1, marker)
-            os.write(2, marker)
+            if self.markers:
+                marker = MARKER_PREFIX + str(call_id).encode() + b"\n"
+                os.write(1, marker)
+                os.write(2, marker)
             call = struct.pack("<Q", call_id)
             # A result is followed by its call's id, so the engine takes it over without moving it.
             self.channel.send(kind, *((payload, call) if kind == RETURNED else (call, payload)))
@@ -254,7 +258,7 @@ def connect() -> socket.socket:
 def main() -> None:
     connection = connect()
     sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "packages"))
-    Runner(Channel(connection)).serve()
+    Runner(Channel(connection), markers=connection.family != socket.AF_UNIX).serve()
 
 
 if __name__ == "__main__":

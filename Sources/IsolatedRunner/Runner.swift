@@ -21,7 +21,7 @@ public enum Runner {
     public static func run(_ handler: @escaping @Sendable (Invocation) async throws -> EncodedResult) async -> Never {
         // Line-buffered output streams live; a pipe would otherwise be block-buffered.
         StandardStreams.useLineBuffering()
-        let descriptor = connectToEngine()
+        let (descriptor, remote) = connectToEngine()
         let channel = RunnerChannel(descriptor: descriptor)
         RunnerChannel.current = channel
         let (invocations, continuation) = AsyncStream.makeStream(of: Invocation.self)
@@ -43,9 +43,13 @@ public enum Runner {
                 outcome = .failure(Failure(.threw(id: invocation.id, error: remote)))
             }
             StandardStreams.flush()
-            let marker = Array(LogMarker.line(for: invocation.id).utf8)
-            RunnerChannel.writeAll(STDOUT_FILENO, marker)
-            RunnerChannel.writeAll(STDERR_FILENO, marker)
+            // An engine on this machine reads the pipes empty when the reply arrives; one on
+            // another reads them from the scheduler's copy, which may lag behind the reply.
+            if remote {
+                let marker = Array(LogMarker.line(for: invocation.id).utf8)
+                RunnerChannel.writeAll(STDOUT_FILENO, marker)
+                RunnerChannel.writeAll(STDERR_FILENO, marker)
+            }
             switch outcome {
             case .success(let result): channel.sendReturned(id: invocation.id, result)
             case .failure(let failure): channel.send(failure.reply)
@@ -90,12 +94,13 @@ public enum Runner {
         pthread_detach(thread)
     }
 
-    /// The engine's socket: inherited, or connected to and attached with the launch's token.
-    private static func connectToEngine() -> Int32 {
+    /// The engine's socket, inherited or connected to and attached with the launch's token, and
+    /// whether the engine is on another machine.
+    private static func connectToEngine() -> (descriptor: Int32, remote: Bool) {
         let environment = ProcessInfo.processInfo.environment
         if let text = environment["ISOLATED_RUNNER_FD"], let descriptor = Int32(text) {
             _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
-            return descriptor
+            return (descriptor, false)
         }
         guard let address = environment["ISOLATED_RUNNER_CONNECT"], let token = environment["ISOLATED_RUNNER_TOKEN"] else {
             fail("neither ISOLATED_RUNNER_FD nor ISOLATED_RUNNER_CONNECT is set; runners are started by the Isolated engine")
@@ -109,7 +114,7 @@ public enum Runner {
         let attach = RunnerMessage.attach(token: token, node: environment["SLURMD_NODENAME"] ?? hostName(), job: environment["SLURM_JOB_ID"] ?? "")
         guard RunnerChannel.writeAll(descriptor, attach.frame.bytes) else { fail("the engine at \(address) closed the connection") }
         keepOnly(Set((environment["ISOLATED_RUNNER_VARIABLES"] ?? "").split(separator: ",").map(String.init)))
-        return descriptor
+        return (descriptor, true)
     }
 
     /// Removes what the cluster's scheduler added to the environment the engine gave, but the

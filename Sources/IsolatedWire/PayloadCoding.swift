@@ -18,6 +18,10 @@ package enum PayloadCoding {
         if Value.self == String.self, let text = value as? String { return EncodedPayload(text: text) }
         if Value.self == Data.self, let data = value as? Data { return EncodedPayload(data: data) }
         if Value.self == [UInt8].self, let bytes = value as? [UInt8] { return EncodedPayload(bytes: bytes) }
+        // The JSON of an integer or a Boolean, without an encoder: a warm call's arguments and
+        // results are most often these, and JSONEncoder's set-up cost more than the rest of the coding.
+        if Value.self == Int.self, let integer = value as? Int { return EncodedPayload(encoded: Array(String(integer).utf8)) }
+        if Value.self == Bool.self, let bool = value as? Bool { return EncodedPayload(encoded: Array((bool ? "true" : "false").utf8)) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return EncodedPayload(encoded: Array(try encoder.encode(value)))
@@ -36,7 +40,27 @@ package enum PayloadCoding {
                     codingPath: [], debugDescription: "the payload is raw \(marker == rawText ? "text" : "bytes"), not a \(Value.self)")
             )
         }
+        if Value.self == Int.self, let integer = integer(bytes) as? Value { return integer }
+        if Value.self == Bool.self, let bool = (bytes == trueBytes ? true : bytes == falseBytes ? false : nil) as? Value { return bool }
         return try JSONDecoder().decode(type, from: Data(bytes))
+    }
+
+    private static let trueBytes = Array("true".utf8)
+    private static let falseBytes = Array("false".utf8)
+
+    /// A JSON integer exactly as ``encode(_:)`` writes one: an optional minus sign, then digits
+    /// without a leading zero; nil for anything else, which JSONDecoder then reads or rejects.
+    private static func integer(_ bytes: [UInt8]) -> Int? {
+        let negative = bytes.first == UInt8(ascii: "-")
+        let digits = bytes.dropFirst(negative ? 1 : 0)
+        guard let first = digits.first, digits.count <= 19, first != UInt8(ascii: "0") || digits.count == 1 else { return nil }
+        var magnitude: UInt64 = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            magnitude = magnitude * 10 + UInt64(byte - UInt8(ascii: "0"))
+        }
+        if negative { return magnitude <= UInt64(Int.max) + 1 ? Int(truncatingIfNeeded: 0 &- magnitude) : nil }
+        return magnitude <= UInt64(Int.max) ? Int(magnitude) : nil
     }
 
     /// Encodes a call's arguments, one payload each; a failure names the argument and the function.

@@ -51,6 +51,25 @@ struct PayloadCodingTests {
         #expect(try PayloadCoding.decode(String.self, from: Array(#""json""#.utf8)) == "json")
     }
 
+    @Test("integers and Booleans are coded without JSONEncoder as the JSON it writes, and anything else JSON allows still decodes")
+    func integersAndBooleans() throws {
+        let encoder = JSONEncoder()
+        for value in [0, 1, -1, 42, Int.max, Int.min, 1_000_000_007] {
+            #expect(try PayloadCoding.encode(value) == Array(encoder.encode(value)))
+            #expect(try PayloadCoding.decode(Int.self, from: PayloadCoding.encode(value)) == value)
+        }
+        for value in [true, false] {
+            #expect(try PayloadCoding.encode(value) == Array(encoder.encode(value)))
+            #expect(try PayloadCoding.decode(Bool.self, from: PayloadCoding.encode(value)) == value)
+        }
+        #expect(try PayloadCoding.decode(Int.self, from: Array(" 7 ".utf8)) == 7)
+        #expect(try PayloadCoding.decode(Int.self, from: Array("-0".utf8)) == 0)
+        for invalid in ["01", "+1", "9223372036854775808", "-9223372036854775809", "99999999999999999999", "1x", "-", "", "tru"] {
+            #expect(throws: (any Error).self, "\(invalid)") { try PayloadCoding.decode(Int.self, from: Array(invalid.utf8)) }
+        }
+        #expect(throws: (any Error).self) { try PayloadCoding.decode(Bool.self, from: Array("1".utf8)) }
+    }
+
     @Test("a raw payload read as another type is a type mismatch that names both")
     func rawPayloadOfTheWrongType() throws {
         let error = try #require(throws: DecodingError.self) { try PayloadCoding.decode(Int.self, from: PayloadCoding.encode("12")) }

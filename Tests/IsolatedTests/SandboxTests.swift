@@ -27,6 +27,7 @@ struct SandboxTests {
         #expect(view["temporary"] == "/tmp")
         let documented: Set = [
             "PATH", "HOME", "TMPDIR", "ISOLATED_RUNNER_FD", "ISOLATED_RUNNER_ID", "ISOLATED_FUNCTION", "ISOLATED_MACHINE_TYPE", "SWIFT_BACKTRACE",
+            "GLIBC_TUNABLES",
             "LANG", "LC_ALL", "TZ",
         ]
         let seen = Set((view["environment"] ?? "").split(separator: ",").map(String.init))
