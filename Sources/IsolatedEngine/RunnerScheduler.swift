@@ -63,8 +63,14 @@ package actor RunnerScheduler {
     private var nextRunnerNumber = 1
     private let jobs: AsyncStream<Job>
     private nonisolated let jobsContinuation: AsyncStream<Job>.Continuation
-    /// Calls waiting for a runner to come free; resumed whenever a runner is released, ends or frees capacity.
-    private nonisolated let waiters = Mutex<(next: UInt64, waiting: [UInt64: CheckedContinuation<Void, Never>])>((0, [:]))
+    /// Calls waiting for a runner to come free, by arrival, with the pool each waits on. A runner
+    /// released warm wakes the first call waiting on its pool; anything else wakes them all.
+    private nonisolated let waiters = Mutex<(next: UInt64, waiting: [UInt64: Waiter])>((0, [:]))
+
+    private struct Waiter {
+        var key: RunnerPool.Key
+        var continuation: CheckedContinuation<Void, Never>
+    }
 
     package init(
         configuration: EngineConfiguration,
@@ -182,10 +188,15 @@ package actor RunnerScheduler {
                         self?.notifyWaiters()
                     }
                 } else if clock.now() >= queueDeadline {
+                    // It may have been woken for a runner it will not take.
+                    notifyWaiters()
                     throw queueTimeout(request, reason: reason)
                 }
-                await nextChange()
-                if Task.isCancelled { throw IsolatedError(code: .cancelled, message: "the call was cancelled while it waited for a runner") }
+                await nextChange(request.key)
+                if Task.isCancelled {
+                    notifyWaiters()
+                    throw IsolatedError(code: .cancelled, message: "the call was cancelled while it waited for a runner")
+                }
             }
         }
     }
@@ -327,13 +338,15 @@ package actor RunnerScheduler {
         switch pool.release(id, at: clock.now(), keepAlive: keep, served: served) {
         case .kept:
             if keepAliveTimers.insert(id).inserted { enqueue { await self.keepAliveTimer(id) } }
+            publishRunners()
+            notifyWaiters(for: pool[id]?.key)
         case .stop:
             stop(id)
+            publishRunners()
         case .unknown:
-            break
+            publishRunners()
+            notifyWaiters()
         }
-        publishRunners()
-        notifyWaiters()
     }
 
     /// Stops runner `id` once it has been idle for its keep-alive; the window restarts at every call.
@@ -474,8 +487,8 @@ package actor RunnerScheduler {
         }
     }
 
-    /// Returns after the next change that may let a waiting call go on, or when the task is cancelled.
-    private func nextChange() async {
+    /// Returns after the next change that may let a call waiting on pool `key` go on, or when the task is cancelled.
+    private func nextChange(_ key: RunnerPool.Key) async {
         let id = waiters.withLock { waiters in
             defer { waiters.next += 1 }
             return waiters.next
@@ -484,13 +497,13 @@ package actor RunnerScheduler {
             await withCheckedContinuation { continuation in
                 let resumeNow = waiters.withLock { waiters in
                     if Task.isCancelled { return true }
-                    waiters.waiting[id] = continuation
+                    waiters.waiting[id] = Waiter(key: key, continuation: continuation)
                     return false
                 }
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            waiters.withLock { $0.waiting.removeValue(forKey: id) }?.resume()
+            waiters.withLock { $0.waiting.removeValue(forKey: id) }?.continuation.resume()
         }
     }
 
@@ -508,11 +521,18 @@ package actor RunnerScheduler {
         metrics.runners(starting: starting, busy: busy, idle: idle, stopping: stopping)
     }
 
-    private nonisolated func notifyWaiters() {
+    /// Wakes the first call waiting on pool `key`, which a runner just released warm can serve,
+    /// or every waiting call when none waits on it or `key` is nil: capacity may have come free.
+    private nonisolated func notifyWaiters(for key: RunnerPool.Key? = nil) {
         let waiting = waiters.withLock { waiters in
+            if let key {
+                var first: UInt64?
+                for (id, waiter) in waiters.waiting where waiter.key == key && id < (first ?? .max) { first = id }
+                if let first, let waiter = waiters.waiting.removeValue(forKey: first) { return [waiter] }
+            }
             defer { waiters.waiting.removeAll() }
             return Array(waiters.waiting.values)
         }
-        for waiter in waiting { waiter.resume() }
+        for waiter in waiting { waiter.continuation.resume() }
     }
 }

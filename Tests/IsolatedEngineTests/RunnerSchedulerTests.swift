@@ -154,6 +154,26 @@ struct RunnerSchedulerTests {
         }
     }
 
+    @Test("calls waiting on one pool get its released runner one at a time, in the order they came", .timeLimit(.minutes(1)))
+    func queueIsFirstComeFirstServed() async throws {
+        try await Self.withScheduler { harness in
+            let request = Fixtures.request("f", maxConcurrency: 1)
+            let (first, _) = try await harness.acquire(request)
+            var waiting: [Task<(RunnerScheduler.Lease, CallReport), any Error>] = []
+            for _ in 0..<3 {
+                let queued = Mutex(false)
+                waiting.append(Task { try await harness.acquire(request) { _ in queued.withLock { $0 = true } } })
+                await harness.eventually("the call queues") { queued.withLock { $0 } }
+            }
+            var lease = first
+            for task in waiting {
+                await harness.scheduler.finish(lease, keepAlive: .seconds(10), warmMinimum: nil)
+                (lease, _) = try await task.value
+                #expect(lease.runnerID == first.runnerID)
+            }
+        }
+    }
+
     @Test("a call that waits longer than the queue timeout fails with queueTimedOut, naming the limit it waited for")
     func queueTimeout() async throws {
         try await Self.withScheduler(configure: { $0.queueTimeout = .seconds(30) }) { harness in
