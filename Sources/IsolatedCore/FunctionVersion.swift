@@ -19,6 +19,17 @@ package struct FunctionVersion: Sendable, Hashable {
         self.function = function
         self.requirements = template.requirements
     }
+
+    /// Hashes what tells versions apart cheaply, not the texts: the engine looks a version up on
+    /// every call, and equal versions still compare whole.
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(function.name)
+        hasher.combine(function.file)
+        hasher.combine(function.line)
+        hasher.combine(function.source.utf8.count)
+        hasher.combine(function.dependencies.count)
+        hasher.combine(requirements)
+    }
 }
 
 extension CallTemplate {

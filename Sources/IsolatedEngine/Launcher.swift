@@ -87,4 +87,8 @@ package struct WorkerExecutable: Sendable, Hashable {
         self.credentialVariables = credentialVariables
         self.environmentKey = environmentKey
     }
+
+    /// Hashes the path alone, which names the version; the runner pool hashes its key, this
+    /// included, several times a call, and hashing the environment's variables showed.
+    package func hash(into hasher: inout Hasher) { hasher.combine(path) }
 }

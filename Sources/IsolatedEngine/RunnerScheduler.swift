@@ -68,6 +68,8 @@ package actor RunnerScheduler {
     private nonisolated let waiters = Mutex<(next: UInt64, waiting: [UInt64: Waiter])>((0, [:]))
 
     private struct Waiter {
+        /// The pool's key's hash, compared first: comparing keys costs more.
+        var keyHash: Int
         var key: RunnerPool.Key
         var continuation: CheckedContinuation<Void, Never>
     }
@@ -489,6 +491,7 @@ package actor RunnerScheduler {
 
     /// Returns after the next change that may let a call waiting on pool `key` go on, or when the task is cancelled.
     private func nextChange(_ key: RunnerPool.Key) async {
+        let keyHash = key.hashValue
         let id = waiters.withLock { waiters in
             defer { waiters.next += 1 }
             return waiters.next
@@ -497,7 +500,7 @@ package actor RunnerScheduler {
             await withCheckedContinuation { continuation in
                 let resumeNow = waiters.withLock { waiters in
                     if Task.isCancelled { return true }
-                    waiters.waiting[id] = Waiter(key: key, continuation: continuation)
+                    waiters.waiting[id] = Waiter(keyHash: keyHash, key: key, continuation: continuation)
                     return false
                 }
                 if resumeNow { continuation.resume() }
@@ -526,8 +529,12 @@ package actor RunnerScheduler {
     private nonisolated func notifyWaiters(for key: RunnerPool.Key? = nil) {
         let waiting = waiters.withLock { waiters in
             if let key {
+                let keyHash = key.hashValue
                 var first: UInt64?
-                for (id, waiter) in waiters.waiting where waiter.key == key && id < (first ?? .max) { first = id }
+                for index in waiters.waiting.indices where waiters.waiting[index].value.keyHash == keyHash {
+                    let id = waiters.waiting[index].key
+                    if id < (first ?? .max), waiters.waiting[index].value.key == key { first = id }
+                }
                 if let first, let waiter = waiters.waiting.removeValue(forKey: first) { return [waiter] }
             }
             defer { waiters.waiting.removeAll() }
