@@ -34,7 +34,10 @@ package struct Runtime: Sendable, Hashable {
         ),
         (
             "IsolatedRunner",
-            ["CachedFunctions.swift", "EncodedResult.swift", "Invocation.swift", "NestedFunction.swift", "Runner.swift", "StandardStreams.swift"]
+            [
+                "CachedFunctions.swift", "EncodedResult.swift", "Invocation.swift", "NestedFunction.swift", "Runner.swift", "RunnerChannel.swift",
+                "RunnerLoop.swift", "StandardStreams.swift",
+            ]
         ),
     ]
     private static let features = ["ExistentialAny", "MemberImportVisibility", "InternalImportsByDefault"]

@@ -13,9 +13,10 @@ import Synchronization
 ///
 /// The channel to the engine is the socket inherited as `ISOLATED_RUNNER_FD`, or, for a runner a
 /// cluster's scheduler started on another machine, a TCP connection to `ISOLATED_RUNNER_CONNECT`
-/// that it opens and proves with its launch's one-time token. A dedicated thread
-/// reads it, so pings are answered while the function runs, and the worker exits as soon as the
-/// engine's end closes: a runner never outlives its engine, even one killed with SIGKILL.
+/// that it opens and proves with its launch's one-time token. One thread reads it and runs the
+/// function (``RunnerLoop``); a second reads it instead while the function computes for long,
+/// so pings are answered. The worker exits as soon as the engine's end closes: a runner never
+/// outlives its engine, even one killed with SIGKILL.
 public enum Runner {
     /// Serves invocations with `handler` until the engine says stop or goes away.
     public static func run(_ handler: @escaping @Sendable (Invocation) async throws -> EncodedResult) async -> Never {
@@ -24,38 +25,46 @@ public enum Runner {
         let (descriptor, remote) = connectToEngine()
         let channel = RunnerChannel(descriptor: descriptor)
         RunnerChannel.current = channel
-        let (invocations, continuation) = AsyncStream.makeStream(of: Invocation.self)
         channel.send(.ready(processID: getpid()))
-        startThread(named: "isolated-io") { channel.readLoop(invocations: continuation) }
+        let loop = RunnerLoop(channel: channel) { invocation in await serve(invocation, with: handler, on: channel, remote: remote) }
+        startThread { loop.run() }
+        startThread { loop.watch() }
+        // The loop's thread ends the process.
+        while true { try? await Task.sleep(for: .seconds(3600)) }
+    }
 
-        for await invocation in invocations {
-            channel.currentInvocation = invocation.id
-            let outcome: Result<EncodedPayload, Failure>
-            do {
-                outcome = .success(try await handler(invocation).payload)
-            } catch let error as IsolatedError {
-                // Usually a nested call's failure: it travels whole, so the caller sees the chain.
-                outcome = .failure(Failure(.failed(id: invocation.id, error: (try? PayloadCoding.encode(error)) ?? [])))
-            } catch let error as StageError {
-                outcome = .failure(Failure(.threw(id: invocation.id, error: error.error)))
-            } catch {
-                let remote = RemoteError(stage: .function, typeName: String(describing: type(of: error)), message: describe(error))
-                outcome = .failure(Failure(.threw(id: invocation.id, error: remote)))
-            }
-            StandardStreams.flush()
-            // An engine on this machine reads the pipes empty when the reply arrives; one on
-            // another reads them from the scheduler's copy, which may lag behind the reply.
-            if remote {
-                let marker = Array(LogMarker.line(for: invocation.id).utf8)
-                RunnerChannel.writeAll(STDOUT_FILENO, marker)
-                RunnerChannel.writeAll(STDERR_FILENO, marker)
-            }
-            switch outcome {
-            case .success(let result): channel.sendReturned(id: invocation.id, result)
-            case .failure(let failure): channel.send(failure.reply)
-            }
+    /// Runs one invocation and sends its outcome.
+    private static func serve(
+        _ invocation: Invocation,
+        with handler: @Sendable (Invocation) async throws -> EncodedResult,
+        on channel: RunnerChannel,
+        remote: Bool
+    ) async {
+        channel.currentInvocation = invocation.id
+        let outcome: Result<EncodedPayload, Failure>
+        do {
+            outcome = .success(try await handler(invocation).payload)
+        } catch let error as IsolatedError {
+            // Usually a nested call's failure: it travels whole, so the caller sees the chain.
+            outcome = .failure(Failure(.failed(id: invocation.id, error: (try? PayloadCoding.encode(error)) ?? [])))
+        } catch let error as StageError {
+            outcome = .failure(Failure(.threw(id: invocation.id, error: error.error)))
+        } catch {
+            let remoteError = RemoteError(stage: .function, typeName: String(describing: type(of: error)), message: describe(error))
+            outcome = .failure(Failure(.threw(id: invocation.id, error: remoteError)))
         }
-        exit(0)
+        StandardStreams.flush()
+        // An engine on this machine reads the output streams empty when the reply arrives; one on
+        // another reads them from the scheduler's copy, which may lag behind the reply.
+        if remote {
+            let marker = Array(LogMarker.line(for: invocation.id).utf8)
+            RunnerChannel.writeAll(STDOUT_FILENO, marker)
+            RunnerChannel.writeAll(STDERR_FILENO, marker)
+        }
+        switch outcome {
+        case .success(let result): channel.sendReturned(id: invocation.id, result)
+        case .failure(let failure): channel.send(failure.reply)
+        }
     }
 
     /// The reply to a call that did not return.
@@ -67,7 +76,7 @@ public enum Runner {
     /// Runs `body` on a thread of its own, detached: a POSIX thread rather than Foundation's
     /// `Thread`, so the runner needs only FoundationEssentials (Foundation cost a runner 6.5 MB
     /// and 4.5 ms of start-up here).
-    private static func startThread(named name: String, _ body: @escaping @Sendable () -> Void) {
+    private static func startThread(_ body: @escaping @Sendable () -> Void) {
         final class Box: Sendable {
             let body: @Sendable () -> Void
             init(_ body: @escaping @Sendable () -> Void) { self.body = body }
@@ -140,137 +149,5 @@ public enum Runner {
             return description
         }
         return String(describing: error)
-    }
-}
-
-/// The runner's end of the socket to the engine.
-final class RunnerChannel: Sendable {
-    private static let shared = Mutex<RunnerChannel?>(nil)
-
-    /// The channel of this worker, once ``Runner/run(_:)`` has started.
-    static var current: RunnerChannel? {
-        get { shared.withLock { $0 } }
-        set { shared.withLock { $0 = newValue } }
-    }
-
-    private struct Calls {
-        var nextID: UInt64 = 1
-        var pending: [UInt64: CheckedContinuation<Result<[UInt8], IsolatedError>, Never>] = [:]
-        var invocation: UInt64 = 0
-    }
-
-    private let descriptor: Int32
-    private let writeLock = Mutex(())
-    private let calls = Mutex(Calls())
-
-    init(descriptor: Int32) { self.descriptor = descriptor }
-
-    /// The invocation being served, which nested calls are made on behalf of.
-    var currentInvocation: UInt64 {
-        get { calls.withLock { $0.invocation } }
-        set { calls.withLock { $0.invocation = newValue } }
-    }
-
-    /// Calls the isolated function shipped as `function` through the engine, which adds the
-    /// settings of the call being served, and waits for the outcome.
-    func call(_ function: String, arguments: [[UInt8]]) async -> Result<[UInt8], IsolatedError> {
-        await withCheckedContinuation { continuation in
-            let (id, parent) = calls.withLock { calls in
-                defer { calls.nextID += 1 }
-                calls.pending[calls.nextID] = continuation
-                return (calls.nextID, calls.invocation)
-            }
-            send(.call(id: id, parent: parent, function: function, arguments: arguments))
-        }
-    }
-
-    private func complete(_ id: UInt64, _ result: Result<[UInt8], IsolatedError>) {
-        calls.withLock { $0.pending.removeValue(forKey: id) }?.resume(returning: result)
-    }
-
-    func send(_ message: RunnerMessage) {
-        let bytes = message.frame.bytes
-        // The engine is gone: nothing left to serve.
-        if !writeLock.withLock({ _ in Self.writeAll(descriptor, bytes) }) { _exit(0) }
-    }
-
-    /// Sends a call's result, written from its own storage between the frame's header and the
-    /// call's id, in one system call when the socket takes it whole.
-    func sendReturned(id: UInt64, _ result: EncodedPayload) {
-        let header = RunnerMessage.returnedHeader(resultCount: result.count)
-        let trailer = RunnerMessage.returnedTrailer(id: id)
-        let written = header.withUnsafeBytes { header in
-            trailer.withUnsafeBytes { trailer in
-                result.withBuffers { body in writeLock.withLock { _ in Self.writeAll(descriptor, [header] + body + [trailer]) } }
-            }
-        }
-        if !written { _exit(0) }
-    }
-
-    /// Reads frames until the engine stops the runner or closes its end.
-    func readLoop(invocations continuation: AsyncStream<Invocation>.Continuation) {
-        var parser = FrameParser()
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            // End of file or a broken channel: the engine has gone away, so must the worker.
-            guard count > 0 else { _exit(0) }
-            parser.append(buffer[0..<count])
-            do {
-                while let frame = try parser.next() {
-                    switch try RunnerMessage(frame) {
-                    case .invoke(let id, let arguments):
-                        continuation.yield(Invocation(id: id, arguments: arguments))
-                    case .ping(let sequence):
-                        send(.pong(sequence))
-                    case .stop:
-                        continuation.finish()
-                        return
-                    case .callReturned(let id, let result):
-                        complete(id, .success(result))
-                    case .callFailed(let id, let error):
-                        let decoded =
-                            (try? PayloadCoding.decode(IsolatedError.self, from: error))
-                            ?? IsolatedError(code: .codingFailed, message: "the engine sent an unreadable error for a nested call")
-                        complete(id, .failure(decoded))
-                    case .ready, .returned, .threw, .pong, .failed, .call, .calling, .attach:
-                        RunnerChannel.writeAll(STDERR_FILENO, Array("isolated runner: unexpected message from the engine\n".utf8))
-                        _exit(3)
-                    }
-                }
-            } catch {
-                RunnerChannel.writeAll(STDERR_FILENO, Array("isolated runner: \(error)\n".utf8))
-                _exit(3)
-            }
-        }
-    }
-
-    @discardableResult
-    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { writeAll(descriptor, [$0]) }
-    }
-
-    /// Writes every buffer, in order, with as few `writev` calls as the descriptor allows.
-    static func writeAll(_ descriptor: Int32, _ buffers: [UnsafeRawBufferPointer]) -> Bool {
-        var vectors = buffers.filter { !$0.isEmpty }.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
-        var first = 0
-        while first < vectors.count {
-            let count = vectors.withUnsafeBufferPointer { writev(descriptor, $0.baseAddress! + first, Int32($0.count - first)) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            var written = count
-            while first < vectors.count, written >= vectors[first].iov_len {
-                written -= vectors[first].iov_len
-                first += 1
-            }
-            if written > 0 {
-                vectors[first].iov_base = vectors[first].iov_base.map { $0 + written }
-                vectors[first].iov_len -= written
-            }
-        }
-        return true
     }
 }

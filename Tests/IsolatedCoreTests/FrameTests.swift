@@ -28,17 +28,23 @@ struct FrameTests {
     func roundTrip() throws {
         let stream = Self.messages.flatMap(\.frame.bytes)
         for chunkSize in [1, 3, 7, 64, stream.count] {
-            var parser = FrameParser()
-            var decoded: [RunnerMessage] = []
-            var offset = 0
-            while offset < stream.count {
-                parser.append(stream[offset..<min(offset + chunkSize, stream.count)])
-                offset += chunkSize
-                while let frame = try parser.next() { decoded.append(try RunnerMessage(frame)) }
-            }
+            let (decoded, partial) = try Self.parse(stream, inReadsOf: chunkSize)
             #expect(decoded == Self.messages)
-            #expect(!parser.hasPartialFrame)
+            #expect(!partial)
         }
+    }
+
+    /// The messages in `stream`, appended to one parser `size` bytes at a time, and whether bytes of a frame are left over.
+    static func parse(_ stream: [UInt8], inReadsOf size: Int) throws -> (messages: [RunnerMessage], partial: Bool) {
+        var parser = FrameParser()
+        var decoded: [RunnerMessage] = []
+        var offset = 0
+        while offset < stream.count {
+            parser.append(stream[offset..<min(offset + size, stream.count)])
+            offset += size
+            while let frame = try parser.next() { decoded.append(try RunnerMessage(frame)) }
+        }
+        return (decoded, parser.hasPartialFrame)
     }
 
     @Test("an error with a traceback or a serialized form travels as the raised frame, kind 12, its object last")
@@ -71,17 +77,9 @@ struct FrameTests {
         #expect(wire == RunnerMessage.returned(id: 9, result: result).frame.bytes)
         for tail in [[], RunnerMessage.pong(4).frame.bytes] {
             for chunkSize in [1 << 16, 4099, wire.count + tail.count] {
-                let stream = wire + tail
-                var parser = FrameParser()
-                var decoded: [RunnerMessage] = []
-                var offset = 0
-                while offset < stream.count {
-                    parser.append(stream[offset..<min(offset + chunkSize, stream.count)])
-                    offset += chunkSize
-                    while let frame = try parser.next() { decoded.append(try RunnerMessage(frame)) }
-                }
+                let (decoded, partial) = try Self.parse(wire + tail, inReadsOf: chunkSize)
                 #expect(decoded == [.returned(id: 9, result: result)] + (tail.isEmpty ? [] : [.pong(4)]))
-                #expect(!parser.hasPartialFrame)
+                #expect(!partial)
             }
         }
     }

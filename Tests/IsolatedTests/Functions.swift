@@ -51,6 +51,16 @@ func crashes(_ crash: Bool) async throws -> String {
     return ProcessInfo.processInfo.environment["ISOLATED_RUNNER_ID"] ?? "none"
 }
 
+@Isolated(keepAlive: 0)
+func computes(milliseconds: Int) async throws -> Int {
+    // Busy on the runner's thread without ever suspending: meanwhile only the runner's second
+    // reader can answer heartbeats.
+    let end = ContinuousClock.now + .milliseconds(milliseconds)
+    var spins = 0
+    while ContinuousClock.now < end { spins += 1 }
+    return spins > 0 ? milliseconds : 0
+}
+
 @Isolated
 func stopsAnswering() async throws -> Int {
     // SIGSTOP freezes every thread, the runner's I/O thread included: heartbeats go unanswered.

@@ -111,6 +111,15 @@ struct IsolatedFunctionTests {
         #expect(error.code == .runnerUnresponsive)
     }
 
+    @Test("a function that computes without suspending for longer than the heartbeat timeout still answers heartbeats")
+    func longComputationAnswersHeartbeats() async throws {
+        let result = try await TestEngine.with(configure: {
+            $0.heartbeatInterval = .milliseconds(100)
+            $0.heartbeatTimeout = .milliseconds(500)
+        }) { _ in try await computes(milliseconds: 2000) }
+        #expect(result == 2000)
+    }
+
     @Test("a malformed requirement is an error that quotes it")
     func malformedRequirement() async throws {
         let error = try await #require(throws: IsolatedError.self) {
