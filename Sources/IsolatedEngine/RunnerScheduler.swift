@@ -65,11 +65,31 @@ package actor RunnerScheduler {
     private nonisolated let jobsContinuation: AsyncStream<Job>.Continuation
     /// Calls waiting for a runner to come free, by arrival, with the pool each waits on. A runner
     /// released warm wakes the first call waiting on its pool; anything else wakes them all.
-    private nonisolated let waiters = Mutex<(next: UInt64, waiting: [UInt64: Waiter])>((0, [:]))
+    private nonisolated let waiters = Mutex(Waiters())
+    /// The deadline the queue's one timeout timer is armed for, if it is.
+    private var queueTimerDeadline: Duration?
+
+    private struct Waiters {
+        var next: UInt64 = 0
+        var waiting: [UInt64: Waiter] = [:]
+        /// Each waiting call's pool key's hash, searched first: it holds no references to copy.
+        var keyHashes: [UInt64: Int] = [:]
+
+        mutating func removeAll() -> [Waiter] {
+            defer {
+                waiting.removeAll()
+                keyHashes.removeAll()
+            }
+            return Array(waiting.values)
+        }
+
+        mutating func remove(_ id: UInt64) -> Waiter? {
+            keyHashes.removeValue(forKey: id)
+            return waiting.removeValue(forKey: id)
+        }
+    }
 
     private struct Waiter {
-        /// The pool's key's hash, compared first: comparing keys costs more.
-        var keyHash: Int
         var key: RunnerPool.Key
         var continuation: CheckedContinuation<Void, Never>
     }
@@ -184,16 +204,12 @@ package actor RunnerScheduler {
                         case .capacity: "waiting for a machine of type \(request.machine.name)"
                         }
                     events(.phaseStarted(.queue, detail: detail))
-                    let (clock, deadline) = (self.clock, queueDeadline)
-                    enqueue { [weak self] in
-                        try? await clock.sleep(deadline)
-                        self?.notifyWaiters()
-                    }
                 } else if clock.now() >= queueDeadline {
                     // It may have been woken for a runner it will not take.
                     notifyWaiters()
                     throw queueTimeout(request, reason: reason)
                 }
+                armQueueTimer(queueDeadline)
                 await nextChange(request.key)
                 if Task.isCancelled {
                     notifyWaiters()
@@ -489,6 +505,24 @@ package actor RunnerScheduler {
         }
     }
 
+    /// Wakes every waiting call at `deadline`, unless the timer already wakes them sooner: one
+    /// timer serves the whole queue, where one per waiting call cost a timer and a task per call.
+    /// The woken calls that have not timed out arm it again for their own deadlines.
+    private func armQueueTimer(_ deadline: Duration) {
+        if let armed = queueTimerDeadline, armed <= deadline { return }
+        queueTimerDeadline = deadline
+        let clock = self.clock
+        enqueue { [weak self] in
+            try? await clock.sleep(deadline)
+            await self?.queueTimerFired(deadline)
+        }
+    }
+
+    private func queueTimerFired(_ deadline: Duration) {
+        if queueTimerDeadline == deadline { queueTimerDeadline = nil }
+        notifyWaiters()
+    }
+
     /// Returns after the next change that may let a call waiting on pool `key` go on, or when the task is cancelled.
     private func nextChange(_ key: RunnerPool.Key) async {
         let keyHash = key.hashValue
@@ -500,13 +534,14 @@ package actor RunnerScheduler {
             await withCheckedContinuation { continuation in
                 let resumeNow = waiters.withLock { waiters in
                     if Task.isCancelled { return true }
-                    waiters.waiting[id] = Waiter(keyHash: keyHash, key: key, continuation: continuation)
+                    waiters.waiting[id] = Waiter(key: key, continuation: continuation)
+                    waiters.keyHashes[id] = keyHash
                     return false
                 }
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            waiters.withLock { $0.waiting.removeValue(forKey: id) }?.continuation.resume()
+            waiters.withLock { $0.remove(id) }?.continuation.resume()
         }
     }
 
@@ -531,14 +566,14 @@ package actor RunnerScheduler {
             if let key {
                 let keyHash = key.hashValue
                 var first: UInt64?
-                for index in waiters.waiting.indices where waiters.waiting[index].value.keyHash == keyHash {
-                    let id = waiters.waiting[index].key
-                    if id < (first ?? .max), waiters.waiting[index].value.key == key { first = id }
+                for (id, hash) in waiters.keyHashes where hash == keyHash && id < (first ?? .max) { first = id }
+                if let candidate = first, waiters.waiting[candidate]?.key != key {
+                    // Another pool's key with the same hash: compare keys.
+                    first = waiters.waiting.filter { $0.value.key == key }.keys.min()
                 }
-                if let first, let waiter = waiters.waiting.removeValue(forKey: first) { return [waiter] }
+                if let first, let waiter = waiters.remove(first) { return [waiter] }
             }
-            defer { waiters.waiting.removeAll() }
-            return Array(waiters.waiting.values)
+            return waiters.removeAll()
         }
         for waiter in waiting { waiter.continuation.resume() }
     }
