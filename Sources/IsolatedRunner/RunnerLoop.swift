@@ -101,7 +101,9 @@ final class RunnerLoop: TaskExecutor {
     func watch() -> Never {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            var pause = timespec(tv_sec: 0, tv_nsec: 20_000_000)
+            // Ten looks a second: an idle runner's watcher costs ten wake-ups a second, and a
+            // long job is taken over within twice `takeOver`.
+            var pause = timespec(tv_sec: 0, tv_nsec: Int(Self.takeOver.components.attoseconds / 1_000_000_000))
             nanosleep(&pause, nil)
             let taken = state.withLock { state in
                 guard state.reader == .loop, !state.handBack, let since = state.busySince, ContinuousClock.now - since >= Self.takeOver else {
