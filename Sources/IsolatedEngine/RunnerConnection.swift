@@ -13,10 +13,12 @@ import Synchronization
 /// that started it there and forwards its output (`srun`); such a runner's socket is a TCP
 /// connection it opens itself, handed over with ``attach(channel:placement:)``.
 ///
-/// Reading the pipes and the socket on one thread keeps attribution exact: a runner writes
-/// ``LogMarker`` to both pipes before it sends a call's result, and the call completes only once
-/// the result and both markers have been read, so every line printed during the call reaches
-/// that call's log handler before the caller sees the result.
+/// Reading the pipes and the socket on one thread keeps attribution exact. A local runner's
+/// output is in its pipes before its result is on the socket, so the pipes are read empty when
+/// the result arrives; a runner on another machine writes ``LogMarker`` to both pipes before it
+/// sends a call's result, and the call completes only once the result and both markers have
+/// been read. Either way every line printed during the call reaches that call's log handler
+/// before the caller sees the result.
 package final class RunnerConnection: RunnerHandle {
     private struct PendingCall {
         var id: UInt64
@@ -41,9 +43,6 @@ package final class RunnerConnection: RunnerHandle {
         var calledFunction: FunctionReference?
         var placement: RunnerPlacement?
         var awaitingChannel: Bool
-        /// Whether a call ends only once a marker has arrived on every open pipe: for a runner on
-        /// another machine, whose output travels apart from its channel.
-        var usesMarkers: Bool
         var outOfMemory = false
         var lossReason: String?
     }
@@ -75,6 +74,10 @@ package final class RunnerConnection: RunnerHandle {
     private let diagnose: (@Sendable (Substring) -> Diagnosis?)?
     /// Wakes the I/O thread when a channel is attached; nil for a runner whose channel is inherited.
     private let wake: (engine: Int32, thread: Int32)?
+    /// Whether a call ends only once a marker has arrived on every open pipe: for a runner on
+    /// another machine, whose output travels apart from its channel. A local runner's pipes are
+    /// read empty when its reply arrives instead.
+    private let usesMarkers: Bool
 
     /// Starts serving the process's descriptors; `onExit` runs once, on the I/O thread, when it ends.
     ///
@@ -97,7 +100,8 @@ package final class RunnerConnection: RunnerHandle {
     ) {
         self.process = process
         self.channel = Mutex(process.channel)
-        self.state = Mutex(State(awaitingChannel: process.channel == nil, usesMarkers: process.channel == nil))
+        self.state = Mutex(State(awaitingChannel: process.channel == nil))
+        self.usesMarkers = process.channel == nil
         self.confinement = confinement
         self.resolveProcessID = resolveProcessID
         self.maxOutputBytesPerCall = maxOutputBytesPerCall
@@ -105,7 +109,7 @@ package final class RunnerConnection: RunnerHandle {
         self.diagnose = diagnose
         self.onIdleLog = onIdleLog
         self.onExit = onExit
-        // A local runner's pipes are read to empty when its reply arrives.
+        // A local runner's pipes are read until empty when its reply arrives.
         for pipe in [process.standardOutput, process.standardError] { _ = fcntl(pipe, F_SETFL, fcntl(pipe, F_GETFL) | O_NONBLOCK) }
         var sockets: [Int32] = [-1, -1]
         if process.channel == nil, socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &sockets) == 0 {
@@ -293,7 +297,7 @@ package final class RunnerConnection: RunnerHandle {
                     do {
                         while let frame = try parser.next() {
                             let message = try RunnerMessage(frame)
-                            if wake == nil, Self.endsCall(message) { readPipes(&descriptors, &splitters, &buffer) }
+                            if !usesMarkers, Self.endsCall(message) { readPipes(&descriptors, &splitters, &buffer) }
                             receive(message)
                         }
                     } catch {
@@ -389,7 +393,7 @@ package final class RunnerConnection: RunnerHandle {
                 text = before.isEmpty ? nil : before
                 if state.call?.id == id {
                     state.call!.markersSeen += 1
-                    completed = Self.completion(&state)
+                    completed = completion(&state)
                 }
             }
             if let printed = text?.utf8.count, state.call != nil {
@@ -417,7 +421,7 @@ package final class RunnerConnection: RunnerHandle {
     private func pipeClosed() {
         let completed = state.withLock { state -> (CheckedContinuation<RunOutcome, Never>, RunOutcome)? in
             state.openPipes -= 1
-            return Self.completion(&state)
+            return completion(&state)
         }
         if let (continuation, outcome) = completed { continuation.resume(returning: outcome) }
     }
@@ -464,14 +468,15 @@ package final class RunnerConnection: RunnerHandle {
         let completed = state.withLock { state -> (CheckedContinuation<RunOutcome, Never>, RunOutcome)? in
             guard state.call?.id == id else { return nil }
             state.call!.outcome = outcome
-            return Self.completion(&state)
+            return completion(&state)
         }
         if let (continuation, outcome) = completed { continuation.resume(returning: outcome) }
     }
 
-    /// The call is complete once its outcome and a marker on every open pipe have arrived.
-    private static func completion(_ state: inout State) -> (CheckedContinuation<RunOutcome, Never>, RunOutcome)? {
-        guard let call = state.call, let outcome = call.outcome, !state.usesMarkers || call.markersSeen >= state.openPipes else { return nil }
+    /// The call is complete once its outcome has arrived and, from a runner that writes markers,
+    /// a marker on every open pipe.
+    private func completion(_ state: inout State) -> (CheckedContinuation<RunOutcome, Never>, RunOutcome)? {
+        guard let call = state.call, let outcome = call.outcome, !usesMarkers || call.markersSeen >= state.openPipes else { return nil }
         state.call = nil
         return (call.continuation, outcome)
     }

@@ -122,13 +122,6 @@ package struct FrameParser: Sendable {
             }
             return nil
         }
-        if start == 0, available == 4 + length, length > Self.largeFrame {
-            // A large frame that arrived whole and alone: hand over the buffer.
-            var payload = buffer
-            buffer = []
-            payload.removeFirst(5)
-            return Frame(kind: kind, payload: payload)
-        }
         let payload = Array(buffer[(start + 5)..<(start + 4 + length)])
         start += 4 + length
         _ = compactIfDrained()

@@ -191,6 +191,33 @@ struct RunnerSchedulerTests {
         }
     }
 
+    @Test("calls that queued at different times each fail at their own queue timeout", .timeLimit(.minutes(1)))
+    func queueTimeoutsOfSeveralCalls() async throws {
+        try await Self.withScheduler(configure: { $0.queueTimeout = .seconds(30) }) { harness in
+            let request = Fixtures.request("f", maxConcurrency: 1)
+            _ = try await harness.acquire(request)
+            let firstEvents = Mutex<[InvocationEvent]>([])
+            let first = Task { try await harness.acquire(request) { event in firstEvents.withLock { $0.append(event) } } }
+            await harness.eventually("the first call queues") { firstEvents.withLock { !$0.isEmpty } }
+            harness.clock.advance(by: .seconds(10))
+            try await Task.sleep(for: .milliseconds(20))
+            let secondEvents = Mutex<[InvocationEvent]>([])
+            let second = Task { try await harness.acquire(request) { event in secondEvents.withLock { $0.append(event) } } }
+            await harness.eventually("the second call queues") { secondEvents.withLock { !$0.isEmpty } }
+            // 30 s after the first queued: it fails, and the second, queued 10 s later, still waits.
+            harness.clock.advance(by: .seconds(20))
+            let firstError = await #expect(throws: IsolatedError.self) { try await first.value }
+            #expect(firstError?.code == .queueTimedOut)
+            harness.clock.advance(by: .seconds(9))
+            try await Task.sleep(for: .milliseconds(50))
+            // Its queue phase has started and not finished.
+            #expect(secondEvents.withLock { $0.count } == 1)
+            harness.clock.advance(by: .seconds(1))
+            let secondError = await #expect(throws: IsolatedError.self) { try await second.value }
+            #expect(secondError?.code == .queueTimedOut)
+        }
+    }
+
     @Test("a call cancelled while it waits in the queue ends with cancelled and leaves the pool as it was")
     func cancelledWhileQueued() async throws {
         try await Self.withScheduler { harness in
