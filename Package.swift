@@ -172,7 +172,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "bench",
-            dependencies: ["Isolated", "IsolatedCore", "IsolatedEngine", "TestSupport"],
+            dependencies: ["Isolated", "IsolatedClient", "IsolatedCore", "IsolatedEngine", "TestSupport"],
             path: "Benchmarks/bench",
             swiftSettings: swiftSettings
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import Isolated
+import IsolatedClient
 import IsolatedCore
 import IsolatedEngine
 
@@ -128,7 +129,9 @@ struct IsolatedScenarios {
     }
 
     private func measureServer(into results: inout [String: Measurement], progress: (String) -> Void) async {
-        let ids = ["warm_server", "throughput_32_server", "idle_engine_rss_mb"] + Self.resultSizes(quick: quick).map { "\($0.id)_server" }
+        let ids =
+            ["warm_server", "throughput_32_server", "floor_server", "floor_throughput_32_server", "idle_engine_rss_mb"]
+            + Self.resultSizes(quick: quick).map { "\($0.id)_server" }
         guard ids.contains(where: selected) else { return }
         progress("isolated: starting isolated serve")
         let server: ServerProcess
@@ -166,6 +169,21 @@ struct IsolatedScenarios {
         let duration: Duration = quick ? .seconds(2) : .seconds(10)
         let throughputHow = "32 tasks calling trivial(Int) -> Int through isolated serve for \(duration)"
         await onServer("throughput_32_server", how: throughputHow) { try await throughput(duration: duration, how: throughputHow) }
+        // The floor under both: the same server and client stack answering its cheapest request, with no call behind it.
+        let client = ServerClient(baseURL: server.url, key: server.key)
+        let floorHow =
+            "GET /healthz of the same isolated serve through the same client (ServerClient: the generated OpenAPI client on "
+            + "async-http-client); no call, no store; \(count) requests after 50 to warm up"
+        await onServer("floor_server", how: floorHow) {
+            for _ in 0..<50 { _ = try await client.health() }
+            var latencies: [Double] = []
+            for _ in 0..<count { latencies.append(try await timed { _ = try await client.health() }) }
+            return .latencies(latencies, how: floorHow)
+        }
+        let floorThroughputHow = "32 tasks requesting GET /healthz of the same isolated serve through ServerClient for \(duration)"
+        await onServer("floor_throughput_32_server", how: floorThroughputHow) {
+            try await throughput(duration: duration, how: floorThroughputHow) { _ in _ = try await client.health() }
+        }
         if selected("idle_engine_rss_mb") {
             try? await Task.sleep(for: .seconds(1))
             results["idle_engine_rss_mb"] =
@@ -197,8 +215,11 @@ struct IsolatedScenarios {
         [("result_10mib", 10 << 20, quick ? 3 : 10), ("result_100mib", 100 << 20, quick ? 1 : 5), ("result_256mib", 256 << 20, 1)]
     }
 
-    private func throughput(duration: Duration, how: String) async throws -> Measurement {
-        for index in 0..<64 { _ = try await trivial(index) }
+    /// `call` made by 32 tasks at once for `duration`, after 64 calls to warm up; by default a call of `trivial`.
+    private func throughput(
+        duration: Duration, how: String, call: @escaping @Sendable (Int) async throws -> Void = { _ = try await trivial($0) }
+    ) async throws -> Measurement {
+        for index in 0..<64 { try await call(index) }
         let deadline = ContinuousClock.now + duration
         let started = ContinuousClock.now
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
@@ -207,7 +228,7 @@ struct IsolatedScenarios {
                     var latencies: [Double] = []
                     var index = caller
                     while ContinuousClock.now < deadline {
-                        latencies.append(try await timed { _ = try await trivial(index) })
+                        latencies.append(try await timed { try await call(index) })
                         index += 32
                     }
                     return latencies

@@ -69,6 +69,12 @@ struct Report {
             id: "throughput_32_server", what: "throughput, 32 concurrent callers, through the server", target: "≥ 5,000 calls/s",
             meets: { measurement, _ in (measurement.callsPerSecond ?? 0) >= 5_000 }, higherIsBetter: true
         ),
+        Row(
+            id: "floor_server", what: "floor: GET /healthz through the same client and server, no call", isolate: .none,
+            target: "—"),
+        Row(
+            id: "floor_throughput_32_server", what: "floor: GET /healthz, 32 concurrent callers", isolate: .none, target: "—",
+            higherIsBetter: true),
         Row(id: "idle_runner_rss_mb", what: "idle warm runner, resident memory", target: "≤ 8 MB") { measurement, _ in
             (measurement.value ?? .infinity) <= 8
         },
