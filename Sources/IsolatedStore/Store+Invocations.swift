@@ -11,30 +11,78 @@ extension Store {
 
     /// Records a call that has started. Its output comes later, through ``appendLogs(id:_:)``,
     /// so the record's ``InvocationRecord/logBytes`` and ``InvocationRecord/logsTruncated`` are ignored.
+    ///
+    /// Starts are committed in groups: those that arrive while another operation holds the
+    /// store wait, and the first of them to get its turn writes them all in one statement.
+    /// Each returns once its own record is on disk, or throws why it is not.
     package func recordStarted(_ record: InvocationRecord) async throws(IsolatedError) {
-        let inserted = try await serially { database throws(IsolatedError) in
-            try await database.rows(
-                """
-                INSERT INTO invocations (id, function, file, line, environment_key, machine_type, runner_id, key_id, parent_id, \
-                started_at, ended_at, phases, warm, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                ON CONFLICT DO NOTHING RETURNING id
-                """,
-                [
+        if busy {
+            switch await withCheckedContinuation({ pendingStarts.append(PendingStart(record: record, continuation: $0)) }) {
+            case .written(let result): return try result.get()
+            case .lead: break
+            }
+        } else {
+            busy = true
+        }
+        defer { release() }
+        guard let database else { throw closed }
+        await writeQueuedEndings(to: database)
+        let others = pendingStarts
+        pendingStarts = []
+        let records = [record] + others.map(\.record)
+        var results: [Result<Void, IsolatedError>] = []
+        for start in stride(from: 0, to: records.count, by: Self.startsPerStatement) {
+            results += await Self.insert(records[start..<min(start + Self.startsPerStatement, records.count)], into: database, path: path)
+        }
+        for (other, result) in zip(others, results.dropFirst()) { other.continuation.resume(returning: .written(result)) }
+        try results[0].get()
+    }
+
+    /// Starts written by one statement: SQLite binds at most 32,766 values, 15 per start.
+    static let startsPerStatement = 256
+
+    /// Inserts `records` in one statement; each one's result, in order: a record whose id the
+    /// store already has is not inserted.
+    private static func insert(
+        _ records: ArraySlice<InvocationRecord>, into database: Database, path: String
+    ) async -> [Result<Void, IsolatedError>] {
+        let doing = records.count == 1 ? "record invocation \(records[records.startIndex].id)" : "record \(records.count) invocations"
+        do throws(IsolatedError) {
+            var binds: [SQLiteData] = []
+            binds.reserveCapacity(records.count * 15)
+            for record in records {
+                binds += [
                     .text(record.id), .text(record.function.name), .text(record.function.file), .integer(record.function.line),
                     SQLiteData(record.environmentKey), .text(record.machineType), SQLiteData(record.runnerID), SQLiteData(record.keyID),
                     SQLiteData(record.parentID), SQLiteData(record.startedAt), SQLiteData(record.endedAt), .text(try database.json(record.phases)),
-                    SQLiteData(record.warm),
-                    .text(record.outcome.rawValue), SQLiteData(try record.error.map(database.json)),
-                ],
-                doing: "record invocation \(record.id)"
+                    SQLiteData(record.warm), .text(record.outcome.rawValue), SQLiteData(try record.error.map(database.json)),
+                ]
+            }
+            let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: records.count).joined(separator: ", ")
+            let rows = try await database.rows(
+                """
+                INSERT INTO invocations (id, function, file, line, environment_key, machine_type, runner_id, key_id, parent_id, \
+                started_at, ended_at, phases, warm, outcome, error) VALUES \(values) ON CONFLICT DO NOTHING RETURNING id
+                """,
+                binds,
+                doing: doing
             )
-        }
-        guard !inserted.isEmpty else {
-            throw IsolatedError(
-                code: .storageFailed,
-                message: "the store at \(path) already has an invocation with id \(record.id); give each invocation a new id",
-                function: record.function
-            )
+            let inserted = Set(rows.compactMap { $0.column("id")?.string })
+            // Two records with one id in a batch: the first is inserted, the second is a conflict.
+            var claimed: Set<String> = []
+            return records.map { record in
+                guard inserted.contains(record.id), claimed.insert(record.id).inserted else {
+                    return .failure(
+                        IsolatedError(
+                            code: .storageFailed,
+                            message: "the store at \(path) already has an invocation with id \(record.id); give each invocation a new id",
+                            function: record.function
+                        ))
+                }
+                return .success(())
+            }
+        } catch {
+            return records.map { _ in .failure(error) }
         }
     }
 

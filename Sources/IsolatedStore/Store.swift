@@ -16,11 +16,13 @@ package actor Store {
     package nonisolated let configuration: StoreConfiguration
     let logger: Logger
     /// `nil` once closed.
-    private var database: Database?
-    private var busy = false
+    private(set) var database: Database?
+    var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
     /// Endings queued by ``queueEnding(_:)``, written before the next operation runs.
     private var queuedEndings: [InvocationEnding] = []
+    /// Starts waiting for the store, written together by the first of them to get its turn.
+    var pendingStarts: [PendingStart] = []
     /// Keys recently verified against the database, by id: most requests then need no query.
     var verifiedKeys: [String: (record: KeyRecord, hash: String, at: ContinuousClock.Instant)] = [:]
 
@@ -90,11 +92,14 @@ package actor Store {
     func serially<Value>(_ body: (Database) async throws(IsolatedError) -> Value) async throws(IsolatedError) -> Value {
         await acquire()
         defer { release() }
-        guard let database else {
-            throw IsolatedError(code: .storageFailed, message: "the store at \(path) is closed; open it again to use it")
-        }
+        guard let database else { throw closed }
         await writeQueuedEndings(to: database)
         return try await body(database)
+    }
+
+    /// The error of an operation on a closed store.
+    var closed: IsolatedError {
+        IsolatedError(code: .storageFailed, message: "the store at \(path) is closed; open it again to use it")
     }
 
     /// Queues how a call ended, to be written behind the call: by ``writeQueuedEndings()``, or
@@ -115,7 +120,7 @@ package actor Store {
     }
 
     /// Writes the queued endings in one transaction; failing to is logged, never another operation's failure.
-    private func writeQueuedEndings(to database: Database) async {
+    func writeQueuedEndings(to database: Database) async {
         guard !queuedEndings.isEmpty else { return }
         let endings = queuedEndings
         queuedEndings = []
@@ -139,12 +144,27 @@ package actor Store {
         await withCheckedContinuation { waiting.append($0) }
     }
 
-    /// Hands the turn to the next waiting operation, if any.
-    private func release() {
-        if waiting.isEmpty {
-            busy = false
-        } else {
+    /// Hands the turn to the next waiting operation, else to the first waiting start, which
+    /// writes every start waiting then.
+    func release() {
+        if !waiting.isEmpty {
             waiting.removeFirst().resume()
+        } else if !pendingStarts.isEmpty {
+            pendingStarts.removeFirst().continuation.resume(returning: .lead)
+        } else {
+            busy = false
         }
+    }
+
+    /// A call's start waiting for its turn at the store.
+    struct PendingStart {
+        let record: InvocationRecord
+        let continuation: CheckedContinuation<StartTurn, Never>
+    }
+
+    /// What a waiting start learns: that another start wrote it, or that it is its turn to write.
+    enum StartTurn {
+        case written(Result<Void, IsolatedError>)
+        case lead
     }
 }

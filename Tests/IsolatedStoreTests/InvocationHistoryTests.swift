@@ -203,4 +203,64 @@ struct InvocationHistoryTests {
             try await store.close()
         }
     }
+
+    @Test("starts made at once are each recorded or refused on their own, and a reused id among them is refused once")
+    func concurrentStarts() async throws {
+        try await StoreFixture.withFixture { fixture in
+            let store = try await fixture.open()
+            try await store.recordStarted(Self.record("a"))
+            // More than one statement's worth, so a group is split; "twin" twice and "a" again must each fail alone.
+            let ids = (0..<300).map { "c\($0)" } + ["twin", "twin", "a"]
+            let outcomes = await withTaskGroup(of: (String, IsolatedError?).self) { group in
+                for id in ids {
+                    group.addTask {
+                        do throws(IsolatedError) {
+                            try await store.recordStarted(Self.record(id))
+                            return (id, nil)
+                        } catch {
+                            return (id, error)
+                        }
+                    }
+                }
+                var outcomes: [(String, IsolatedError?)] = []
+                for await outcome in group { outcomes.append(outcome) }
+                return outcomes
+            }
+            let failed = outcomes.filter { $0.1 != nil }
+            #expect(failed.map(\.0).sorted() == ["a", "twin"])
+            #expect(failed.allSatisfy { $0.1?.message.contains("already has an invocation with id \($0.0)") == true })
+            #expect(try await store.invocations(limit: 1000).count == 302)
+            try await store.close()
+        }
+    }
+
+    @Test("starts waiting when the store closes fail, saying it is closed, instead of waiting forever", .timeLimit(.minutes(1)))
+    func startsWaitingOnClose() async throws {
+        try await StoreFixture.withFixture { fixture in
+            let store = try await fixture.open()
+            let errors = await withTaskGroup(of: IsolatedError?.self) { group in
+                for index in 0..<50 {
+                    group.addTask {
+                        do throws(IsolatedError) {
+                            try await store.recordStarted(Self.record("s\(index)"))
+                            return nil
+                        } catch {
+                            return error
+                        }
+                    }
+                }
+                group.addTask {
+                    try? await store.close()
+                    return nil
+                }
+                var errors: [IsolatedError] = []
+                for await error in group { if let error { errors.append(error) } }
+                return errors
+            }
+            #expect(errors.allSatisfy { $0.code == .storageFailed && $0.message.contains("is closed") })
+            let reopened = try await fixture.open()
+            #expect(try await reopened.invocations(limit: 100).count == 50 - errors.count)
+            try await reopened.close()
+        }
+    }
 }
