@@ -85,7 +85,13 @@ extension APIHandler {
         server.logger.debug("call started", metadata: ["invocation": "\(started.id)", "function": "\(call.function.reference)"])
         let output = CallOutput()
         try calls.submit { await self.run(call, started: started, binary: binary, to: output) }
-        let body = HTTPBody(output, length: .unknown, iterationBehavior: .single)
+        // A call that ends before its first event is due is answered whole, in one write.
+        let body =
+            if let whole = await output.whole(upTo: Server.wholeBodyLimit) {
+                HTTPBody(whole)
+            } else {
+                HTTPBody(output, length: .unknown, iterationBehavior: .single)
+            }
         return .ok(.init(body: binary ? .applicationVnd_isolated_events(body) : .applicationXNdjson(body)))
     }
 
@@ -174,17 +180,18 @@ extension APIHandler {
             }
         await server.store.queueEnding(ending)
         switch checked {
+        case .success(let value) where binary && value.payload.count <= CallOutput.joinLimit:
+            // The line and the result in one chunk: one write, one wakeup for the client.
+            output.finish(with: .resultBytes(count: value.payload.count, report: value.report), then: value.payload[...])
         case .success(let value) where binary:
-            // The line and the result's first 64 KiB in one chunk: a small result is one write, one wakeup for the client.
-            let head = min(value.payload.count, 1 << 16)
-            output.write(.resultBytes(count: value.payload.count, report: value.report), then: value.payload[..<head])
-            output.write(bytes: value.payload[head...])
+            output.write(.resultBytes(count: value.payload.count, report: value.report), then: value.payload[..<CallOutput.joinLimit])
+            output.write(bytes: value.payload[CallOutput.joinLimit...])
+            output.finish()
         case .success(let value):
-            output.write(.result(payload: Data(value.payload), report: value.report))
+            output.finish(with: .result(payload: Data(value.payload), report: value.report))
         case .failure(let error):
-            output.write(.error(error))
+            output.finish(with: .error(error))
         }
-        output.finish()
     }
 
     /// The result, or `resultTooLarge` when it is over the server's limit.

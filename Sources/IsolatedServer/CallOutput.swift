@@ -49,13 +49,19 @@ package final class CallOutput: AsyncSequence, Sendable {
     /// Writes `event` as one line, with `bytes` after it in the same chunk. The call's outcome
     /// (a result or an error) goes out at once; any other event within the batching delay.
     package func write(_ event: StreamEvent, then bytes: ArraySlice<UInt8> = []) {
-        guard var line = try? JSONEncoder().encode(event) else { return }
+        guard let line = Self.line(event, then: bytes) else { return }
+        switch event {
+        case .result, .resultBytes, .error: append(line, due: true)
+        case .invocation, .event: append(line, due: false)
+        }
+    }
+
+    /// `event` as one JSON line, with `bytes` after it.
+    private static func line(_ event: StreamEvent, then bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
+        guard var line = try? JSONEncoder().encode(event) else { return nil }
         line.append(UInt8(ascii: "\n"))
         line.append(contentsOf: bytes)
-        switch event {
-        case .result, .resultBytes, .error: append(ArraySlice(line), due: true)
-        case .invocation, .event: append(ArraySlice(line), due: false)
-        }
+        return ArraySlice(line)
     }
 
     /// Writes raw bytes, at once, in slices of the caller's array, so a large result is never
@@ -65,6 +71,18 @@ package final class CallOutput: AsyncSequence, Sendable {
         for start in stride(from: bytes.startIndex, to: bytes.endIndex, by: slice) {
             guard append(bytes[start..<Swift.min(start + slice, bytes.endIndex)], due: true) else { return }
         }
+    }
+
+    /// Writes the call's outcome, with `bytes` after its line, and ends the stream, in one step:
+    /// a reader woken by the outcome finds the stream ended.
+    package func finish(with event: StreamEvent, then bytes: ArraySlice<UInt8> = []) {
+        guard let line = Self.line(event, then: bytes) else { return finish() }
+        state.withLock { state in
+            guard !state.abandoned && !state.finished else { return }
+            state.pending.append(line)
+            state.pendingBytes += line.count
+        }
+        finish()
     }
 
     /// Ends the stream after what was written.
@@ -138,23 +156,44 @@ package final class CallOutput: AsyncSequence, Sendable {
                 return state.finished ? .some(nil) : nil
             }
             if let chunk { return chunk }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { continuation in
-                    let ready = state.withLock { state in
-                        if Task.isCancelled { state.abandoned = true }
-                        guard !state.readable else { return true }
-                        state.reader = continuation
-                        return false
-                    }
-                    if ready { continuation.resume() }
+            await untilReadable()
+        }
+    }
+
+    /// The whole response, once its first part is due, if the call has ended by then and it is
+    /// at most `limit` bytes, so that it can go out in one write; otherwise `nil`, and the
+    /// response streams from its start.
+    package func whole(upTo limit: Int) async -> [UInt8]? {
+        await untilReadable()
+        return state.withLock { state in
+            guard state.finished && !state.abandoned && state.pendingBytes <= limit else { return nil }
+            var whole: [UInt8] = []
+            whole.reserveCapacity(state.pendingBytes)
+            for piece in state.pending { whole.append(contentsOf: piece) }
+            state.pending = []
+            state.pendingBytes = 0
+            return whole
+        }
+    }
+
+    /// Waits until something is due, the stream has ended, or the reader is cancelled.
+    private func untilReadable() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ready = state.withLock { state in
+                    if Task.isCancelled { state.abandoned = true }
+                    guard !state.readable else { return true }
+                    state.reader = continuation
+                    return false
                 }
-            } onCancel: {
-                let reader = state.withLock { state in
-                    state.abandoned = true
-                    return state.reader.take()
-                }
-                reader?.resume()
+                if ready { continuation.resume() }
             }
+        } onCancel: {
+            let reader = state.withLock { state in
+                state.abandoned = true
+                return state.reader.take()
+            }
+            reader?.resume()
         }
     }
 

@@ -9,7 +9,6 @@ package import IsolatedStore
 package import Logging
 import NIOCore
 import NIOSSL
-import OpenAPIHummingbird
 
 /// `isolated serve`: an ``Engine`` behind an HTTP API, with API keys and durable history.
 ///
@@ -106,10 +105,14 @@ public struct Server: Sendable {
         router.add(middleware: KeyMiddleware(store: store, metrics: metrics, allowKeyless: configuration.allowKeylessLoopback))
         router.add(middleware: BodyLimitMiddleware(maxCallBytes: configuration.maxRequestBytes))
         // The paths are the document's own, so registering cannot fail.
-        try! APIHandler(server: self, calls: calls).registerHandlers(on: router, middlewares: [ScopeMiddleware(metrics: metrics)])
+        try! APIHandler(server: self, calls: calls).registerHandlers(
+            on: RouterTransport(router: router), middlewares: [ScopeMiddleware(metrics: metrics)])
         routes.set(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }
+
+    /// The largest response body sent whole, in one write; a longer one streams, so it is never held twice.
+    static var wholeBodyLimit: Int { 1 << 20 }
 
     /// `requestTooLarge` for a call's body over `limit` bytes.
     static func callTooLarge(limit: Int) -> IsolatedError {

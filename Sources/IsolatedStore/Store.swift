@@ -126,6 +126,13 @@ package actor Store {
         queuedEndings = []
         let (logger, maxLogBytes) = (logger, configuration.maxLogBytes)
         do {
+            // One ending without output is one statement, atomic without a transaction's two more round trips to SQLite.
+            if endings.count == 1 && endings[0].logs.isEmpty {
+                if try await !Self.write(endings[0], to: database, maxLogBytes: maxLogBytes) {
+                    logger.debug("cannot record the end of an unknown invocation", metadata: ["invocation": "\(endings[0].id)"])
+                }
+                return
+            }
             try await database.transaction(doing: "record how \(endings.count) invocations ended") { () throws(IsolatedError) in
                 for ending in endings where try await !Self.write(ending, to: database, maxLogBytes: maxLogBytes) {
                     logger.debug("cannot record the end of an unknown invocation", metadata: ["invocation": "\(ending.id)"])

@@ -80,4 +80,45 @@ struct CallOutputTests {
         var chunks = output.makeAsyncIterator()
         #expect(await chunks.next() == nil)
     }
+
+    @Test("a call that ends before its first event is due is one whole response; one still running streams from its start")
+    func wholeWhenEndedInTime() async throws {
+        let clock = ManualClock()
+        let report = CallReport(callID: 1, function: FunctionReference(name: "f", file: "F.swift", line: 1))
+        let ended = CallOutput()
+        ended.write(.invocation(id: "a"))
+        ended.write(.event(.phaseStarted(.run, detail: nil)))
+        ended.finish(with: .resultBytes(count: 2, report: report), then: [1, 2])
+        let whole = try #require(await ended.whole(upTo: 1 << 20))
+        #expect(whole.suffix(3) == [UInt8(ascii: "\n"), 1, 2] && Self.lines(whole.dropLast(2)[...]).count == 3)
+        var rest = ended.makeAsyncIterator()
+        #expect(await rest.next() == nil)
+
+        let running = CallOutput()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await running.run(batching: .milliseconds(2), clock: clock) }
+            running.write(.invocation(id: "b"))
+            let waiting = Task { await running.whole(upTo: 1 << 20) }
+            await clock.waitForSleepers()
+            clock.advance(by: .milliseconds(2))
+            #expect(await waiting.value == nil)
+            running.finish(with: .error(IsolatedError(code: .functionThrew, message: "no")))
+            var chunks = running.makeAsyncIterator()
+            #expect(Self.lines(await chunks.next()).map { $0.contains(#""invocation""#) || $0.contains(#""error""#) } == [true, true])
+            #expect(await chunks.next() == nil)
+            try await group.waitForAll()
+        }
+    }
+
+    @Test("a response longer than the limit is not held whole, even when the call has ended")
+    func longResponseStreams() async {
+        let output = CallOutput()
+        output.write(.invocation(id: "a"))
+        output.write(bytes: [UInt8](repeating: 7, count: 100)[...])
+        output.finish()
+        #expect(await output.whole(upTo: 64) == nil)
+        var total = 0
+        for await chunk in output { total += chunk.count }
+        #expect(total > 100)
+    }
 }
