@@ -83,7 +83,7 @@ extension APIHandler {
             )
         }
         server.logger.debug("call started", metadata: ["invocation": "\(started.id)", "function": "\(call.function.reference)"])
-        let output = CallOutput()
+        let output = CallOutput(batcher: server.batcher)
         try calls.submit { await self.run(call, started: started, binary: binary, to: output) }
         // A call that ends before its first event is due is answered whole, in one write.
         let body =
@@ -151,11 +151,7 @@ extension APIHandler {
     /// finds it there, and written to disk after that event, off the call's path. A client that
     /// goes away stops getting events; the call still finishes and is recorded.
     private func run(_ call: InvocationRequest, started: InvocationRecord, binary: Bool, to output: CallOutput) async {
-        await withDiscardingTaskGroup { group in
-            group.addTask { await output.run(batching: server.configuration.eventBatchingDelay, clock: ContinuousClock()) }
-            await run(call, started: started, binary: binary, writingTo: output)
-            group.cancelAll()
-        }
+        await run(call, started: started, binary: binary, writingTo: output)
         await server.store.writeQueuedEndings()
     }
 

@@ -5,10 +5,10 @@ import Synchronization
 /// A call's response stream as the call writes it: each event one JSON line, a binary result's
 /// bytes after its line. Writes never wait; once the client has gone they are dropped.
 ///
-/// Events are batched: one that is not the call's outcome waits up to the batching delay
-/// (``run(batching:clock:)``) for the ones after it, so a call that ends within the delay goes
-/// out in one write (one wakeup for the client), and a longer one's progress goes out within
-/// the delay. The outcome goes out at once, with whatever is waiting.
+/// Events are batched: one that is not the call's outcome waits up to the batching delay (the
+/// ``EventBatcher``'s) for the ones after it, so a call that ends within the delay goes out in
+/// one write (one wakeup for the client), and a longer one's progress goes out within the
+/// delay. The outcome goes out at once, with whatever is waiting.
 package final class CallOutput: AsyncSequence, Sendable {
     package typealias Element = ArraySlice<UInt8>
 
@@ -22,8 +22,8 @@ package final class CallOutput: AsyncSequence, Sendable {
         var abandoned = false
         /// The response body, waiting for something due.
         var reader: CheckedContinuation<Void, Never>?
-        /// The batching loop, waiting for something pending.
-        var batcher: CheckedContinuation<Bool, Never>?
+        /// Whether the batcher was asked to make what is pending due.
+        var flushing = false
 
         var readable: Bool { abandoned || finished || (due && !pending.isEmpty) }
 
@@ -43,8 +43,12 @@ package final class CallOutput: AsyncSequence, Sendable {
     /// Pending bytes past which they go out without waiting, and the most joined into one chunk.
     package static var joinLimit: Int { 1 << 16 }
     private let state = Mutex(State())
+    private let batcher: EventBatcher?
 
-    package init() {}
+    /// An output whose progress `batcher` sends within its delay; without one, progress waits for the outcome.
+    package init(batcher: EventBatcher? = nil) {
+        self.batcher = batcher
+    }
 
     /// Writes `event` as one line, with `bytes` after it in the same chunk. The call's outcome
     /// (a result or an error) goes out at once; any other event within the batching delay.
@@ -87,62 +91,39 @@ package final class CallOutput: AsyncSequence, Sendable {
 
     /// Ends the stream after what was written.
     package func finish() {
-        let (reader, batcher) = state.withLock { state in
+        let reader = state.withLock { state in
             state.finished = true
             state.due = true
-            return (state.reader.take(), state.batcher.take())
+            return state.reader.take()
         }
         reader?.resume()
-        batcher?.resume(returning: false)
     }
 
-    /// Sends what waits at most `delay` after it was written, until the stream ends or this task is cancelled.
-    package func run<C: Clock<Duration>>(batching delay: Duration, clock: C) async {
-        while await somethingPending() {
-            do {
-                try await clock.sleep(for: delay)
-            } catch {
-                return
-            }
-            let reader = state.withLock { state in
-                guard !state.pending.isEmpty else { return nil as CheckedContinuation<Void, Never>? }
-                state.due = true
-                return state.reader.take()
-            }
-            reader?.resume()
+    /// Makes what is pending due: the batching delay has passed.
+    func makeDue() {
+        let reader = state.withLock { state in
+            state.flushing = false
+            guard !state.pending.isEmpty else { return nil as CheckedContinuation<Void, Never>? }
+            state.due = true
+            return state.reader.take()
         }
-    }
-
-    /// Waits until something not yet due is pending: `false` once the stream has ended, or on cancellation.
-    private func somethingPending() async -> Bool {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let answer: Bool? = state.withLock { state in
-                    if state.finished || state.abandoned || Task.isCancelled { return false }
-                    if !state.pending.isEmpty && !state.due { return true }
-                    state.batcher = continuation
-                    return nil
-                }
-                if let answer { continuation.resume(returning: answer) }
-            }
-        } onCancel: {
-            state.withLock { $0.batcher.take() }?.resume(returning: false)
-        }
+        reader?.resume()
     }
 
     @discardableResult
     private func append(_ bytes: ArraySlice<UInt8>, due: Bool) -> Bool {
-        let (written, reader, batcher) = state.withLock { state in
-            guard !state.abandoned && !state.finished else {
-                return (false, nil as CheckedContinuation<Void, Never>?, nil as CheckedContinuation<Bool, Never>?)
-            }
+        let (written, reader, flush) = state.withLock { state in
+            guard !state.abandoned && !state.finished else { return (false, nil as CheckedContinuation<Void, Never>?, false) }
             state.pending.append(bytes)
             state.pendingBytes += bytes.count
             if due || state.pendingBytes >= Self.joinLimit { state.due = true }
-            return (true, state.due ? state.reader.take() : nil, state.due ? nil : state.batcher.take())
+            if state.due { return (true, state.reader.take(), false) }
+            // The first event to wait asks the batcher to send it within the delay.
+            defer { state.flushing = true }
+            return (true, nil, !state.flushing)
         }
         reader?.resume()
-        batcher?.resume(returning: true)
+        if flush { batcher?.flush(self) }
         return written
     }
 

@@ -27,6 +27,8 @@ public struct Server: Sendable {
     let logger: Logger
     /// Where calls run, so each outlives its response and graceful shutdown waits for it.
     let calls = CallSupervisor()
+    /// Sends the running calls' progress events within the batching delay.
+    let batcher: EventBatcher
     /// HTTP/1.1 with the configuration's timeouts, over TLS when it names a certificate: made
     /// with the server, so a missing or malformed file stops it before it listens.
     private let httpServer: HTTPServerBuilder
@@ -78,6 +80,7 @@ public struct Server: Sendable {
         self.engine = engine
         self.store = store
         self.configuration = configuration
+        self.batcher = EventBatcher(delay: configuration.eventBatchingDelay)
         self.metrics = metrics
         self.logger = logger
     }
@@ -90,7 +93,8 @@ public struct Server: Sendable {
             router: router(),
             server: httpServer,
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "isolated"),
-            services: [engine, calls],
+            // Stopped in reverse order: calls end before the batcher that sends their events stops.
+            services: [engine, batcher, calls],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )

@@ -14,9 +14,10 @@ struct CallOutputTests {
     @Test("progress waits out the batching delay, then goes out in one chunk; the stream ends after the outcome")
     func progressWaitsForTheDelay() async throws {
         let clock = ManualClock()
-        let output = CallOutput()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await output.run(batching: .milliseconds(2), clock: clock) }
+        let batcher = EventBatcher(delay: .milliseconds(2), clock: clock)
+        let output = CallOutput(batcher: batcher)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await batcher.run() }
             output.write(.invocation(id: "a"))
             output.write(.event(.phaseStarted(.run, detail: nil)))
             var chunks = output.makeAsyncIterator()
@@ -31,16 +32,17 @@ struct CallOutputTests {
             var rest = output.makeAsyncIterator()
             #expect(Self.lines(await rest.next()).first?.contains(#""error""#) == true)
             #expect(await rest.next() == nil)
-            try await group.waitForAll()
+            group.cancelAll()
         }
     }
 
     @Test("the outcome goes out at once, with the progress waiting before it, without the clock moving")
     func outcomeGoesOutAtOnce() async {
         let clock = ManualClock()
-        let output = CallOutput()
+        let batcher = EventBatcher(delay: .seconds(60), clock: clock)
+        let output = CallOutput(batcher: batcher)
         await withDiscardingTaskGroup { group in
-            group.addTask { await output.run(batching: .seconds(60), clock: clock) }
+            group.addTask { await batcher.run() }
             output.write(.invocation(id: "a"))
             output.write(.event(.phaseStarted(.run, detail: nil)))
             output.write(
@@ -53,7 +55,30 @@ struct CallOutputTests {
             #expect(await chunks.next() == nil)
             group.cancelAll()
         }
-        #expect(clock.sleepers == 0)
+    }
+
+    @Test("one batcher sends the progress of every running call with one timer, and sleeps on none while no event waits")
+    func oneTimerForEveryCall() async {
+        let clock = ManualClock()
+        let batcher = EventBatcher(delay: .milliseconds(2), clock: clock)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await batcher.run() }
+            let outputs = (0..<3).map { _ in CallOutput(batcher: batcher) }
+            for (index, output) in outputs.enumerated() { output.write(.invocation(id: "\(index)")) }
+            await clock.waitForSleepers()
+            #expect(clock.sleepers == 1)
+            let readers = outputs.map { output in
+                Task {
+                    var chunks = output.makeAsyncIterator()
+                    return Self.lines(await chunks.next())
+                }
+            }
+            clock.advance(by: .milliseconds(2))
+            for (index, reader) in readers.enumerated() { #expect(await reader.value.first?.contains(#""\#(index)""#) == true) }
+            #expect(clock.sleepers == 0)
+            for output in outputs { output.finish() }
+            group.cancelAll()
+        }
     }
 
     @Test("a large result goes out in slices of the caller's array, each whole, after its line")
@@ -94,9 +119,10 @@ struct CallOutputTests {
         var rest = ended.makeAsyncIterator()
         #expect(await rest.next() == nil)
 
-        let running = CallOutput()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await running.run(batching: .milliseconds(2), clock: clock) }
+        let batcher = EventBatcher(delay: .milliseconds(2), clock: clock)
+        let running = CallOutput(batcher: batcher)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await batcher.run() }
             running.write(.invocation(id: "b"))
             let waiting = Task { await running.whole(upTo: 1 << 20) }
             await clock.waitForSleepers()
@@ -106,7 +132,7 @@ struct CallOutputTests {
             var chunks = running.makeAsyncIterator()
             #expect(Self.lines(await chunks.next()).map { $0.contains(#""invocation""#) || $0.contains(#""error""#) } == [true, true])
             #expect(await chunks.next() == nil)
-            try await group.waitForAll()
+            group.cancelAll()
         }
     }
 
