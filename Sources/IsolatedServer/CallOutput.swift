@@ -62,7 +62,7 @@ package final class CallOutput: AsyncSequence, Sendable {
 
     /// `event` as one JSON line, with `bytes` after it.
     private static func line(_ event: StreamEvent, then bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
-        guard var line = try? JSONEncoder().encode(event) else { return nil }
+        guard var line = try? event.line() else { return nil }
         line.append(UInt8(ascii: "\n"))
         line.append(contentsOf: bytes)
         return ArraySlice(line)
