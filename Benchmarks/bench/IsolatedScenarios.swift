@@ -38,6 +38,21 @@ struct IsolatedScenarios {
             return .latencies(warm, how: warmHow)
         }
 
+        // The same call with the engine's and the runner's threads idle before each, as between a
+        // client's calls through the server: what waking them costs on this machine.
+        let spacedHow =
+            "trivial(Int) -> Int on a warm XS runner of the embedded engine, through @Isolated; \(warmCount) calls after 10 to warm up, "
+            + "each 1 ms after the one before (Task.sleep), so every thread involved is idle when it starts"
+        await measure("warm_embedded_spaced", how: spacedHow) {
+            for index in 0..<10 { _ = try await trivial(index) }
+            var warm: [Double] = []
+            for index in 0..<warmCount {
+                try await Task.sleep(for: .milliseconds(1))
+                warm.append(try await timed { _ = try await trivial(index) })
+            }
+            return .latencies(warm, how: spacedHow)
+        }
+
         let freshCount = quick ? 5 : 30
         let freshHow = "a keepAlive: 0 function, so every call starts a new sandboxed runner of an already compiled version; \(freshCount) calls"
         await measure("new_runner", how: freshHow) {
