@@ -54,8 +54,9 @@ extension Store {
                 binds += [
                     .text(record.id), .text(record.function.name), .text(record.function.file), .integer(record.function.line),
                     SQLiteData(record.environmentKey), .text(record.machineType), SQLiteData(record.runnerID), SQLiteData(record.keyID),
-                    SQLiteData(record.parentID), SQLiteData(record.startedAt), SQLiteData(record.endedAt), .text(try database.json(record.phases)),
-                    SQLiteData(record.warm), .text(record.outcome.rawValue), SQLiteData(try record.error.map(database.json)),
+                    SQLiteData(record.parentID), SQLiteData(record.startedAt), SQLiteData(record.endedAt),
+                    .text(CallReport.Timing.json(record.phases)), SQLiteData(record.warm), .text(record.outcome.rawValue),
+                    SQLiteData(try record.error.map(database.json)),
                 ]
             }
             let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: records.count).joined(separator: ", ")
@@ -133,7 +134,7 @@ extension Store {
             line = COALESCE(?, line) WHERE id = ? RETURNING id
             """,
             [
-                SQLiteData(ending.endedAt), .text(ending.outcome.rawValue), .text(try database.json(ending.phases)), SQLiteData(ending.warm),
+                SQLiteData(ending.endedAt), .text(ending.outcome.rawValue), .text(CallReport.Timing.json(ending.phases)), SQLiteData(ending.warm),
                 SQLiteData(ending.runnerID), SQLiteData(ending.environmentKey), SQLiteData(try ending.error.map(database.json)),
                 SQLiteData(ending.function?.name), SQLiteData(ending.function?.file), ending.function.map { .integer($0.line) } ?? .null,
                 .text(id),

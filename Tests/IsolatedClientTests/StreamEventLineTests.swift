@@ -47,4 +47,18 @@ struct StreamEventLineTests {
         let codableObject = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(event)) as? NSDictionary
         #expect(object == codableObject, "\(String(decoding: line, as: UTF8.self))")
     }
+
+    @Test("phases as the store keeps them decode as JSONEncoder's phases do, none as an empty array")
+    func phasesAsStored() throws {
+        let phases = [
+            CallReport.Timing(phase: .environment, duration: .zero, outcome: Self.awkward),
+            CallReport.Timing(phase: .run, duration: .microseconds(82)),
+        ]
+        for value in [phases, []] {
+            let written = CallReport.Timing.json(value)
+            let decoded = try JSONDecoder().decode([CallReport.Timing].self, from: Data(written.utf8))
+            #expect(decoded == (try JSONDecoder().decode([CallReport.Timing].self, from: try JSONEncoder().encode(value))), "\(written)")
+        }
+        #expect(CallReport.Timing.json([]) == "[]")
+    }
 }
