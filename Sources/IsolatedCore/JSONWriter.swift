@@ -1,3 +1,5 @@
+package import IsolatedWire
+
 /// Writes JSON by hand, for what every call sends or stores: its stream's frequent events and its
 /// phases. `JSONEncoder` costs several times as much for such small values; the tests check that
 /// what this writes decodes as `JSONEncoder`'s output does.
