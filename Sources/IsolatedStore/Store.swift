@@ -119,23 +119,25 @@ package actor Store {
         if let database { await writeQueuedEndings(to: database) }
     }
 
-    /// Writes the queued endings in one transaction; failing to is logged, never another operation's failure.
+    /// Writes the queued endings in one transaction, a lone one without output as one statement
+    /// (atomic by itself, without a transaction's two more round trips to SQLite); failing to is
+    /// logged, never another operation's failure.
     func writeQueuedEndings(to database: Database) async {
         guard !queuedEndings.isEmpty else { return }
         let endings = queuedEndings
         queuedEndings = []
         let (logger, maxLogBytes) = (logger, configuration.maxLogBytes)
-        do {
-            // One ending without output is one statement, atomic without a transaction's two more round trips to SQLite.
-            if endings.count == 1 && endings[0].logs.isEmpty {
-                if try await !Self.write(endings[0], to: database, maxLogBytes: maxLogBytes) {
-                    logger.debug("cannot record the end of an unknown invocation", metadata: ["invocation": "\(endings[0].id)"])
-                }
-                return
+        func writeAll() async throws(IsolatedError) {
+            for ending in endings where try await !Self.write(ending, to: database, maxLogBytes: maxLogBytes) {
+                logger.debug("cannot record the end of an unknown invocation", metadata: ["invocation": "\(ending.id)"])
             }
-            try await database.transaction(doing: "record how \(endings.count) invocations ended") { () throws(IsolatedError) in
-                for ending in endings where try await !Self.write(ending, to: database, maxLogBytes: maxLogBytes) {
-                    logger.debug("cannot record the end of an unknown invocation", metadata: ["invocation": "\(ending.id)"])
+        }
+        do {
+            if endings.count == 1 && endings[0].logs.isEmpty {
+                try await writeAll()
+            } else {
+                try await database.transaction(doing: "record how \(endings.count) invocations ended") { () throws(IsolatedError) in
+                    try await writeAll()
                 }
             }
         } catch {
