@@ -122,7 +122,6 @@ package actor EnvironmentStore {
                     compiled.set()
                     let path = try await FunctionCompiler.compile(
                         version.function,
-                        source: source,
                         environment: environment,
                         runtime: runtime,
                         toolchain: toolchain,

@@ -9,17 +9,49 @@ package enum FunctionCompiler {
         -> String
     {
         var hasher = SHA256()
-        for part in ["3", environment.key, runtimeKey, configuration.rawValue, workerSource] {
+        for part in ["4", environment.key, runtimeKey, configuration.rawValue, workerSource] {
             hasher.update(part)
             hasher.update([0])
         }
         return hasher.finalize()
     }
 
-    /// The Foundation a worker imports first: its essentials (`Data`, `Date`, `URL`, JSON
-    /// coding, `ProcessInfo`, `FileManager`) without the rest, which cost every runner 6.5 MB
-    /// and 4.5 ms of start-up here. A function that needs more compiles again with `Foundation`.
-    static let lightFoundation = "FoundationEssentials"
+    /// How much of Foundation a worker imports. A worker first compiles with none of it: the
+    /// runtime needs none, and a runner without FoundationEssentials holds 2.6 MB less. A function
+    /// that does not compile so compiles again with Foundation's essentials (`Data`, `Date`,
+    /// `URL`, JSON coding, `ProcessInfo`, `FileManager`), then with all of `Foundation`, which
+    /// costs a runner 6.5 MB more and 4.5 ms of start-up here. A marker then makes the function's
+    /// later versions start at the level it needed.
+    package enum FoundationUse: Int, CaseIterable, Sendable {
+        case none
+        case essentials
+        case all
+
+        /// The module the worker imports.
+        var module: String? {
+            switch self {
+            case .none: nil
+            case .essentials: "FoundationEssentials"
+            case .all: "Foundation"
+            }
+        }
+
+        /// Without Foundation, the worker does not import the standard library's regular
+        /// expressions either, as the runtime does not: a runner then holds 0.8 MB less. A
+        /// function that uses them compiles again with Foundation's essentials, which bring them.
+        var compileFlags: [String] {
+            self == .none ? Runtime.withoutStringProcessing : []
+        }
+
+        /// The directory of markers for functions that needed this level.
+        var markerDirectory: String? {
+            switch self {
+            case .none: nil
+            case .essentials: "needs-foundation-essentials"
+            case .all: "needs-foundation"
+            }
+        }
+    }
 
     /// The worker's full source: every shipped declaration and the function itself, each under
     /// `#sourceLocation` so diagnostics name the user's files, stubs for the isolated functions
@@ -27,7 +59,9 @@ package enum FunctionCompiler {
     ///
     /// No call's settings are in it: a stub names its function, and the engine adds the settings
     /// of the call being served, so changing `keepAlive` or `machineType` compiles nothing.
-    package static func workerSource(_ function: FunctionSource, modules: [String]) throws(IsolatedError) -> String {
+    package static func workerSource(_ function: FunctionSource, modules: [String], foundation: FoundationUse = .none) throws(IsolatedError)
+        -> String
+    {
         var seen: [String: ShippedSource] = [:]
         var sections: [String] = []
         var registrations: [FunctionReference] = []
@@ -60,10 +94,27 @@ package enum FunctionCompiler {
         let registerLines = registrations.map {
             "IsolatedRunner::NestedFunction.register(\(literal($0.name)), file: \(literal($0.file)), line: \($0.line))"
         }
-        let imports = ([Self.lightFoundation, "IsolatedWire", "IsolatedRunner"] + modules).map { "import \($0)" }.joined(separator: "\n")
+        let imports = ([foundation.module].compactMap { $0 } + ["IsolatedWire", "IsolatedRunner"] + modules).map { "import \($0)" }
+        // With Foundation, `Data` travels raw (the runtime cannot name it) and a `LocalizedError`
+        // thrown by the function gives its message.
+        var foundationSupport = ""
+        var runArguments = ""
+        if let module = foundation.module {
+            foundationSupport = """
+
+                extension \(module).Data: @retroactive IsolatedWire.RawBytesPayload {
+                    public init(rawPayload bytes: ArraySlice<UInt8>) { self.init(bytes) }
+                    public func withRawPayload<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+                        try withUnsafeBytes(body)
+                    }
+                }
+
+                """
+            runArguments = "describingErrors: { ($0 as? any \(module).LocalizedError)?.errorDescription }"
+        }
         // Foundation brings the C library with it; its essentials do not.
         return """
-            \(imports)
+            \(imports.joined(separator: "\n"))
             #if canImport(Glibc)
             import Glibc
             #endif
@@ -74,12 +125,12 @@ package enum FunctionCompiler {
             enum IsolatedWorkerEntry {
                 static func main() async {
                     \(registerLines.joined(separator: "\n        "))
-                    await IsolatedRunner::Runner.run { invocation in
+                    await IsolatedRunner::Runner.run(\(runArguments)) { invocation in
                         \(function.entry.replacingOccurrences(of: "\n", with: "\n            "))
                     }
                 }
             }
-
+            \(foundationSupport)
             """
     }
 
@@ -95,7 +146,6 @@ package enum FunctionCompiler {
     /// holds its compile lock.
     package static func compile(
         _ function: FunctionSource,
-        source workerSource: String,
         environment: Environment,
         runtime: Runtime,
         toolchain: Toolchain,
@@ -107,11 +157,12 @@ package enum FunctionCompiler {
         let basename = (function.file as NSString).lastPathComponent
         let sourcePath = "\(directory)/\(basename.hasSuffix(".swift") ? basename : "\(basename).swift")"
         let temporary = "\(directory)/worker.\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max))"
-        // A function that once needed all of Foundation starts with it: each version of it
-        // would otherwise fail its first compile.
-        let marker = "\((directory as NSString).deletingLastPathComponent)/needs-foundation/\(Self.markerName(function))"
-        let withFoundation = workerSource.replacingOccurrences(of: "import \(Self.lightFoundation)\n", with: "import Foundation\n")
-        let sources = FileManager.default.fileExists(atPath: marker) ? [withFoundation] : [workerSource, withFoundation]
+        // A function that once needed Foundation starts with as much of it as it needed: each
+        // version of it would otherwise fail its first compiles.
+        let functions = (directory as NSString).deletingLastPathComponent
+        func marker(_ level: FoundationUse) -> String? { level.markerDirectory.map { "\(functions)/\($0)/\(Self.markerName(function))" } }
+        let first = FoundationUse.allCases.last { level in marker(level).map(FileManager.default.fileExists) ?? true } ?? .none
+        let levels = FoundationUse.allCases.filter { $0.rawValue >= first.rawValue }
         var arguments = [
             "-parse-as-library", "-swift-version", "6", configuration == .release ? "-O" : "-Onone",
             "-module-name", "IsolatedWorker", "-diagnostic-style", "llvm", "-suppress-warnings",
@@ -120,16 +171,17 @@ package enum FunctionCompiler {
         arguments += [sourcePath, "-o", temporary]
         arguments += runtime.linkFlags + environment.linkFlags
         var result: Command.Result?
-        for (attempt, source) in sources.enumerated() {
+        for level in levels {
             do {
-                try source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
+                try workerSource(function, modules: environment.modules, foundation: level).write(
+                    toFile: sourcePath, atomically: true, encoding: .utf8)
             } catch {
                 throw IsolatedError(code: .storageFailed, message: "cannot write the function's source in \(directory): \(error)", underlying: error)
             }
-            let compiled = try await toolchain.compile(arguments)
+            let compiled = try await toolchain.compile(arguments + level.compileFlags)
             result = compiled
             guard compiled.succeeded else { continue }
-            if attempt > 0 {
+            if level != first, let marker = marker(level) {
                 try? FileManager.default.createDirectory(atPath: (marker as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 _ = FileManager.default.createFile(atPath: marker, contents: nil)
             }

@@ -26,10 +26,8 @@ package struct Runtime: Sendable, Hashable {
             "IsolatedWire",
             [
                 "ByteCoding.swift", "CallReport.swift", "EncodedPayload.swift", "EngineAddress.swift", "Frame.swift", "IsolatedError.swift",
-                "IsolatedError+Hashable.swift",
-                "PayloadCoding.swift",
-                "RemoteError.swift",
-                "RunnerMessage.swift", "SingleFlight.swift",
+                "IsolatedError+Hashable.swift", "JSONValue.swift", "PayloadCoding.swift", "PayloadDecoder.swift", "PayloadEncoder.swift",
+                "RawBytesPayload.swift", "RemoteError.swift", "RunnerMessage.swift", "SingleFlight.swift",
             ]
         ),
         (
@@ -41,11 +39,16 @@ package struct Runtime: Sendable, Hashable {
         ),
     ]
     private static let features = ["ExistentialAny", "MemberImportVisibility", "InternalImportsByDefault"]
+    /// Leaves out the implicit import of the standard library's regular expressions, which would
+    /// load two more libraries into every runner.
+    static let withoutStringProcessing = ["-Xfrontend", "-disable-implicit-string-processing-module-import"]
 
     /// A hash of the runtime's sources and the toolchain: its directory's name.
     package static func key(toolchain: Toolchain) throws(IsolatedError) -> String {
         var hasher = SHA256()
         hasher.update(toolchain.version)
+        // The flags it is compiled with, so changing them builds it again.
+        hasher.update((features + withoutStringProcessing).joined(separator: " "))
         for module in modules.map(\.name) {
             let files = try sources(of: module)
             for file in files {
@@ -66,7 +69,7 @@ package struct Runtime: Sendable, Hashable {
                 "-o", "\(directory)/lib\(module).so", "-I", directory, "-L", directory,
                 "-Xlinker", "-soname", "-Xlinker", "lib\(module).so",
             ]
-            arguments += features.flatMap { ["-enable-upcoming-feature", $0] }
+            arguments += features.flatMap { ["-enable-upcoming-feature", $0] } + withoutStringProcessing
             if module == "IsolatedRunner" { arguments.append("-lIsolatedWire") }
             arguments += try sources(of: module)
             let result = try await toolchain.compile(arguments)

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import IsolatedWire
 
 /// One call of the worker's function: its encoded arguments, and how to encode its result.

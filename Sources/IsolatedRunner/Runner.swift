@@ -1,4 +1,3 @@
-import FoundationEssentials
 import IsolatedWire
 import Synchronization
 
@@ -19,14 +18,23 @@ import Synchronization
 /// outlives its engine, even one killed with SIGKILL.
 public enum Runner {
     /// Serves invocations with `handler` until the engine says stop or goes away.
-    public static func run(_ handler: @escaping @Sendable (Invocation) async throws -> EncodedResult) async -> Never {
+    ///
+    /// `describe` gives the message of an error the function throws, where it has one of its own
+    /// (a worker with Foundation passes `LocalizedError`'s `errorDescription`); otherwise the
+    /// message is the error's description.
+    public static func run(
+        describingErrors describe: @escaping @Sendable (any Error) -> String? = { _ in nil },
+        _ handler: @escaping @Sendable (Invocation) async throws -> EncodedResult
+    ) async -> Never {
         // Line-buffered output streams live; a pipe would otherwise be block-buffered.
         StandardStreams.useLineBuffering()
         let (descriptor, remote) = connectToEngine()
         let channel = RunnerChannel(descriptor: descriptor)
         RunnerChannel.current = channel
         channel.send(.ready(processID: getpid()))
-        let loop = RunnerLoop(channel: channel) { invocation in await serve(invocation, with: handler, on: channel, remote: remote) }
+        let loop = RunnerLoop(channel: channel) { invocation in
+            await serve(invocation, with: handler, describingErrors: describe, on: channel, remote: remote)
+        }
         startThread { loop.run() }
         startThread { loop.watch() }
         // The loop's thread ends the process.
@@ -37,6 +45,7 @@ public enum Runner {
     private static func serve(
         _ invocation: Invocation,
         with handler: @Sendable (Invocation) async throws -> EncodedResult,
+        describingErrors describe: (any Error) -> String?,
         on channel: RunnerChannel,
         remote: Bool
     ) async {
@@ -50,7 +59,8 @@ public enum Runner {
         } catch let error as StageError {
             outcome = .failure(Failure(.threw(id: invocation.id, error: error.error)))
         } catch {
-            let remoteError = RemoteError(stage: .function, typeName: String(describing: type(of: error)), message: describe(error))
+            let remoteError = RemoteError(
+                stage: .function, typeName: String(describing: type(of: error)), message: describe(error) ?? String(describing: error))
             outcome = .failure(Failure(.threw(id: invocation.id, error: remoteError)))
         }
         StandardStreams.flush()
@@ -106,7 +116,7 @@ public enum Runner {
     /// The engine's socket, inherited or connected to and attached with the launch's token, and
     /// whether the engine is on another machine.
     private static func connectToEngine() -> (descriptor: Int32, remote: Bool) {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = environmentVariables()
         if let text = environment["ISOLATED_RUNNER_FD"], let descriptor = Int32(text) {
             _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
             return (descriptor, false)
@@ -130,7 +140,21 @@ public enum Runner {
     /// job's id, its node and its GPUs: the function sees what a local runner's function sees.
     private static func keepOnly(_ names: Set<String>) {
         let kept = names.union(["SLURM_JOB_ID", "SLURMD_NODENAME", "CUDA_VISIBLE_DEVICES"]).subtracting(["ISOLATED_RUNNER_TOKEN"])
-        for name in ProcessInfo.processInfo.environment.keys where !kept.contains(name) { unsetenv(name) }
+        for name in environmentVariables().keys where !kept.contains(name) { unsetenv(name) }
+    }
+
+    /// The process's environment, read from C's `environ` (Foundation's `ProcessInfo` would load Foundation).
+    private static func environmentVariables() -> [String: String] {
+        var variables: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if let equals = text.firstIndex(of: "=") {
+                variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            entry += 1
+        }
+        return variables
     }
 
     private static func hostName() -> String {
@@ -142,12 +166,5 @@ public enum Runner {
     private static func fail(_ message: String) -> Never {
         RunnerChannel.writeAll(STDERR_FILENO, Array("isolated runner: \(message)\n".utf8))
         exit(2)
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if let localized = error as? any LocalizedError, let description = localized.errorDescription {
-            return description
-        }
-        return String(describing: error)
     }
 }

@@ -1,6 +1,5 @@
 // C's stdout and stderr are mutable globals; only this file touches them, before any other
 // thread of the worker exists or between calls.
-@preconcurrency import FoundationEssentials
 
 #if canImport(Glibc)
     @preconcurrency import Glibc

@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// An encoded payload kept as the value it was encoded from, so a string or a byte array is
 /// written to a channel from its own storage instead of being copied into a new buffer first.
 package struct EncodedPayload: Sendable {
@@ -7,7 +5,7 @@ package struct EncodedPayload: Sendable {
         case encoded([UInt8])
         case text(String)
         case bytes([UInt8])
-        case data(Data)
+        case raw(any RawBytesPayload)
     }
 
     private let storage: Storage
@@ -19,7 +17,7 @@ package struct EncodedPayload: Sendable {
 
     init(bytes: [UInt8]) { storage = .bytes(bytes) }
 
-    init(data: Data) { storage = .data(data) }
+    init(raw: any RawBytesPayload) { storage = .raw(raw) }
 
     /// How many bytes the payload takes.
     package var count: Int {
@@ -27,7 +25,7 @@ package struct EncodedPayload: Sendable {
         case .encoded(let bytes): bytes.count
         case .text(let text): 1 + text.utf8.count
         case .bytes(let bytes): 1 + bytes.count
-        case .data(let data): 1 + data.count
+        case .raw(let raw): 1 + raw.withRawPayload(\.count)
         }
     }
 
@@ -51,8 +49,8 @@ package struct EncodedPayload: Sendable {
             return try text.withUTF8 { utf8 in try Self.marked(PayloadCoding.rawText, UnsafeRawBufferPointer(utf8), body) }
         case .bytes(let bytes):
             return try bytes.withUnsafeBytes { try Self.marked(PayloadCoding.rawBytes, $0, body) }
-        case .data(let data):
-            return try data.withUnsafeBytes { try Self.marked(PayloadCoding.rawBytes, $0, body) }
+        case .raw(let raw):
+            return try raw.withRawPayload { try Self.marked(PayloadCoding.rawBytes, $0, body) }
         }
     }
 

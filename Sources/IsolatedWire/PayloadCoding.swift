@@ -1,9 +1,8 @@
-import FoundationEssentials
-
 /// How arguments and results are encoded for the trip between caller and worker: JSON, so any
-/// `Codable` type works, except that `String`, `Data` and `[UInt8]` travel as their raw bytes
-/// behind one marker byte (which no JSON document starts with): a 10 MiB string is a copy, not
-/// an escape-and-parse.
+/// `Codable` type works, except that `String`, `[UInt8]` and every ``RawBytesPayload`` (`Data`)
+/// travel as their raw bytes behind one marker byte (which no JSON document starts with): a
+/// 10 MiB string is a copy, not an escape-and-parse. The JSON is ``PayloadEncoder``'s and
+/// ``PayloadDecoder``'s, which need no Foundation.
 package enum PayloadCoding {
     static let rawBytes: UInt8 = 0x00
     static let rawText: UInt8 = 0x01
@@ -16,15 +15,13 @@ package enum PayloadCoding {
     /// Encodes a value, keeping a string or byte array in its own storage until it is written.
     package static func encodedPayload<Value: Encodable>(_ value: Value) throws -> EncodedPayload {
         if Value.self == String.self, let text = value as? String { return EncodedPayload(text: text) }
-        if Value.self == Data.self, let data = value as? Data { return EncodedPayload(data: data) }
         if Value.self == [UInt8].self, let bytes = value as? [UInt8] { return EncodedPayload(bytes: bytes) }
         // The JSON of an integer or a Boolean, without an encoder: a warm call's arguments and
-        // results are most often these, and JSONEncoder's set-up cost more than the rest of the coding.
+        // results are most often these.
         if Value.self == Int.self, let integer = value as? Int { return EncodedPayload(encoded: Array(String(integer).utf8)) }
         if Value.self == Bool.self, let bool = value as? Bool { return EncodedPayload(encoded: Array((bool ? "true" : "false").utf8)) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return EncodedPayload(encoded: Array(try encoder.encode(value)))
+        if let raw = value as? any RawBytesPayload { return EncodedPayload(raw: raw) }
+        return EncodedPayload(encoded: try PayloadEncoder.encode(value))
     }
 
     /// Decodes a value.
@@ -32,8 +29,10 @@ package enum PayloadCoding {
         if let marker = bytes.first, marker == rawBytes || marker == rawText {
             let body = bytes[1...]
             if marker == rawText, Value.self == String.self, let text = String(decoding: body, as: UTF8.self) as? Value { return text }
-            if marker == rawBytes, Value.self == Data.self, let data = Data(body) as? Value { return data }
             if marker == rawBytes, Value.self == [UInt8].self, let array = Array(body) as? Value { return array }
+            if marker == rawBytes, let raw = Value.self as? any RawBytesPayload.Type, let value = raw.init(rawPayload: body) as? Value {
+                return value
+            }
             throw DecodingError.typeMismatch(
                 Value.self,
                 DecodingError.Context(
@@ -42,14 +41,14 @@ package enum PayloadCoding {
         }
         if Value.self == Int.self, let integer = integer(bytes) as? Value { return integer }
         if Value.self == Bool.self, let bool = (bytes == trueBytes ? true : bytes == falseBytes ? false : nil) as? Value { return bool }
-        return try JSONDecoder().decode(type, from: Data(bytes))
+        return try PayloadDecoder.decode(type, from: bytes)
     }
 
     private static let trueBytes = Array("true".utf8)
     private static let falseBytes = Array("false".utf8)
 
     /// A JSON integer exactly as ``encode(_:)`` writes one: an optional minus sign, then digits
-    /// without a leading zero; nil for anything else, which JSONDecoder then reads or rejects.
+    /// without a leading zero; nil for anything else, which ``PayloadDecoder`` then reads or rejects.
     private static func integer(_ bytes: [UInt8]) -> Int? {
         let negative = bytes.first == UInt8(ascii: "-")
         let digits = bytes.dropFirst(negative ? 1 : 0)

@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// Messages between the engine and a runner, over the runner's channel.
 ///
 /// The engine sends `invoke`, `ping` and `stop`; the runner answers with `ready` once at start,

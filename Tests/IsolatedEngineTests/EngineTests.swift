@@ -73,12 +73,14 @@ struct EngineTests {
         #expect(results[1].report.warm && results[2].report.warm)
     }
 
-    @Test("a function that needs only Foundation's essentials runs without Foundation loaded; one that needs more gets it")
+    @Test("a function that needs no Foundation runs without it loaded, one that needs its essentials with only them, one that needs more with all")
     func foundationOnlyWhenNeeded() async throws {
         try await Self.withEngine { engine in
+            let none = Self.request("noFoundation", "    count + Int(getpid() > 0 ? 1 : 0)", arguments: [try PayloadCoding.encode(3)])
             let light = Self.request(
                 "lightFoundation", "    Data(repeating: 1, count: count).count + Int(getpid() > 0 ? 1 : 0)", arguments: [try PayloadCoding.encode(3)])
             let full = Self.request("fullFoundation", "    NSLock().withLock { count * 2 }", arguments: [try PayloadCoding.encode(3)])
+            #expect(try PayloadCoding.decode(Int.self, from: try await engine.invoke(none).payload) == 4)
             #expect(try PayloadCoding.decode(Int.self, from: try await engine.invoke(light).payload) == 4)
             #expect(try PayloadCoding.decode(Int.self, from: try await engine.invoke(full).payload) == 6)
             func maps(_ name: String) async throws -> String {
@@ -89,6 +91,7 @@ struct EngineTests {
                 defer { try? handle.close() }
                 return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
             }
+            #expect(try await !maps("noFoundation").contains("libFoundation"))
             #expect(try await maps("lightFoundation").contains("libFoundationEssentials.so"))
             #expect(try await !maps("lightFoundation").contains("libFoundation.so"))
             #expect(try await maps("fullFoundation").contains("libFoundation.so"))

@@ -43,6 +43,15 @@ func rejects(_ input: String) async throws -> String {
 }
 
 @Isolated
+func rejectsLocalized(_ input: String) async throws -> String {
+    struct Unreadable: LocalizedError {
+        var input: String
+        var errorDescription: String? { "'\(input)' cannot be read" }
+    }
+    throw Unreadable(input: input)
+}
+
+@Isolated
 func crashes(_ crash: Bool) async throws -> String {
     if crash {
         print("about to crash")

@@ -86,6 +86,16 @@ struct IsolatedFunctionTests {
         #expect(error.remote?.message == "input 'banana' is not valid")
     }
 
+    @Test("a LocalizedError the function throws arrives with its errorDescription as the message")
+    func localizedErrorArrives() async throws {
+        let error = try await #require(throws: IsolatedError.self) {
+            try await TestEngine.with { _ in try await rejectsLocalized("scan.png") }
+        }
+        #expect(error.code == .functionThrew)
+        #expect(error.remote?.typeName == "Unreadable")
+        #expect(error.remote?.message == "'scan.png' cannot be read")
+    }
+
     @Test("a crash is reported with its signal and last output, and the next call gets a fresh worker")
     func crashIsReportedAndRecovered() async throws {
         try await TestEngine.with { _ in
