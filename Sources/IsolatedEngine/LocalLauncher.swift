@@ -7,12 +7,13 @@ package import IsolatedCore
 
 /// Runs each runner as a child process of the engine, in its own process group, working
 /// directory and cgroups (its machine type's limits), with a scrubbed environment and, where
-/// the machine allows it, in a ``Sandbox``.
+/// the machine allows it, in a ``Sandbox``, started ahead of the runner (``SpareSandboxes``).
 package struct LocalLauncher: Launcher {
     private let runnersDirectory: String
     private let resources: ResourceControl
     private let maxOutputBytesPerCall: Int
     private let sandbox: @Sendable () async -> Sandbox
+    private let spares = SpareSandboxes()
 
     /// - Parameter sandbox: The sandbox, found once its helper is built (on the first launch).
     package init(home: String, resources: ResourceControl, maxOutputBytesPerCall: Int, sandbox: @escaping @Sendable () async -> Sandbox) {
@@ -70,28 +71,29 @@ package struct LocalLauncher: Launcher {
             throw IsolatedError(code: .runnerStartFailed, message: "cannot create the runner's directory \(directory): \(error)")
         }
         let environment = Self.environment(for: request, directory: directory, sandboxed: sandbox.isActive)
-        // Before the runner starts, so no user code ever runs outside its limits.
-        let confinement = try resources.prepare(runnerID: request.runnerID, spec: request.machineType)
+        // Before the runner starts, so no user code ever runs outside its limits. A sandbox
+        // brings its own, made with it.
+        var confinement = sandbox.isActive ? nil : try resources.prepare(runnerID: request.runnerID, spec: request.machineType)
         let process: ChildProcess
         do {
             switch sandbox.mode {
             case .namespaces(let helper):
                 try Self.hand(directory, to: sandbox)
-                let arguments = sandbox.arguments(
+                let arguments = sandbox.startArguments(
                     runnerID: request.runnerID,
                     directory: directory,
                     readable: request.worker.libraryDirectories,
                     network: request.network,
-                    memory: request.machineType.memory,
-                    processFiles: confinement?.processFiles ?? []
+                    memory: request.machineType.memory
                 )
-                process = try ChildProcess.spawn(
-                    executable: helper,
-                    arguments: arguments + [request.worker.path] + request.worker.arguments,
-                    environment: environment,
-                    workingDirectory: directory,
-                    withChannel: true
-                )
+                let message = Sandbox.startMessage(arguments: arguments + [request.worker.path] + request.worker.arguments, environment: environment)
+                let started = try startedSandbox(machineType: request.machineType, helper: helper, message: message, runnerID: request.runnerID)
+                confinement = started.confinement
+                process = started.process
+                // Its cgroups' wait overlaps this runner's start and the calls that follow.
+                if let next = try? startSpare(helper, machineType: request.machineType) {
+                    spares.keep(next, for: request.machineType.name)
+                }
             case .unavailable:
                 process = try ChildProcess.spawn(
                     executable: request.worker.path,
@@ -131,6 +133,66 @@ package struct LocalLauncher: Launcher {
             try? FileManager.default.removeItem(atPath: directory)
             onExit(termination)
         }
+    }
+
+    /// Kills the spare sandboxes.
+    package func shutdown() async {
+        spares.discardAll()
+    }
+
+    /// The machine types with a sandbox waiting for their next runner.
+    package var spareMachineTypes: [String] { spares.machineTypes }
+
+    /// The process ids of the sandboxes waiting for a runner.
+    package var spareProcessIDs: [Int32] { spares.processIDs }
+
+    /// A sandbox in `machineType`'s cgroups that has read its runner's start `message`: the
+    /// spare, or one started now.
+    private func startedSandbox(machineType: MachineTypeSpec, helper: String, message: [UInt8], runnerID: String) throws(IsolatedError)
+        -> SpareSandboxes.Spare
+    {
+        if let spare = spares.take(machineType.name) {
+            if Self.deliver(message, to: spare) { return spare }
+            // It ended while it waited (killed from outside): one started now, as if there had been none.
+            spare.discard()
+        }
+        let started = try startSpare(helper, machineType: machineType)
+        guard Self.deliver(message, to: started) else {
+            started.discard()
+            throw IsolatedError(code: .runnerStartFailed, message: "the sandbox of runner \(runnerID) ended before it could start the runner")
+        }
+        return started
+    }
+
+    /// Starts a sandbox in cgroups of its own with `machineType`'s limits, to wait for its runner.
+    private func startSpare(_ helper: String, machineType: MachineTypeSpec) throws(IsolatedError) -> SpareSandboxes.Spare {
+        let confinement = try resources.prepare(runnerID: "spare-\(UInt32.random(in: 0...UInt32.max))", spec: machineType)
+        do {
+            let process = try ChildProcess.spawn(
+                executable: helper,
+                arguments: (confinement?.processFiles ?? []).flatMap { ["--cgroup", $0] } + ["--wait"],
+                environment: [:],
+                workingDirectory: nil,
+                withChannel: true
+            )
+            return SpareSandboxes.Spare(process: process, confinement: confinement)
+        } catch {
+            confinement?.release()
+            throw IsolatedError(code: .runnerStartFailed, message: "cannot start a sandbox for a \(machineType.name) runner: \(error)")
+        }
+    }
+
+    /// Writes a waiting sandbox's start message; false if it has ended.
+    private static func deliver(_ message: [UInt8], to spare: SpareSandboxes.Spare) -> Bool {
+        guard let channel = spare.process.channel else { return false }
+        var sent = 0
+        while sent < message.count {
+            let result = message.withUnsafeBytes { send(channel, $0.baseAddress! + sent, message.count - sent, Int32(MSG_NOSIGNAL)) }
+            if result < 0 && errno == EINTR { continue }
+            guard result > 0 else { return false }
+            sent += result
+        }
+        return true
     }
 
     /// Gives a runner's directory to the runner's user: it owns that, and only that.

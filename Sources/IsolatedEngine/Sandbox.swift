@@ -96,9 +96,15 @@ package struct Sandbox: Sendable {
         processFiles: [String],
         cpuQuota cpus: Double? = nil
     ) -> [String] {
-        var arguments = ["--read-only", "--hostname", "isolated-\(runnerID)", "--user", "\(configuration.userID):\(configuration.groupID)"]
-        arguments += processFiles.flatMap { ["--cgroup", $0] }
+        var arguments = processFiles.flatMap { ["--cgroup", $0] }
         if let cpus { arguments += ["--cpu-quota", "\(Int(cpus * 100_000)):100000"] }
+        return arguments + startArguments(runnerID: runnerID, directory: directory, readable: readable, network: network, memory: memory)
+    }
+
+    /// The options of ``arguments(runnerID:directory:readable:network:memory:processFiles:cpuQuota:)``
+    /// but the cgroups: what a sandbox started with `--wait` reads in its ``startMessage(arguments:environment:)``.
+    package func startArguments(runnerID: String, directory: String?, readable: [String], network: NetworkAccess, memory: Int) -> [String] {
+        var arguments = ["--read-only", "--hostname", "isolated-\(runnerID)", "--user", "\(configuration.userID):\(configuration.groupID)"]
         // Also what keeps the runner's user from reaching a readable directory elsewhere (a
         // Python interpreter under `/root/.pyenv`): covered, so the directory can be exposed in it.
         var hidden = [hiddenDirectory]
@@ -118,6 +124,24 @@ package struct Sandbox: Sendable {
     /// The directory covered with an empty one: the engine's home or, when the runner's user
     /// could not even pass through one of its parents (`/root` is private), that parent, so the
     /// runner can reach what is exposed again.
+    /// What a sandbox started with `--wait` reads on its channel before it starts the runner:
+    /// `arguments` (options, `--`, the executable and its arguments) and the runner's environment,
+    /// as `isolated-sandbox` documents it.
+    package static func startMessage(arguments: [String], environment: [String: String]) -> [UInt8] {
+        var body: [UInt8] = []
+        for argument in arguments {
+            body += argument.utf8
+            body.append(0)
+        }
+        body.append(0)
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) {
+            body += "\(name)=\(value)".utf8
+            body.append(0)
+        }
+        let size = UInt32(body.count)
+        return [UInt8(size & 0xFF), UInt8(size >> 8 & 0xFF), UInt8(size >> 16 & 0xFF), UInt8(size >> 24)] + body
+    }
+
     private var hiddenDirectory: String { Self.firstClosedDirectory(on: home) ?? home }
 
     /// The first directory on `path` (itself included) that others may not pass through.

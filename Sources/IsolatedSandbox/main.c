@@ -20,6 +20,9 @@
 //     --chdir PATH        the runner's working directory
 //     --user UID:GID      the runner's user and group
 //     --probe             set everything up, then exit 0 instead of starting EXECUTABLE
+//     --wait              after joining the cgroups, read the other options, EXECUTABLE and the
+//                         runner's environment from descriptor 3 (see read_start below), so the
+//                         engine can start this process before it knows what it will run
 //
 // Process tree: this process (outside the namespaces, the engine's child and its process
 // group's leader) forks the namespace's init, which forks the runner. Init reaps everything
@@ -64,6 +67,7 @@ struct options {
     int network;
     int read_only;
     int probe;
+    int wait;
     uid_t uid;
     gid_t gid;
     int drop_user;
@@ -87,16 +91,16 @@ static void add(struct path_list *list, const char *path) {
     list->paths[list->count++] = path;
 }
 
+// Reads options from argv[1...] into `options`, which may already hold some.
 static void parse(int argc, char **argv, struct options *options) {
-    memset(options, 0, sizeof *options);
-    options->network = 1;
     for (int index = 1; index < argc; index++) {
         const char *flag = argv[index];
         if (strcmp(flag, "--") == 0) {
             options->command = argv + index + 1;
             break;
         }
-        int takes_value = strcmp(flag, "--no-network") != 0 && strcmp(flag, "--read-only") != 0 && strcmp(flag, "--probe") != 0;
+        int takes_value =
+            strcmp(flag, "--no-network") != 0 && strcmp(flag, "--read-only") != 0 && strcmp(flag, "--probe") != 0 && strcmp(flag, "--wait") != 0;
         if (takes_value && index + 1 >= argc) fail("%s needs a value", flag);
         const char *value = takes_value ? argv[++index] : NULL;
         if (strcmp(flag, "--cgroup") == 0) add(&options->cgroups, value);
@@ -110,6 +114,7 @@ static void parse(int argc, char **argv, struct options *options) {
         else if (strcmp(flag, "--no-network") == 0) options->network = 0;
         else if (strcmp(flag, "--read-only") == 0) options->read_only = 1;
         else if (strcmp(flag, "--probe") == 0) options->probe = 1;
+        else if (strcmp(flag, "--wait") == 0) options->wait = 1;
         else if (strcmp(flag, "--user") == 0) {
             unsigned long uid, gid;
             if (sscanf(value, "%lu:%lu", &uid, &gid) != 2) fail("--user takes UID:GID, not %s", value);
@@ -118,7 +123,54 @@ static void parse(int argc, char **argv, struct options *options) {
             options->drop_user = 1;
         } else fail("unknown option %s", flag);
     }
-    if (!options->probe && (options->command == NULL || options->command[0] == NULL)) fail("no executable after --");
+}
+
+// The start message of --wait, on descriptor 3 (the runner's channel, which nothing else uses
+// until the runner does): its length as 4 bytes, little-endian, then NUL-terminated strings: the
+// remaining options, `--` and the command, then an empty string, then the runner's environment
+// as NAME=VALUE. Returns the arguments as an argv (with a placeholder argv[0]) and sets the
+// environment. The engine's end closing first means it no longer needs this process.
+static char **read_start(int *argc) {
+    unsigned char header[4];
+    size_t received = 0;
+    while (received < sizeof header) {
+        ssize_t length = read(3, header + received, sizeof header - received);
+        if (length == 0) _exit(0);
+        if (length < 0 && errno != EINTR) fail("cannot read the start message: %s", strerror(errno));
+        if (length > 0) received += (size_t)length;
+    }
+    size_t size = (size_t)header[0] | (size_t)header[1] << 8 | (size_t)header[2] << 16 | (size_t)header[3] << 24;
+    if (size == 0 || size > (1 << 24)) fail("a start message of %zu bytes", size);
+    char *message = malloc(size + 1);
+    if (message == NULL) fail("no memory for a start message of %zu bytes", size);
+    for (received = 0; received < size;) {
+        ssize_t length = read(3, message + received, size - received);
+        if (length == 0) _exit(0);
+        if (length < 0 && errno != EINTR) fail("cannot read the start message: %s", strerror(errno));
+        if (length > 0) received += (size_t)length;
+    }
+    if (message[size - 1] != 0) fail("the start message does not end with NUL");
+    message[size] = 0;
+    int strings = 0;
+    for (size_t index = 0; index < size; index++) strings += message[index] == 0;
+    char **arguments = calloc((size_t)strings + 2, sizeof *arguments);
+    if (arguments == NULL) fail("no memory for the start message's arguments");
+    arguments[0] = "isolated-sandbox";
+    int count = 1;
+    char *cursor = message;
+    while (cursor < message + size && *cursor) {
+        arguments[count++] = cursor;
+        cursor += strlen(cursor) + 1;
+    }
+    if (cursor >= message + size) fail("the start message has no environment section");
+    cursor++;
+    clearenv();
+    while (cursor < message + size) {
+        if (*cursor && putenv(cursor) != 0) fail("cannot set the runner's environment: %s", strerror(errno));
+        cursor += strlen(cursor) + 1;
+    }
+    *argc = count;
+    return arguments;
 }
 
 static void join_cgroups(const struct options *options) {
@@ -349,9 +401,19 @@ static void run_init(const struct options *options, int report) {
 
 int main(int argc, char **argv) {
     struct options options;
+    memset(&options, 0, sizeof options);
+    options.network = 1;
     parse(argc, argv, &options);
+    // Joining a cgroup waits for the kernel (an RCU grace period on cgroup v1: 8-12 ms here), which
+    // a process started ahead of its runner with --wait has done by the time it is needed.
     join_cgroups(&options);
     if (options.cpu_quota) limit_cpu(options.cpu_quota);
+    if (options.wait) {
+        int count;
+        char **arguments = read_start(&count);
+        parse(count, arguments, &options);
+    }
+    if (!options.probe && (options.command == NULL || options.command[0] == NULL)) fail("no executable after --");
 
     // Above the descriptors the runner inherits (0 to 3), which both processes replace with /dev/null.
     int pipe_ends[2], report[2];
