@@ -37,11 +37,13 @@ struct SlurmLauncherTests {
             home: EngineTests.home, machineTypes: sharedHome ? catalog : privateCatalog, queueTimeout: queueTimeout,
             launcher: .slurm(SlurmConfiguration(runnerAddress: "127.0.0.1:0", configurationFile: file, sharedHome: sharedHome)))
         let engine = Engine(configuration: configuration, metricsFactory: metrics)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await engine.run() }
-            await engine.untilRunning()
-            defer { engine.shutdown() }
-            return try await body(engine)
+        return try await SlurmCluster.exclusively {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await engine.run() }
+                await engine.untilRunning()
+                defer { engine.shutdown() }
+                return try await body(engine)
+            }
         }
     }
 

@@ -76,6 +76,11 @@ struct ServeProcessTests {
 
     @Test("on the loopback Slurm cluster: the demo's functions run as jobs, runners list their node and job, and a SIGKILLed server leaves no job")
     func demoOnACluster() async throws {
+        try await SlurmCluster.exclusively { try await demoOnAClusterAlone() }
+    }
+
+    /// ``demoOnACluster()``, with the cluster to itself: it checks that no job is left.
+    private func demoOnAClusterAlone() async throws {
         // The server's srun finds the cluster as a user's would: SLURM_CONF in its environment.
         setenv("SLURM_CONF", try await SlurmCluster.configurationFile(), 1)
         let (server, key, database) = try await Self.serverWithKey("cluster", arguments: ["--launcher", "slurm"])

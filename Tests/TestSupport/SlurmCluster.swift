@@ -6,6 +6,21 @@ public import Foundation
 /// the test command started it, or started here, once per test process, and left running.
 public enum SlurmCluster {
     private static let starter = Starter()
+    private static let turns = Turns()
+
+    /// Runs `body` while no other test of this process runs jobs on the cluster: tests in
+    /// different suites run at once, and one that checks the cluster's jobs would see another's.
+    public static func exclusively<Value>(_ body: () async throws -> Value) async throws -> Value {
+        await turns.take()
+        do {
+            let value = try await body()
+            await turns.hand()
+            return value
+        } catch {
+            await turns.hand()
+            throw error
+        }
+    }
 
     /// The cluster's `slurm.conf`.
     public static func configurationFile() async throws -> String {
@@ -29,6 +44,28 @@ public enum SlurmCluster {
     public struct Failure: Error, CustomStringConvertible {
         /// What went wrong.
         public var description: String
+    }
+
+    /// One holder at a time, the rest waiting in arrival order.
+    private actor Turns {
+        private var taken = false
+        private var waiting: [CheckedContinuation<Void, Never>] = []
+
+        func take() async {
+            guard taken else {
+                taken = true
+                return
+            }
+            await withCheckedContinuation { waiting.append($0) }
+        }
+
+        func hand() {
+            if waiting.isEmpty {
+                taken = false
+            } else {
+                waiting.removeFirst().resume()
+            }
+        }
     }
 
     private actor Starter {
