@@ -76,10 +76,12 @@ struct EngineTests {
     @Test("a function that needs no Foundation runs without it loaded, one that needs its essentials with only them, one that needs more with all")
     func foundationOnlyWhenNeeded() async throws {
         try await Self.withEngine { engine in
-            let none = Self.request("noFoundation", "    count + Int(getpid() > 0 ? 1 : 0)", arguments: [try PayloadCoding.encode(3)])
+            // Kept warm past the three compiles the last one needs (none, essentials, all), which take seconds on a loaded machine.
+            let none = Self.request("noFoundation", "    count + Int(getpid() > 0 ? 1 : 0)", arguments: [try PayloadCoding.encode(3)], keepAlive: 120)
             let light = Self.request(
-                "lightFoundation", "    Data(repeating: 1, count: count).count + Int(getpid() > 0 ? 1 : 0)", arguments: [try PayloadCoding.encode(3)])
-            let full = Self.request("fullFoundation", "    NSLock().withLock { count * 2 }", arguments: [try PayloadCoding.encode(3)])
+                "lightFoundation", "    Data(repeating: 1, count: count).count + Int(getpid() > 0 ? 1 : 0)", arguments: [try PayloadCoding.encode(3)],
+                keepAlive: 120)
+            let full = Self.request("fullFoundation", "    NSLock().withLock { count * 2 }", arguments: [try PayloadCoding.encode(3)], keepAlive: 120)
             #expect(try PayloadCoding.decode(Int.self, from: try await engine.invoke(none).payload) == 4)
             #expect(try PayloadCoding.decode(Int.self, from: try await engine.invoke(light).payload) == 4)
             #expect(try PayloadCoding.decode(Int.self, from: try await engine.invoke(full).payload) == 6)
