@@ -140,12 +140,6 @@ package struct LocalLauncher: Launcher {
         spares.discardAll()
     }
 
-    /// The machine types with a sandbox waiting for their next runner.
-    package var spareMachineTypes: [String] { spares.machineTypes }
-
-    /// The process ids of the sandboxes waiting for a runner.
-    package var spareProcessIDs: [Int32] { spares.processIDs }
-
     /// A sandbox in `machineType`'s cgroups that has read its runner's start `message`: the
     /// spare, or one started now.
     private func startedSandbox(machineType: MachineTypeSpec, helper: String, message: [UInt8], runnerID: String) throws(IsolatedError)

@@ -51,12 +51,6 @@ final class SpareSandboxes: Sendable {
         if !kept { spare.discard() }
     }
 
-    /// The machine types that have a spare.
-    var machineTypes: [String] { state.withLock { $0.spares.keys.sorted() } }
-
-    /// The spares' sandbox process ids.
-    var processIDs: [Int32] { state.withLock { $0.spares.values.map(\.process.processID) } }
-
     /// Discards every spare, and every one kept from now on.
     func discardAll() {
         let spares = state.withLock { state in
