@@ -78,12 +78,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The server's durable records: API keys and invocation history, in one SQLite file.
+        // The server's durable records: API keys and invocation history, in one SQLite file, on a
+        // thread of its own. SQLite is sqlite-nio's vendored copy: its C module, VaporCSQLite,
+        // comes with the SQLiteNIO product, which the store does not otherwise use.
         .target(
             name: "IsolatedStore",
             dependencies: [
                 "IsolatedCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ],
             swiftSettings: swiftSettings

@@ -1,7 +1,6 @@
 import Foundation
 import IsolatedCore
 import Logging
-import SQLiteNIO
 
 /// The store's tables, as forward migrations: migration `n` takes a file from schema version
 /// `n - 1` to `n`, and `schema_versions` records each one applied. Only ever append: files in
@@ -86,26 +85,26 @@ enum Schema {
 
     /// Brings the file up to the newest schema version, one transaction per migration; another
     /// process migrating at the same time just finds its work done.
-    static func migrate(_ database: Database, logger: Logger) async throws(IsolatedError) {
-        try await database.rows(
+    static func migrate(_ connection: Connection, logger: Logger) throws(IsolatedError) {
+        try connection.rows(
             "CREATE TABLE IF NOT EXISTS schema_versions (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT",
             doing: "create its schema table"
         )
-        var current = try await version(of: database)
+        var current = try version(of: connection)
         while current < migrations.count {
             let next = current + 1
-            current = try await database.transaction(doing: "migrate to schema version \(next)") { () throws(IsolatedError) in
-                let found = try await version(of: database)
+            current = try connection.transaction(doing: "migrate to schema version \(next)") { () throws(IsolatedError) in
+                let found = try version(of: connection)
                 guard found < next else { return found }
                 for statement in migrations[next - 1] {
-                    try await database.rows(statement, doing: "migrate to schema version \(next)")
+                    try connection.rows(statement, doing: "migrate to schema version \(next)")
                 }
-                try await database.rows(
+                try connection.rows(
                     "INSERT INTO schema_versions (version, applied_at) VALUES (?, ?)",
-                    [.integer(next), SQLiteData(Date())],
+                    [.integer(next), SQLValue(Date())],
                     doing: "migrate to schema version \(next)"
                 )
-                logger.debug("migrated the store", metadata: ["path": "\(database.path)", "version": "\(next)"])
+                logger.debug("migrated the store", metadata: ["path": "\(connection.path)", "version": "\(next)"])
                 return next
             }
         }
@@ -113,13 +112,13 @@ enum Schema {
 
     /// The file's schema version; an error if a newer Isolated wrote it, since this one would
     /// misread its records.
-    private static func version(of database: Database) async throws(IsolatedError) -> Int {
-        let rows = try await database.rows("SELECT COALESCE(MAX(version), 0) AS version FROM schema_versions", doing: "read its schema version")
-        let found = try database.decode(rows, doing: "read its schema version") { try $0.integer("version") }.first ?? 0
+    private static func version(of connection: Connection) throws(IsolatedError) -> Int {
+        let rows = try connection.rows("SELECT COALESCE(MAX(version), 0) AS version FROM schema_versions", doing: "read its schema version")
+        let found = try connection.decode(rows, doing: "read its schema version") { try $0.integer("version") }.first ?? 0
         guard found <= migrations.count else {
             throw IsolatedError(
                 code: .storageFailed,
-                message: "the store at \(database.path) has schema version \(found), but this Isolated knows versions up to "
+                message: "the store at \(connection.path) has schema version \(found), but this Isolated knows versions up to "
                     + "\(migrations.count); upgrade Isolated, or use another ISOLATED_HOME"
             )
         }

@@ -1,7 +1,6 @@
 package import Foundation
 package import IsolatedCore
 import Logging
-import SQLiteNIO
 
 extension Store {
     private static let invocationColumns = """
@@ -26,13 +25,20 @@ extension Store {
         }
         defer { release() }
         guard let database else { throw closed }
-        await writeQueuedEndings(to: database)
         let others = pendingStarts
         pendingStarts = []
         let records = [record] + others.map(\.record)
-        var results: [Result<Void, IsolatedError>] = []
-        for start in stride(from: 0, to: records.count, by: Self.startsPerStatement) {
-            results += await Self.insert(records[start..<min(start + Self.startsPerStatement, records.count)], into: database, path: path)
+        let (write, path) = (takeQueuedEndings(), path)
+        let results: [Result<Void, IsolatedError>]
+        do {
+            results = try await database.perform { connection in
+                write(connection)
+                return stride(from: 0, to: records.count, by: Self.startsPerStatement).flatMap { start in
+                    Self.insert(records[start..<min(start + Self.startsPerStatement, records.count)], into: connection, path: path)
+                }
+            }
+        } catch {
+            results = records.map { _ in .failure(error) }
         }
         for (other, result) in zip(others, results.dropFirst()) { other.continuation.resume(returning: .written(result)) }
         try results[0].get()
@@ -44,23 +50,23 @@ extension Store {
     /// Inserts `records` in one statement; each one's result, in order: a record whose id the
     /// store already has is not inserted.
     private static func insert(
-        _ records: ArraySlice<InvocationRecord>, into database: Database, path: String
-    ) async -> [Result<Void, IsolatedError>] {
+        _ records: ArraySlice<InvocationRecord>, into connection: Connection, path: String
+    ) -> [Result<Void, IsolatedError>] {
         let doing = records.count == 1 ? "record invocation \(records[records.startIndex].id)" : "record \(records.count) invocations"
         do throws(IsolatedError) {
-            var binds: [SQLiteData] = []
+            var binds: [SQLValue] = []
             binds.reserveCapacity(records.count * 15)
             for record in records {
                 binds += [
                     .text(record.id), .text(record.function.name), .text(record.function.file), .integer(record.function.line),
-                    SQLiteData(record.environmentKey), .text(record.machineType), SQLiteData(record.runnerID), SQLiteData(record.keyID),
-                    SQLiteData(record.parentID), SQLiteData(record.startedAt), SQLiteData(record.endedAt),
-                    .text(CallReport.Timing.json(record.phases)), SQLiteData(record.warm), .text(record.outcome.rawValue),
-                    SQLiteData(try record.error.map(database.json)),
+                    SQLValue(record.environmentKey), .text(record.machineType), SQLValue(record.runnerID), SQLValue(record.keyID),
+                    SQLValue(record.parentID), SQLValue(record.startedAt), SQLValue(record.endedAt),
+                    .text(CallReport.Timing.json(record.phases)), SQLValue(record.warm), .text(record.outcome.rawValue),
+                    SQLValue(try record.error.map(connection.json)),
                 ]
             }
             let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: records.count).joined(separator: ", ")
-            let rows = try await database.rows(
+            let rows = try connection.rows(
                 """
                 INSERT INTO invocations (id, function, file, line, environment_key, machine_type, runner_id, key_id, parent_id, \
                 started_at, ended_at, phases, warm, outcome, error) VALUES \(values) ON CONFLICT DO NOTHING RETURNING id
@@ -104,7 +110,7 @@ extension Store {
             id: id, function: function, endedAt: endedAt, outcome: outcome, phases: phases, warm: warm, runnerID: runnerID,
             environmentKey: environmentKey, error: error)
         let maxLogBytes = configuration.maxLogBytes
-        let updated = try await serially { database throws(IsolatedError) in try await Self.write(ending, to: database, maxLogBytes: maxLogBytes) }
+        let updated = try await serially { connection throws(IsolatedError) in try Self.write(ending, to: connection, maxLogBytes: maxLogBytes) }
         guard updated else { throw noSuchInvocation(id, doing: "record its end") }
     }
 
@@ -114,9 +120,9 @@ extension Store {
     package func appendLogs(id: String, _ text: String) async throws(IsolatedError) {
         guard !text.isEmpty else { return }
         let maxLogBytes = configuration.maxLogBytes
-        let found = try await serially { database throws(IsolatedError) -> Bool in
-            try await database.transaction(doing: "append to the output of invocation \(id)") { () throws(IsolatedError) -> Bool in
-                try await Self.appendLogs(id: id, text, to: database, maxLogBytes: maxLogBytes)
+        let found = try await serially { connection throws(IsolatedError) -> Bool in
+            try connection.transaction(doing: "append to the output of invocation \(id)") { () throws(IsolatedError) -> Bool in
+                try Self.appendLogs(id: id, text, to: connection, maxLogBytes: maxLogBytes)
             }
         }
         guard found else { throw noSuchInvocation(id, doing: "append to its output") }
@@ -124,19 +130,19 @@ extension Store {
 
     /// Writes `ending`, its output first, inside the caller's transaction when it has output;
     /// `false` when there is no invocation `id`.
-    static func write(_ ending: InvocationEnding, to database: Database, maxLogBytes: Int) async throws(IsolatedError) -> Bool {
+    static func write(_ ending: InvocationEnding, to connection: Connection, maxLogBytes: Int) throws(IsolatedError) -> Bool {
         let id = ending.id
-        if !ending.logs.isEmpty, try await !appendLogs(id: id, ending.logs, to: database, maxLogBytes: maxLogBytes) { return false }
-        let updated = try await database.rows(
+        if !ending.logs.isEmpty, try !appendLogs(id: id, ending.logs, to: connection, maxLogBytes: maxLogBytes) { return false }
+        let updated = try connection.rows(
             """
             UPDATE invocations SET ended_at = ?, outcome = ?, phases = ?, warm = ?, runner_id = COALESCE(?, runner_id), \
             environment_key = COALESCE(?, environment_key), error = ?, function = COALESCE(?, function), file = COALESCE(?, file), \
             line = COALESCE(?, line) WHERE id = ? RETURNING id
             """,
             [
-                SQLiteData(ending.endedAt), .text(ending.outcome.rawValue), .text(CallReport.Timing.json(ending.phases)), SQLiteData(ending.warm),
-                SQLiteData(ending.runnerID), SQLiteData(ending.environmentKey), SQLiteData(try ending.error.map(database.json)),
-                SQLiteData(ending.function?.name), SQLiteData(ending.function?.file), ending.function.map { .integer($0.line) } ?? .null,
+                SQLValue(ending.endedAt), .text(ending.outcome.rawValue), .text(CallReport.Timing.json(ending.phases)), SQLValue(ending.warm),
+                SQLValue(ending.runnerID), SQLValue(ending.environmentKey), SQLValue(try ending.error.map(connection.json)),
+                SQLValue(ending.function?.name), SQLValue(ending.function?.file), ending.function.map { .integer($0.line) } ?? .null,
                 .text(id),
             ],
             doing: "record the end of invocation \(id)"
@@ -145,28 +151,28 @@ extension Store {
     }
 
     /// Appends `text` to the output of `id`, up to the store's limit; `false` when there is no such invocation.
-    private static func appendLogs(id: String, _ text: String, to database: Database, maxLogBytes: Int) async throws(IsolatedError) -> Bool {
-        let rows = try await database.rows(
+    private static func appendLogs(id: String, _ text: String, to connection: Connection, maxLogBytes: Int) throws(IsolatedError) -> Bool {
+        let rows = try connection.rows(
             "SELECT log_bytes, logs_truncated FROM invocations WHERE id = ?",
             [.text(id)],
             doing: "append to the output of invocation \(id)"
         )
-        let sizes = try database.decode(rows, doing: "append to the output of invocation \(id)") { row in
+        let sizes = try connection.decode(rows, doing: "append to the output of invocation \(id)") { row in
             (bytes: try row.integer("log_bytes"), truncated: try row.integer("logs_truncated") != 0)
         }
         guard let (bytes, truncated) = sizes.first else { return false }
         guard !truncated else { return true }
         let kept = text.utf8Prefix(maxLogBytes - bytes)
         if !kept.isEmpty {
-            try await database.rows(
+            try connection.rows(
                 "INSERT INTO invocation_logs (invocation_id, text) VALUES (?, ?)",
                 [.text(id), .text(kept)],
                 doing: "append to the output of invocation \(id)"
             )
         }
-        try await database.rows(
+        try connection.rows(
             "UPDATE invocations SET log_bytes = log_bytes + ?, logs_truncated = ? WHERE id = ?",
-            [.integer(kept.utf8.count), SQLiteData(kept.utf8.count < text.utf8.count), .text(id)],
+            [.integer(kept.utf8.count), SQLValue(kept.utf8.count < text.utf8.count), .text(id)],
             doing: "append to the output of invocation \(id)"
         )
         return true
@@ -174,42 +180,42 @@ extension Store {
 
     /// The newest `limit` invocations, newest first; only those of functions named `function`, if given.
     package func invocations(limit: Int = 100, function: String? = nil) async throws(IsolatedError) -> [InvocationRecord] {
-        try await serially { database throws(IsolatedError) in
-            let rows = try await database.rows(
+        try await serially { connection throws(IsolatedError) in
+            let rows = try connection.rows(
                 """
                 SELECT \(Self.invocationColumns) FROM invocations WHERE ?1 IS NULL OR function = ?1 \
                 ORDER BY started_at DESC, rowid DESC LIMIT ?2
                 """,
-                [SQLiteData(function), .integer(limit)],
+                [SQLValue(function), .integer(limit)],
                 doing: "list invocations"
             )
-            return try database.decode(rows, doing: "list invocations", InvocationRecord.init(row:))
+            return try connection.decode(rows, doing: "list invocations", InvocationRecord.init(row:))
         }
     }
 
     /// The invocation with id `id`, or `nil` if there is none.
     package func invocation(id: String) async throws(IsolatedError) -> InvocationRecord? {
-        try await serially { database throws(IsolatedError) in
-            let rows = try await database.rows(
+        try await serially { connection throws(IsolatedError) in
+            let rows = try connection.rows(
                 "SELECT \(Self.invocationColumns) FROM invocations WHERE id = ?",
                 [.text(id)],
                 doing: "read invocation \(id)"
             )
-            return try database.decode(rows, doing: "read invocation \(id)", InvocationRecord.init(row:)).first
+            return try connection.decode(rows, doing: "read invocation \(id)", InvocationRecord.init(row:)).first
         }
     }
 
     /// The output the store kept for the invocation `id`, or `nil` if there is no such invocation.
     package func logs(id: String) async throws(IsolatedError) -> String? {
-        try await serially { database throws(IsolatedError) -> String? in
-            let exists = try await database.rows("SELECT 1 FROM invocations WHERE id = ?", [.text(id)], doing: "read invocation \(id)")
+        try await serially { connection throws(IsolatedError) -> String? in
+            let exists = try connection.rows("SELECT 1 FROM invocations WHERE id = ?", [.text(id)], doing: "read invocation \(id)")
             guard !exists.isEmpty else { return nil }
-            let rows = try await database.rows(
+            let rows = try connection.rows(
                 "SELECT text FROM invocation_logs WHERE invocation_id = ? ORDER BY rowid",
                 [.text(id)],
                 doing: "read the output of invocation \(id)"
             )
-            return try database.decode(rows, doing: "read the output of invocation \(id)") { try $0.text("text") }.joined()
+            return try connection.decode(rows, doing: "read the output of invocation \(id)") { try $0.text("text") }.joined()
         }
     }
 
@@ -217,14 +223,14 @@ extension Store {
     /// many it deleted. Running invocations are kept, so their end can still be recorded.
     @discardableResult
     package func deleteInvocations(olderThan date: Date) async throws(IsolatedError) -> Int {
-        let deleted = try await serially { database throws(IsolatedError) -> Int in
-            try await database.rows(
+        let deleted = try await serially { connection throws(IsolatedError) -> Int in
+            try connection.rows(
                 "DELETE FROM invocations WHERE started_at < ? AND outcome != ?",
-                [SQLiteData(date), .text(InvocationRecord.Outcome.running.rawValue)],
+                [SQLValue(date), .text(InvocationRecord.Outcome.running.rawValue)],
                 doing: "delete old invocations"
             )
-            let rows = try await database.rows("SELECT changes() AS count", doing: "delete old invocations")
-            return try database.decode(rows, doing: "delete old invocations") { try $0.integer("count") }.first ?? 0
+            let rows = try connection.rows("SELECT changes() AS count", doing: "delete old invocations")
+            return try connection.decode(rows, doing: "delete old invocations") { try $0.integer("count") }.first ?? 0
         }
         logger.debug("deleted old invocations", metadata: ["path": "\(path)", "count": "\(deleted)", "before": "\(date)"])
         return deleted
@@ -239,8 +245,8 @@ extension Store {
 }
 
 extension InvocationRecord {
-    fileprivate init(row: SQLiteRow) throws {
-        guard let outcome = Outcome(rawValue: try row.text("outcome")) else { throw SQLiteRow.UnexpectedColumn(name: "outcome") }
+    fileprivate init(row: Row) throws {
+        guard let outcome = Outcome(rawValue: try row.text("outcome")) else { throw Row.UnexpectedColumn(name: "outcome") }
         self.init(
             id: try row.text("id"),
             function: FunctionReference(name: try row.text("function"), file: try row.text("file"), line: try row.integer("line")),

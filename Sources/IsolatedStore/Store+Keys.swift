@@ -1,7 +1,6 @@
 import Foundation
 package import IsolatedCore
 import Logging
-import SQLiteNIO
 
 extension Store {
     private static let keyColumns = "id, name, scope, created_at, last_used_at, revoked_at"
@@ -12,10 +11,10 @@ extension Store {
     package func createKey(name: String, scope: KeyScope = .invoke) async throws(IsolatedError) -> (record: KeyRecord, secret: String) {
         let secret = KeySecret.generate()
         let record = KeyRecord(id: secret.id, name: name, scope: scope, createdAt: Date().stored)
-        _ = try await serially { database throws(IsolatedError) in
-            try await database.rows(
+        _ = try await serially { connection throws(IsolatedError) in
+            try connection.rows(
                 "INSERT INTO keys (id, name, scope, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                [.text(record.id), .text(name), .text(scope.rawValue), .text(secret.hash), SQLiteData(record.createdAt)],
+                [.text(record.id), .text(name), .text(scope.rawValue), .text(secret.hash), SQLValue(record.createdAt)],
                 doing: "create an API key"
             )
         }
@@ -25,9 +24,9 @@ extension Store {
 
     /// Every API key, revoked ones too, oldest first.
     package func keys() async throws(IsolatedError) -> [KeyRecord] {
-        try await serially { database throws(IsolatedError) in
-            let rows = try await database.rows("SELECT \(Self.keyColumns) FROM keys ORDER BY created_at, id", doing: "list the API keys")
-            return try database.decode(rows, doing: "list the API keys", KeyRecord.init(row:))
+        try await serially { connection throws(IsolatedError) in
+            let rows = try connection.rows("SELECT \(Self.keyColumns) FROM keys ORDER BY created_at, id", doing: "list the API keys")
+            return try connection.decode(rows, doing: "list the API keys", KeyRecord.init(row:))
         }
     }
 
@@ -35,13 +34,13 @@ extension Store {
     /// Revoking a revoked key keeps its first revocation time.
     @discardableResult
     package func revokeKey(id: String) async throws(IsolatedError) -> KeyRecord {
-        let revoked = try await serially { database throws(IsolatedError) in
-            let rows = try await database.rows(
+        let revoked = try await serially { connection throws(IsolatedError) in
+            let rows = try connection.rows(
                 "UPDATE keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING \(Self.keyColumns)",
-                [SQLiteData(Date()), .text(id)],
+                [SQLValue(Date()), .text(id)],
                 doing: "revoke an API key"
             )
-            return try database.decode(rows, doing: "revoke an API key", KeyRecord.init(row:)).first
+            return try connection.decode(rows, doing: "revoke an API key", KeyRecord.init(row:)).first
         }
         verifiedKeys[id] = nil
         guard let revoked else {
@@ -68,14 +67,14 @@ extension Store {
         if let verified = verifiedKeys[presented.id], now - verified.at < configuration.verifiedKeyLifetime {
             return KeySecret.hashesMatch(presented.hash, verified.hash) ? verified.record : nil
         }
-        let resolution = configuration.lastUsedResolution
-        let found = try await serially { database throws(IsolatedError) -> (record: KeyRecord, hash: String)? in
-            let rows = try await database.rows(
+        let (resolution, logger) = (configuration.lastUsedResolution, logger)
+        let found = try await serially { connection throws(IsolatedError) -> (record: KeyRecord, hash: String)? in
+            let rows = try connection.rows(
                 "SELECT \(Self.keyColumns), secret_hash FROM keys WHERE id = ?",
                 [.text(presented.id)],
                 doing: "authenticate an API key"
             )
-            let found = try database.decode(rows, doing: "authenticate an API key") { row in
+            let found = try connection.decode(rows, doing: "authenticate an API key") { row in
                 (record: try KeyRecord(row: row), hash: try row.text("secret_hash"))
             }
             guard let (record, hash) = found.first, KeySecret.hashesMatch(presented.hash, hash), record.revokedAt == nil else {
@@ -87,9 +86,9 @@ extension Store {
             // Bookkeeping: a key stays valid when its use cannot be noted (a full disk, say); what
             // the request then writes fails on its own, naming the cause.
             do {
-                try await database.rows(
+                try connection.rows(
                     "UPDATE keys SET last_used_at = ? WHERE id = ?",
-                    [SQLiteData(now), .text(record.id)],
+                    [SQLValue(now), .text(record.id)],
                     doing: "note an API key's use"
                 )
             } catch {
@@ -110,8 +109,8 @@ extension Store {
 }
 
 extension KeyRecord {
-    fileprivate init(row: SQLiteRow) throws {
-        guard let scope = KeyScope(rawValue: try row.text("scope")) else { throw SQLiteRow.UnexpectedColumn(name: "scope") }
+    fileprivate init(row: Row) throws {
+        guard let scope = KeyScope(rawValue: try row.text("scope")) else { throw Row.UnexpectedColumn(name: "scope") }
         self.init(
             id: try row.text("id"),
             name: try row.text("name"),

@@ -1,7 +1,6 @@
 import Foundation
 package import IsolatedCore
 package import Logging
-import SQLiteNIO
 
 /// The server's durable records, API keys and invocation history, in one SQLite file
 /// (the server's is `<ISOLATED_HOME>/isolated.sqlite`).
@@ -30,11 +29,13 @@ package actor Store {
     /// its schema up to date. Unless the configuration says otherwise, invocations a previous
     /// server left `running` become `interrupted`.
     package init(path: String, configuration: StoreConfiguration = StoreConfiguration(), logger: Logger) async throws(IsolatedError) {
-        let database = try await Database.open(path: path, logger: logger)
+        let database = try await Database.open(path: path)
         do throws(IsolatedError) {
-            try await Self.prepare(database, configuration: configuration, logger: logger)
+            try await database.perform { connection throws(IsolatedError) in
+                try Self.prepare(connection, configuration: configuration, logger: logger)
+            }
         } catch {
-            _ = try? await database.close()
+            await database.close()
             throw error
         }
         self.path = path
@@ -43,34 +44,33 @@ package actor Store {
         self.database = database
     }
 
-    private static func prepare(_ database: Database, configuration: StoreConfiguration, logger: Logger) async throws(IsolatedError) {
-        // Replaces SQLiteNIO's busy handler, which retries forever without sleeping.
+    private static func prepare(_ connection: Connection, configuration: StoreConfiguration, logger: Logger) throws(IsolatedError) {
         let timeout = configuration.busyTimeout.components
         let milliseconds = timeout.seconds * 1000 + timeout.attoseconds / 1_000_000_000_000_000
-        try await database.rows("PRAGMA busy_timeout = \(milliseconds)", doing: "set its busy timeout")
+        try connection.rows("PRAGMA busy_timeout = \(milliseconds)", doing: "set its busy timeout")
         // The first statement that reads the file, so a file that is not a database fails here.
-        let mode = try await database.rows("PRAGMA journal_mode = WAL", doing: "switch to WAL mode")
-        logger.debug("opened the store", metadata: ["path": "\(database.path)", "journal": "\(mode.first?.column("journal_mode") ?? .null)"])
+        let mode = try connection.rows("PRAGMA journal_mode = WAL", doing: "switch to WAL mode")
+        logger.debug("opened the store", metadata: ["path": "\(connection.path)", "journal": "\(mode.first?.column("journal_mode") ?? .null)"])
         // With WAL, NORMAL survives a crash of the process and only risks the last commits on power loss,
         // without a sync per write.
-        try await database.rows("PRAGMA synchronous = NORMAL", doing: "set its sync mode")
-        try await database.rows("PRAGMA foreign_keys = ON", doing: "enable foreign keys")
-        try await Schema.migrate(database, logger: logger)
+        try connection.rows("PRAGMA synchronous = NORMAL", doing: "set its sync mode")
+        try connection.rows("PRAGMA foreign_keys = ON", doing: "enable foreign keys")
+        try Schema.migrate(connection, logger: logger)
         guard configuration.interruptsRunningInvocations else { return }
         let error = IsolatedError(
             code: .interrupted,
             message: "the server stopped during the call, so its result is unknown; call the function again"
         )
-        let interrupted = try await database.rows(
+        let interrupted = try connection.rows(
             "UPDATE invocations SET outcome = ?, error = ? WHERE outcome = ? RETURNING id",
             [
-                .text(InvocationRecord.Outcome.interrupted.rawValue), .text(try database.json(error)),
+                .text(InvocationRecord.Outcome.interrupted.rawValue), .text(try connection.json(error)),
                 .text(InvocationRecord.Outcome.running.rawValue),
             ],
             doing: "mark the previous server's running invocations as interrupted"
         )
         if !interrupted.isEmpty {
-            logger.debug("marked invocations as interrupted", metadata: ["path": "\(database.path)", "count": "\(interrupted.count)"])
+            logger.debug("marked invocations as interrupted", metadata: ["path": "\(connection.path)", "count": "\(interrupted.count)"])
         }
     }
 
@@ -81,20 +81,24 @@ package actor Store {
         guard let database else { return }
         await writeQueuedEndings(to: database)
         self.database = nil
-        try await database.close()
+        await database.close()
     }
 
     deinit {
         database?.closeEventually()
     }
 
-    /// Runs `body` with the database once no other operation is running.
-    func serially<Value>(_ body: (Database) async throws(IsolatedError) -> Value) async throws(IsolatedError) -> Value {
+    /// Runs `body` on the database's thread once no other operation is running, after the
+    /// queued endings, in the same hop.
+    func serially<Value: Sendable>(_ body: @escaping @Sendable (Connection) throws(IsolatedError) -> Value) async throws(IsolatedError) -> Value {
         await acquire()
         defer { release() }
         guard let database else { throw closed }
-        await writeQueuedEndings(to: database)
-        return try await body(database)
+        let write = takeQueuedEndings()
+        return try await database.perform { connection throws(IsolatedError) in
+            write(connection)
+            return try body(connection)
+        }
     }
 
     /// The error of an operation on a closed store.
@@ -119,29 +123,36 @@ package actor Store {
         if let database { await writeQueuedEndings(to: database) }
     }
 
-    /// Writes the queued endings in one transaction, a lone one without output as one statement
-    /// (atomic by itself, without a transaction's two more round trips to SQLite); failing to is
-    /// logged, never another operation's failure.
+    /// Writes the queued endings in one hop to the database's thread.
     func writeQueuedEndings(to database: Database) async {
         guard !queuedEndings.isEmpty else { return }
+        let write = takeQueuedEndings()
+        _ = try? await database.perform { connection throws(IsolatedError) in write(connection) }
+    }
+
+    /// Takes the queued endings and returns what writes them, in one transaction, a lone one
+    /// without output as one statement (atomic by itself, without a transaction's two more
+    /// statements); failing to is logged, never another operation's failure.
+    func takeQueuedEndings() -> @Sendable (Connection) -> Void {
         let endings = queuedEndings
         queuedEndings = []
         let (logger, maxLogBytes) = (logger, configuration.maxLogBytes)
-        func writeAll() async throws(IsolatedError) {
-            for ending in endings where try await !Self.write(ending, to: database, maxLogBytes: maxLogBytes) {
-                logger.debug("cannot record the end of an unknown invocation", metadata: ["invocation": "\(ending.id)"])
-            }
-        }
-        do {
-            if endings.count == 1 && endings[0].logs.isEmpty {
-                try await writeAll()
-            } else {
-                try await database.transaction(doing: "record how \(endings.count) invocations ended") { () throws(IsolatedError) in
-                    try await writeAll()
+        return { connection in
+            guard !endings.isEmpty else { return }
+            func writeAll() throws(IsolatedError) {
+                for ending in endings where try !Self.write(ending, to: connection, maxLogBytes: maxLogBytes) {
+                    logger.debug("cannot record the end of an unknown invocation", metadata: ["invocation": "\(ending.id)"])
                 }
             }
-        } catch {
-            logger.debug("cannot record the end of invocations", metadata: ["invocations": "\(endings.map(\.id))", "error": "\(error)"])
+            do {
+                if endings.count == 1 && endings[0].logs.isEmpty {
+                    try writeAll()
+                } else {
+                    try connection.transaction(doing: "record how \(endings.count) invocations ended") { () throws(IsolatedError) in try writeAll() }
+                }
+            } catch {
+                logger.debug("cannot record the end of invocations", metadata: ["invocations": "\(endings.map(\.id))", "error": "\(error)"])
+            }
         }
     }
 

@@ -1,7 +1,13 @@
 import Foundation
-import SQLiteNIO
 
-extension SQLiteData {
+/// A value SQLite stores: a statement's bound parameter, or a column of a row it returns.
+enum SQLValue: Sendable, Equatable {
+    case integer(Int)
+    case float(Double)
+    case text(String)
+    case blob([UInt8])
+    case null
+
     /// `TEXT`, or `NULL` for `nil`.
     init(_ text: String?) {
         self = text.map { .text($0) } ?? .null
@@ -15,6 +21,12 @@ extension SQLiteData {
     /// `1` or `0`.
     init(_ flag: Bool) {
         self = .integer(flag ? 1 : 0)
+    }
+
+    /// The text, when this is `TEXT`.
+    var string: String? {
+        guard case .text(let value) = self else { return nil }
+        return value
     }
 }
 

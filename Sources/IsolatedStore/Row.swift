@@ -1,7 +1,17 @@
 import Foundation
-import SQLiteNIO
 
-extension SQLiteRow {
+/// One row a statement returned, its columns by name.
+struct Row: Sendable {
+    /// The statement's column names, shared by its rows.
+    let names: [String]
+    /// The values, in the order of `names`.
+    let values: [SQLValue]
+
+    /// The column `name`, or `nil` when the statement has none by that name.
+    func column(_ name: String) -> SQLValue? {
+        names.firstIndex(of: name).map { values[$0] }
+    }
+
     /// A column that is missing or holds the wrong type: the file does not match the schema.
     struct UnexpectedColumn: Error, CustomStringConvertible {
         /// The column's name.
