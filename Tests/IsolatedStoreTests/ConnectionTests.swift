@@ -6,12 +6,19 @@ import Testing
 
 @Suite("The store's SQLite connection")
 struct ConnectionTests {
-    @Test("more distinct statements than it keeps prepared all run, and run again with new values")
-    func manyStatements() async throws {
+    /// Runs `body` with a connection to a new file, closed afterwards.
+    static func withConnection(_ body: (Connection, String) throws -> Void) async throws {
         try await StoreFixture.withFixture { fixture in
             try FileManager.default.createDirectory(atPath: "\(fixture.directory)/home", withIntermediateDirectories: true)
             let connection = try Connection(path: fixture.path)
             defer { connection.close() }
+            try body(connection, fixture.path)
+        }
+    }
+
+    @Test("more distinct statements than it keeps prepared all run, and run again with new values")
+    func manyStatements() async throws {
+        try await Self.withConnection { connection, _ in
             let count = Connection.maxPreparedStatements * 2 + 5
             for round in 0..<2 {
                 for index in 0..<count {
@@ -24,16 +31,13 @@ struct ConnectionTests {
 
     @Test("a statement that failed is ready for its next use, and the failure names the file, the cause and what to do")
     func failedStatementIsReset() async throws {
-        try await StoreFixture.withFixture { fixture in
-            try FileManager.default.createDirectory(atPath: "\(fixture.directory)/home", withIntermediateDirectories: true)
-            let connection = try Connection(path: fixture.path)
-            defer { connection.close() }
+        try await Self.withConnection { connection, path in
             try connection.rows("CREATE TABLE names (name TEXT PRIMARY KEY) STRICT", doing: "create a table")
             let insert = "INSERT INTO names (name) VALUES (?) RETURNING name"
             #expect(try connection.rows(insert, [.text("a")], doing: "add a name").first?.column("name") == .text("a"))
             let error = #expect(throws: IsolatedError.self) { try connection.rows(insert, [.text("a")], doing: "add a name") }
             #expect(error?.code == .storageFailed)
-            #expect(error?.message.contains("the store at \(fixture.path) could not add a name (UNIQUE constraint failed: names.name)") == true)
+            #expect(error?.message.contains("the store at \(path) could not add a name (UNIQUE constraint failed: names.name)") == true)
             #expect(try connection.rows(insert, [.text("b")], doing: "add a name").first?.column("name") == .text("b"))
             // The failed insert holds no lock: a transaction can start.
             try connection.transaction(doing: "add a name") { () throws(IsolatedError) in
