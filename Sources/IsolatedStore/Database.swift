@@ -31,7 +31,7 @@ struct Database: Sendable {
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
         do {
-            let connection = try await perform(on: thread) { () throws(IsolatedError) in try Connection(path: path) }
+            let connection = try await perform(on: thread, path: path) { () throws(IsolatedError) in try Connection(path: path) }
             return Database(path: path, thread: thread, connection: connection)
         } catch {
             thread.shutdownGracefully { _ in }
@@ -44,13 +44,13 @@ struct Database: Sendable {
     /// always closed.
     func perform<Value: Sendable>(_ body: @escaping @Sendable (Connection) throws(IsolatedError) -> Value) async throws(IsolatedError) -> Value {
         let connection = connection
-        return try await Self.perform(on: thread) { () throws(IsolatedError) in try body(connection) }
+        return try await Self.perform(on: thread, path: path) { () throws(IsolatedError) in try body(connection) }
     }
 
     /// Closes the file and stops its thread.
     func close() async {
         let connection = connection
-        _ = try? await Self.perform(on: thread) { () throws(IsolatedError) in connection.close() }
+        _ = try? await Self.perform(on: thread, path: path) { () throws(IsolatedError) in connection.close() }
         try? await thread.shutdownGracefully()
     }
 
@@ -65,13 +65,14 @@ struct Database: Sendable {
 
     private static func perform<Value: Sendable>(
         on thread: NIOThreadPool,
+        path: String,
         _ body: @escaping @Sendable () throws(IsolatedError) -> Value
     ) async throws(IsolatedError) -> Value {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, IsolatedError>, Never>) in
             thread.submit { state in
                 guard case .active = state else {
                     return continuation.resume(
-                        returning: .failure(IsolatedError(code: .storageFailed, message: "the store is closed; open it again to use it")))
+                        returning: .failure(IsolatedError(code: .storageFailed, message: "the store at \(path) is closed; open it again to use it")))
                 }
                 continuation.resume(returning: Result { () throws(IsolatedError) in try body() })
             }
