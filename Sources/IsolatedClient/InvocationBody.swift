@@ -55,12 +55,76 @@ public struct InvocationBody: Sendable, Hashable, Codable {
 
     /// The binary form of `request`: its header line, then its arguments.
     public static func binary(_ request: InvocationRequest) throws -> Data {
-        let header = InvocationBody(request, arguments: nil, argumentBytes: request.arguments.map(\.count))
-        var body = try JSONEncoder().encode(header)
-        body.reserveCapacity(body.count + 1 + request.arguments.reduce(0) { $0 + $1.count })
-        body.append(UInt8(ascii: "\n"))
+        try binary(request, headers: nil)
+    }
+
+    /// The binary form of `request`, its header's JSON taken from `headers` when the same function
+    /// was called before with the same settings. `argumentBytes`, the only field that changes from
+    /// call to call, is written last, by hand, so the rest of the header is encoded once.
+    package static func binary(_ request: InvocationRequest, headers: BoundedCache<InvocationBody, [UInt8]>?) throws -> Data {
+        let fields = InvocationBody(request, arguments: nil, argumentBytes: nil)
+        let encoded: [UInt8]
+        if let cached = headers?[fields] {
+            encoded = cached
+        } else {
+            encoded = Array(try JSONEncoder().encode(fields))
+            headers?.keep(encoded, for: fields)
+        }
+        guard encoded.last == UInt8(ascii: "}") else { throw InvalidBody(description: "the header did not encode as a JSON object") }
+        var body = Data()
+        body.reserveCapacity(encoded.count + 32 + request.arguments.reduce(0) { $0 + $1.count + 21 })
+        body.append(contentsOf: encoded.dropLast())
+        body.append(contentsOf: argumentBytesField)
+        body.append(contentsOf: request.arguments.map { String($0.count) }.joined(separator: ",").utf8)
+        body.append(contentsOf: "]}\n".utf8)
         for argument in request.arguments { body.append(contentsOf: argument) }
         return body
+    }
+
+    /// How ``binary(_:headers:)`` starts the header's last field.
+    private static let argumentBytesField = Array(#","argumentBytes":["#.utf8)
+
+    /// A header line the way ``binary(_:headers:)`` writes it, split: the line without its last
+    /// field `argumentBytes` (a JSON object, the same for every call of a function with the same
+    /// settings) and that field's sizes. Nil for a line of any other shape, which is then decoded whole.
+    package static func split(headerLine line: UnsafeRawBufferPointer) -> (fields: HeaderFields, sizes: [Int])? {
+        guard line.count >= argumentBytesField.count + 3, line[line.count - 1] == UInt8(ascii: "}"), line[line.count - 2] == UInt8(ascii: "]")
+        else { return nil }
+        var open = line.count - 3
+        while open >= 0, line[open] == UInt8(ascii: ",") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(line[open]) { open -= 1 }
+        let start = open + 1 - argumentBytesField.count
+        guard start > 0, line[open] == UInt8(ascii: "["), line[start...open].elementsEqual(argumentBytesField) else { return nil }
+        var sizes: [Int] = []
+        for digits in line[(open + 1)..<(line.count - 2)].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+            // At most 18 digits, so the size cannot overflow, and no leading zero, which JSON
+            // forbids; an empty list is zero arguments.
+            guard !digits.isEmpty, digits.count <= 18, digits.count == 1 || digits.first != UInt8(ascii: "0") else {
+                if digits.isEmpty && open + 1 == line.count - 2 { break }
+                return nil
+            }
+            sizes.append(digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) })
+        }
+        var fields = [UInt8](line[..<start])
+        fields.append(UInt8(ascii: "}"))
+        return (HeaderFields(bytes: fields), sizes)
+    }
+
+    /// Header lines decoded, by their JSON without `argumentBytes`: the server's cache.
+    package typealias DecodedHeaders = BoundedCache<HeaderFields, InvocationBody>
+
+    /// A header line's JSON without its `argumentBytes`, hashed as one block of bytes (an
+    /// array of bytes hashes them one at a time, which took longer than decoding them).
+    package struct HeaderFields: Hashable, Sendable {
+        /// The JSON object.
+        package var bytes: [UInt8]
+
+        package func hash(into hasher: inout Hasher) {
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+
+        package static func == (lhs: Self, rhs: Self) -> Bool {
+            lhs.bytes.count == rhs.bytes.count && lhs.bytes.withUnsafeBytes { left in rhs.bytes.withUnsafeBytes { left.elementsEqual($0) } }
+        }
     }
 
     /// The call this body describes; `attached` is what followed the header line of a binary

@@ -18,7 +18,7 @@ extension ServerClient {
     ) async throws(IsolatedError) -> (id: String?, payload: [UInt8], report: CallReport) {
         let body: Data
         do {
-            body = try InvocationBody.binary(request)
+            body = try InvocationBody.binary(request, headers: headers)
         } catch {
             throw IsolatedError(code: .codingFailed, message: "cannot encode the call to \(request.function.reference): \(error)")
         }

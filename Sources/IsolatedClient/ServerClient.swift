@@ -4,7 +4,6 @@ import HTTPTypes
 public import IsolatedCore
 import NIOCore
 import NIOSSL
-import OpenAPIAsyncHTTPClient
 import OpenAPIRuntime
 import Synchronization
 
@@ -20,6 +19,8 @@ public final class ServerClient: Sendable {
     /// `resultTooLarge` before it is read.
     public let maxResultBytes: Int
     let api: Client
+    /// Each called function's header, encoded: the function's source and settings are the same from call to call.
+    let headers = BoundedCache<InvocationBody, [UInt8]>(capacity: 256)
 
     /// The default of ``maxResultBytes`` and of the server's `--max-result-bytes`: 1 GiB.
     public static let defaultMaxResultBytes = 1 << 30
@@ -30,8 +31,7 @@ public final class ServerClient: Sendable {
     public init(baseURL: URL, key: String?, maxResultBytes: Int = ServerClient.defaultMaxResultBytes, certificateAuthority: String? = nil) {
         self.baseURL = baseURL
         self.maxResultBytes = maxResultBytes
-        let transport = AsyncHTTPClientTransport(
-            configuration: .init(client: HTTPClients.client(trusting: certificateAuthority), timeout: .hours(24)))
+        let transport = HTTPClientTransport(client: HTTPClients.client(trusting: certificateAuthority), timeout: .hours(24))
         api = Client(
             serverURL: baseURL,
             configuration: Configuration(dateTranscoder: .iso8601),

@@ -40,7 +40,7 @@ extension APIHandler {
             case .json(let body):
                 call = try Self.request(from: body, attached: nil)
             case .applicationVnd_isolated_invocation(let body):
-                call = try Self.decodeBinary(try await collect(body))
+                call = try Self.decodeBinary(try await collect(body), headers: server.headers)
             }
         } catch {
             server.metrics.recordRejection(error.code == .requestTooLarge ? "tooLarge" : "malformed")
@@ -116,8 +116,9 @@ extension APIHandler {
     }
 
     /// The call a binary body describes: a JSON header line, then the arguments' bytes; a
-    /// malformed one is an `invalidRequest` naming the field.
-    static func decodeBinary(_ bytes: [UInt8]) throws(IsolatedError) -> InvocationRequest {
+    /// malformed one is an `invalidRequest` naming the field. A header line the way
+    /// ``InvocationBody/binary(_:headers:)`` writes it is decoded once per function, into `headers`.
+    static func decodeBinary(_ bytes: [UInt8], headers: InvocationBody.DecodedHeaders? = nil) throws(IsolatedError) -> InvocationRequest {
         // A Result, because withUnsafeBytes rethrows untyped; the arguments are copied once, out of the body.
         let decoded = bytes.withUnsafeBytes { bytes -> Result<InvocationRequest, IsolatedError> in
             guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) else {
@@ -125,17 +126,41 @@ extension APIHandler {
                     IsolatedError(
                         code: .invalidRequest, message: "the call's binary body has no header line: it must start with a JSON object and a newline"))
             }
+            let line = UnsafeRawBufferPointer(rebasing: bytes[..<newline])
             let body: InvocationBody
-            do {
-                body = try JSONDecoder().decode(InvocationBody.self, from: Data(UnsafeRawBufferPointer(rebasing: bytes[..<newline])))
-            } catch let error as DecodingError {
-                return .failure(IsolatedError(code: .invalidRequest, message: "the call's body is not a valid invocation: \(describe(error))"))
-            } catch {
-                return .failure(IsolatedError(code: .invalidRequest, message: "the call's body is not a valid invocation: \(error)"))
+            if let cached = cachedHeader(line, headers) {
+                body = cached
+            } else {
+                do {
+                    body = try JSONDecoder().decode(InvocationBody.self, from: Data(line))
+                } catch let error as DecodingError {
+                    return .failure(IsolatedError(code: .invalidRequest, message: "the call's body is not a valid invocation: \(describe(error))"))
+                } catch {
+                    return .failure(IsolatedError(code: .invalidRequest, message: "the call's body is not a valid invocation: \(error)"))
+                }
             }
             return Result { () throws(IsolatedError) in try request(from: body, attached: UnsafeRawBufferPointer(rebasing: bytes[(newline + 1)...])) }
         }
         return try decoded.get()
+    }
+
+    /// The header `line` holds, from `headers` or decoded into it, when the line ends in
+    /// `argumentBytes` as the client writes it; nil otherwise, or when the rest does not decode
+    /// on its own or names the arguments again, and the line is then decoded whole.
+    private static func cachedHeader(_ line: UnsafeRawBufferPointer, _ headers: InvocationBody.DecodedHeaders?) -> InvocationBody? {
+        guard let headers, let (fields, sizes) = InvocationBody.split(headerLine: line) else { return nil }
+        var body: InvocationBody
+        if let cached = headers[fields] {
+            body = cached
+        } else {
+            guard let decoded = try? JSONDecoder().decode(InvocationBody.self, from: Data(fields.bytes)),
+                decoded.arguments == nil && decoded.argumentBytes == nil
+            else { return nil }
+            headers.keep(decoded, for: fields)
+            body = decoded
+        }
+        body.argumentBytes = sizes
+        return body
     }
 
     private static func request(from body: InvocationBody, attached: UnsafeRawBufferPointer?) throws(IsolatedError) -> InvocationRequest {

@@ -29,6 +29,8 @@ public struct Server: Sendable {
     let calls = CallSupervisor()
     /// Sends the running calls' progress events within the batching delay.
     let batcher: EventBatcher
+    /// The header lines of binary calls, decoded, by their bytes before `argumentBytes`.
+    let headers = InvocationBody.DecodedHeaders(capacity: 256)
     /// HTTP/1.1 with the configuration's timeouts, over TLS when it names a certificate: made
     /// with the server, so a missing or malformed file stops it before it listens.
     private let httpServer: HTTPServerBuilder

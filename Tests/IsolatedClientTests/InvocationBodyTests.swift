@@ -1,7 +1,8 @@
 import Foundation
-import IsolatedClient
 import IsolatedCore
 import Testing
+
+@testable import IsolatedClient
 
 @Suite("The body of a call, in its JSON and binary forms")
 struct InvocationBodyTests {
@@ -28,6 +29,44 @@ struct InvocationBodyTests {
         #expect(header.arguments == nil && header.argumentBytes == [12, 0, 2])
         #expect(attached == Self.request.arguments.flatMap { $0 })
         #expect(try attached.withUnsafeBytes { try header.request(attached: $0) } == Self.request)
+    }
+
+    @Test("a function's header is encoded once, and its argumentBytes, written last, split off the line as the server reads it")
+    func headerSplit() throws {
+        let headers = BoundedCache<InvocationBody, [UInt8]>(capacity: 4)
+        var again = Self.request
+        again.arguments = [Array(repeating: 7, count: 1234), []]
+        for request in [Self.request, again, Self.request] {
+            let body = try InvocationBody.binary(request, headers: headers)
+            let (header, attached) = try Self.split(body)
+            #expect(try Self.split(try InvocationBody.binary(request)) == (header, attached))
+            let line = Array(body[..<(try #require(body.firstIndex(of: UInt8(ascii: "\n"))))])
+            let (fields, sizes) = try #require(line.withUnsafeBytes { InvocationBody.split(headerLine: $0) })
+            #expect(sizes == request.arguments.map(\.count) && sizes == header.argumentBytes)
+            var decoded = try JSONDecoder().decode(InvocationBody.self, from: Data(fields.bytes))
+            #expect(decoded.argumentBytes == nil)
+            decoded.argumentBytes = sizes
+            #expect(decoded == header)
+        }
+        #expect(headers[InvocationBody(Self.request)] == nil, "the cache is keyed by the fields without the arguments")
+    }
+
+    @Test(
+        "a header line of another shape is not split, and is decoded whole",
+        arguments: [
+            #"{"a":1,"argumentBytes":[]}"#, #"{"a":1,"argumentBytes":[0,12]}"#,
+            #"{"a":1,"argumentBytes":[012]}"#, #"{"a":1,"argumentBytes":[1,,2]}"#, #"{"a":1,"argumentBytes":[,1]}"#,
+            #"{"a":1,"argumentBytes":[1,2,]}"#, #"{"a":1, "argumentBytes": [1]}"#, #"{"a":1,"argumentBytes":[1] }"#,
+            #"{"argumentBytes":[1]}"#, #""argumentBytes":[1]}"#, #"{"a":1,"argumentBytes":[1234567890123456789]}"#, "]}",
+        ])
+    func otherShapes(line: String) {
+        let split = Array(line.utf8).withUnsafeBytes { InvocationBody.split(headerLine: $0) }
+        switch line {
+        case #"{"a":1,"argumentBytes":[]}"#:
+            #expect(split.map { String(decoding: $0.fields.bytes, as: UTF8.self) } == #"{"a":1}"# && split?.sizes == [])
+        case #"{"a":1,"argumentBytes":[0,12]}"#: #expect(split?.sizes == [0, 12])
+        default: #expect(split == nil)
+        }
     }
 
     @Test("the JSON form still works as before, arguments in base64")
