@@ -145,7 +145,7 @@ struct IsolatedScenarios {
 
     private func measureServer(into results: inout [String: Measurement], progress: (String) -> Void) async {
         let ids =
-            ["warm_server", "throughput_32_server", "floor_server", "floor_throughput_32_server", "idle_engine_rss_mb"]
+            ["warm_server", "throughput_32_server", "floor_server", "floor_throughput_32_server", "idle_engine_rss_mb", "idle_runner_static_rss_mb"]
             + Self.resultSizes(quick: quick).map { "\($0.id)_server" }
         guard ids.contains(where: selected) else { return }
         progress("isolated: starting isolated serve")
@@ -171,6 +171,16 @@ struct IsolatedScenarios {
                 results[id] = .failed(error, how: how)
             }
         }
+        let client = ServerClient(baseURL: server.url, key: server.key)
+        // isolated serve links trivial statically in the background after its first call: the
+        // rows below measure a server past that, as one that has served trivial before is.
+        progress("isolated: waiting for isolated serve to link trivial statically")
+        let staticWorker: Result<String, StaticLinkFailure>
+        do {
+            staticWorker = try await Isolation.withServer(server.url, key: server.key) { try await linkedStatically(through: client) }
+        } catch {
+            staticWorker = .failure(StaticLinkFailure(description: "\(error)"))
+        }
         let count = quick ? 100 : 1000
         let how =
             "trivial(Int) -> Int through @Isolated with the server set (async-http-client, binary stream) to isolated serve on loopback; "
@@ -185,7 +195,6 @@ struct IsolatedScenarios {
         let throughputHow = "32 tasks calling trivial(Int) -> Int through isolated serve for \(duration)"
         await onServer("throughput_32_server", how: throughputHow) { try await throughput(duration: duration, how: throughputHow) }
         // The floor under both: the same server and client stack answering its cheapest request, with no call behind it.
-        let client = ServerClient(baseURL: server.url, key: server.key)
         let floorHow =
             "GET /healthz of the same isolated serve through the same client (ServerClient: the generated OpenAPI client on "
             + "async-http-client); no call, no store; \(count) requests after 50 to warm up"
@@ -208,6 +217,9 @@ struct IsolatedScenarios {
                         how: "VmRSS of the idle isolated serve process (engine, HTTP server, SQLite) after the calls above, runners excluded")
                 } ?? Measurement(error: "cannot read the server's memory", how: nil)
         }
+        await onServer("idle_runner_static_rss_mb", how: "VmRSS of an idle warm runner of trivial started from its static worker") {
+            try await idleStaticRunner(through: client, staticWorker: staticWorker)
+        }
         // After the idle figure, which would otherwise count what the large results left in the heap.
         for (id, size, count) in Self.resultSizes(quick: quick) {
             let how =
@@ -215,6 +227,56 @@ struct IsolatedScenarios {
                 + "caller through @Isolated with the server set; \(count) calls after one to warm up"
             await onServer("\(id)_server", how: how) { try await largeResults(bytes: size, count: count, how: how) }
         }
+    }
+
+    /// Why the server's static worker of trivial cannot be measured.
+    struct StaticLinkFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Calls trivial through the server, then waits until the server has linked it statically;
+    /// the static worker's path.
+    private func linkedStatically(through client: ServerClient) async throws -> Result<String, StaticLinkFailure> {
+        _ = try await trivial(0)
+        guard let processID = try await client.runners().first(where: { $0.function.name == "trivial" })?.processID else {
+            return .failure(StaticLinkFailure(description: "isolated serve lists no runner of trivial with its process"))
+        }
+        guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(processID)/exe") else {
+            return .failure(StaticLinkFailure(description: "cannot read /proc/\(processID)/exe of trivial's runner"))
+        }
+        let staticWorker = (executable as NSString).deletingLastPathComponent + "/worker-static"
+        for _ in 0..<1200 {
+            if FileManager.default.isExecutableFile(atPath: staticWorker) { return .success(staticWorker) }
+            if FileManager.default.fileExists(atPath: staticWorker + ".failed") {
+                return .failure(StaticLinkFailure(description: "isolated serve could not link trivial statically: see \(staticWorker).failed"))
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        return .failure(StaticLinkFailure(description: "isolated serve did not link trivial statically (\(staticWorker)) within 5 minutes"))
+    }
+
+    /// The resident memory of a new idle runner of trivial on the server, started once its
+    /// static worker is there: the server's runners of trivial are stopped first.
+    private func idleStaticRunner(through client: ServerClient, staticWorker linked: Result<String, StaticLinkFailure>) async throws -> Measurement {
+        let staticWorker: String
+        switch linked {
+        case .success(let path): staticWorker = path
+        case .failure(let failure): return Measurement(error: failure.description, how: nil)
+        }
+        for runner in try await client.runners() where runner.function.name == "trivial" { _ = try await client.stopRunner(runner.id) }
+        _ = try await trivial(1)
+        try await Task.sleep(for: .seconds(1))
+        guard let runner = try await client.runners().first(where: { $0.function.name == "trivial" && $0.state == .idle }),
+            let processID = runner.processID, let memory = residentMegabytes(processID)
+        else { return Measurement(error: "no idle runner of trivial on isolated serve", how: nil) }
+        let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(processID)/exe")
+        guard executable == staticWorker else {
+            return Measurement(error: "the new runner of trivial runs \(executable ?? "?"), not \(staticWorker)", how: nil)
+        }
+        return Measurement(
+            value: memory,
+            how: "VmRSS of an idle warm runner of trivial on isolated serve, started from the worker the server linked statically "
+                + "in the background after trivial's first call")
     }
 
     /// `count` warm calls returning `bytes` bytes, after one to warm up.

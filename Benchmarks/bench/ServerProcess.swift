@@ -51,7 +51,7 @@ struct ServerProcess {
 
     private static func createKey(home: String, database: String) async throws -> (secret: String, id: String) {
         let (status, output) = try await ExternalProcess.run(
-            executable, ["keys", "create", "bench", "--home", home, "--database", database], timeout: .seconds(60))
+            executable, ["keys", "create", "bench", "--scope", "admin", "--home", home, "--database", database], timeout: .seconds(60))
         let lines = output.split(separator: "\n")
         guard status == 0, let key = lines.first(where: { $0.hasPrefix("isk_") }),
             let id = lines.first(where: { $0.hasPrefix("export FAL_KEY_ID=") })?.dropFirst("export FAL_KEY_ID=".count)

@@ -69,6 +69,13 @@ struct Serve: AsyncParsableCommand {
     )
     var noSharedHome = false
 
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "Link each function without requirements or Foundation again, in the background, into one static executable, which new local runners start from: an idle runner then holds about 6 MB instead of 9.5."
+    )
+    var linkWorkersStatically = true
+
     @Option(help: "The largest request body accepted (a call's arguments), in bytes.")
     var maxRequestBytes = 64 << 20
 
@@ -126,7 +133,7 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "isolated.serve")
-        var configuration = EngineConfiguration(home: home)
+        var configuration = EngineConfiguration(home: home, linksWorkersStatically: linkWorkersStatically)
         if let machineTypes {
             configuration.machineTypes = try MachineTypeCatalog(contentsOf: machineTypes)
         }

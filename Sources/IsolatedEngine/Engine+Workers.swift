@@ -1,5 +1,6 @@
 import Foundation
 import IsolatedCore
+import Logging
 
 extension Engine {
     /// The compiled worker for the call's function version: from memory on the warm path, else
@@ -42,6 +43,16 @@ extension Engine {
         report.phases.append(timing)
         events(.phaseFinished(timing))
         versions[key] = worker
+        if worker.staticPath != nil {
+            let (store, logger, function) = (store, logger, request.function)
+            enqueue {
+                do throws(IsolatedError) {
+                    try await store.linkStatically(function, worker: worker)
+                } catch {
+                    logger.debug("worker not linked statically", metadata: ["function": "\(function.reference)", "error": "\(error.message)"])
+                }
+            }
+        }
         return worker
     }
 }

@@ -14,6 +14,7 @@ package actor EnvironmentStore {
     private let logger: Logger
     private let toolchains = SingleFlight<String, Toolchain>()
     private let runtimes = SingleFlight<String, (key: String, runtime: Runtime)>()
+    private let staticRuntimes = SingleFlight<String, Runtime>()
     let environments = SingleFlight<String, Environment>()
     let workers = SingleFlight<String, WorkerExecutable>()
     let pythonToolchains = SingleFlight<String, PythonToolchain>()
@@ -110,7 +111,11 @@ package actor EnvironmentStore {
         let libraries = [directory, environment.directory, runtime.directory].filter { !$0.isEmpty }
         // A function without requirements needs no built environment, and names none.
         let builtKey = environment.directory.isEmpty ? nil : environment.key
-        let worker = try await attempt {
+        // Linked statically only without requirements (an environment's products are shared
+        // libraries), and for runners on this machine (a node's C library may differ).
+        let linksStatically = self.configuration.linksWorkersStatically && !self.configuration.launcher.isCluster && environment.linkFlags.isEmpty
+        let staticPath = linksStatically ? FunctionCompiler.staticWorker(in: directory) : nil
+        var worker = try await attempt {
             try await self.workers.value(for: key) {
                 // Another engine on this home may be compiling the same version: writing its source
                 // under that compiler's feet fails the build, so one compiles and the other waits.
@@ -132,7 +137,40 @@ package actor EnvironmentStore {
                 }
             }
         }
+        if staticPath != nil && FunctionCompiler.startsWithoutFoundation(version.function, in: directory) {
+            worker.staticPath = staticPath
+        }
         return (worker, compiled.value)
+    }
+
+    /// Links `worker` (the compiled `function`) into one static executable, unless it is linked
+    /// or failed to link already; compiles the runtime's static archives first, once per
+    /// runtime. Both under the locks other engines on this home share.
+    package func linkStatically(_ function: FunctionSource, worker: WorkerExecutable) async throws(IsolatedError) {
+        guard let staticPath = worker.staticPath else { return }
+        let directory = (worker.path as NSString).deletingLastPathComponent
+        func linked() -> Bool { ["", ".failed"].contains { FileManager.default.fileExists(atPath: staticPath + $0) } }
+        guard !linked() else { return }
+        let (key, runtime) = try await runtime()
+        let toolchain = try await toolchain()
+        let configuration = self.configuration.buildConfiguration
+        try await attempt {
+            let archived = try await self.staticRuntimes.value(for: key) {
+                try await FileLock.withLock(path: "\(runtime.directory)/static.lock") {
+                    guard !FileManager.default.fileExists(atPath: "\(runtime.staticDirectory)/ready") else { return runtime }
+                    try? FileManager.default.removeItem(atPath: runtime.staticDirectory)
+                    try FileManager.default.createDirectory(atPath: runtime.staticDirectory, withIntermediateDirectories: true)
+                    try await runtime.buildStaticArchives(toolchain: toolchain)
+                    _ = FileManager.default.createFile(atPath: "\(runtime.staticDirectory)/ready", contents: nil)
+                    return runtime
+                }
+            }
+            try await FileLock.withLock(path: "\(directory)/compile.lock") {
+                guard !linked() else { return }
+                try await FunctionCompiler.linkStatically(
+                    function, runtime: archived, toolchain: toolchain, configuration: configuration, in: directory)
+            }
+        }
     }
 
     func attempt<Value>(_ body: () async throws -> Value) async throws(IsolatedError) -> Value {

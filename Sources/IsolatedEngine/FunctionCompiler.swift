@@ -153,15 +153,10 @@ package enum FunctionCompiler {
         in directory: String
     ) async throws(IsolatedError) -> String {
         let executable = "\(directory)/worker"
-        // Named like the user's file, so the compiler's #fileID bookkeeping sees no conflict.
-        let basename = (function.file as NSString).lastPathComponent
-        let sourcePath = "\(directory)/\(basename.hasSuffix(".swift") ? basename : "\(basename).swift")"
-        let temporary = "\(directory)/worker.\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max))"
-        // A function that once needed Foundation starts with as much of it as it needed: each
-        // version of it would otherwise fail its first compiles.
-        let functions = (directory as NSString).deletingLastPathComponent
-        func marker(_ level: FoundationUse) -> String? { level.markerDirectory.map { "\(functions)/\($0)/\(Self.markerName(function))" } }
-        let first = FoundationUse.allCases.last { level in marker(level).map(FileManager.default.fileExists) ?? true } ?? .none
+        let sourcePath = Self.sourcePath(of: function, in: directory)
+        let temporary = Self.temporary("worker", in: directory)
+        func marker(_ level: FoundationUse) -> String? { Self.marker(level, of: function, in: directory) }
+        let first = startingLevel(of: function, in: directory)
         let levels = FoundationUse.allCases.filter { $0.rawValue >= first.rawValue }
         var arguments = [
             "-parse-as-library", "-swift-version", "6", configuration == .release ? "-O" : "-Onone",
@@ -220,6 +215,80 @@ package enum FunctionCompiler {
             throw IsolatedError(code: .storageFailed, message: "cannot install the compiled function in \(directory): \(error)", underlying: error)
         }
         return executable
+    }
+
+    /// Links the worker `compile` installed in `directory` again, into one static executable,
+    /// `worker-static`, which new local runners start from once it is there. Only for a function
+    /// without requirements that compiled without Foundation: its source in `directory` is the
+    /// one that compiled. A link that fails leaves `worker-static.failed`, so it is not tried again.
+    package static func linkStatically(
+        _ function: FunctionSource,
+        runtime: Runtime,
+        toolchain: Toolchain,
+        configuration: EngineConfiguration.BuildConfiguration,
+        in directory: String
+    ) async throws(IsolatedError) {
+        let executable = staticWorker(in: directory)
+        let temporary = temporary("worker-static", in: directory)
+        var arguments = [
+            "-parse-as-library", "-swift-version", "6", configuration == .release ? "-O" : "-Onone",
+            "-module-name", "IsolatedWorker", "-diagnostic-style", "llvm", "-suppress-warnings",
+        ]
+        arguments += runtime.compileFlags + FoundationUse.none.compileFlags
+        arguments += [sourcePath(of: function, in: directory), "-o", temporary] + runtime.staticLinkFlags
+        let result = try await toolchain.compile(arguments)
+        guard result.succeeded else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            // Stopped with its engine: the next engine links it.
+            guard !Task.isCancelled else { throw IsolatedError(code: .cancelled, message: "the static link of \(function.reference) was cancelled") }
+            _ = FileManager.default.createFile(atPath: "\(executable).failed", contents: Data(result.output.joined(separator: "\n").utf8))
+            throw IsolatedError(
+                code: .compilationFailed,
+                message: "\(function.reference) does not link statically; its runners start from its dynamically linked worker",
+                function: function.reference,
+                details: diagnostics(result.output)
+            )
+        }
+        do {
+            try FileManager.default.moveItem(atPath: temporary, toPath: executable)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            if !FileManager.default.fileExists(atPath: executable) {
+                throw IsolatedError(code: .storageFailed, message: "cannot install the static worker in \(directory): \(error)", underlying: error)
+            }
+        }
+    }
+
+    /// Where ``linkStatically(_:runtime:toolchain:configuration:in:)`` puts the static worker.
+    package static func staticWorker(in directory: String) -> String { "\(directory)/worker-static" }
+
+    /// Whether the function's versions compile first without Foundation: none of them has needed it.
+    package static func startsWithoutFoundation(_ function: FunctionSource, in directory: String) -> Bool {
+        startingLevel(of: function, in: directory) == .none
+    }
+
+    /// A function that once needed Foundation starts with as much of it as it needed: each
+    /// version of it would otherwise fail its first compiles.
+    private static func startingLevel(of function: FunctionSource, in directory: String) -> FoundationUse {
+        FoundationUse.allCases.last { level in marker(level, of: function, in: directory).map(FileManager.default.fileExists) ?? true } ?? .none
+    }
+
+    /// The marker saying the function needed `level`, beside the function versions' directories.
+    private static func marker(_ level: FoundationUse, of function: FunctionSource, in directory: String) -> String? {
+        let functions = (directory as NSString).deletingLastPathComponent
+        return level.markerDirectory.map { "\(functions)/\($0)/\(markerName(function))" }
+    }
+
+    /// The worker's source file: named like the user's file, so the compiler's #fileID
+    /// bookkeeping sees no conflict.
+    private static func sourcePath(of function: FunctionSource, in directory: String) -> String {
+        let basename = (function.file as NSString).lastPathComponent
+        return "\(directory)/\(basename.hasSuffix(".swift") ? basename : "\(basename).swift")"
+    }
+
+    /// A name in `directory` no other compile uses, for an executable until it is installed.
+    private static func temporary(_ name: String, in directory: String) -> String {
+        "\(directory)/\(name).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max))"
     }
 
     /// The function's name and file, hashed: its versions share the marker.

@@ -1,3 +1,4 @@
+import Foundation
 package import IsolatedCore
 
 /// Starts, watches and stops runner processes. Keep-alive, queueing and scheduling stay in the
@@ -71,6 +72,16 @@ package struct WorkerExecutable: Sendable, Hashable {
     package var credentialVariables: RunnerCredentials.Variables?
     /// The key of the environment it was built in, which call reports and the history name.
     package var environmentKey: String?
+    /// Where the same worker linked into one static executable is, or will be once the engine
+    /// has linked it in the background (``EngineConfiguration/linksWorkersStatically``); nil
+    /// for a worker that is not linked so.
+    package var staticPath: String?
+
+    /// What a new runner on this machine starts: the static executable once it is there.
+    package var localExecutable: String {
+        if let staticPath, FileManager.default.isExecutableFile(atPath: staticPath) { return staticPath }
+        return path
+    }
 
     package init(
         path: String,
@@ -78,7 +89,8 @@ package struct WorkerExecutable: Sendable, Hashable {
         environment: [String: String] = [:],
         libraryDirectories: [String],
         credentialVariables: RunnerCredentials.Variables? = nil,
-        environmentKey: String? = nil
+        environmentKey: String? = nil,
+        staticPath: String? = nil
     ) {
         self.path = path
         self.arguments = arguments
@@ -86,6 +98,7 @@ package struct WorkerExecutable: Sendable, Hashable {
         self.libraryDirectories = libraryDirectories
         self.credentialVariables = credentialVariables
         self.environmentKey = environmentKey
+        self.staticPath = staticPath
     }
 
     /// Hashes the path alone, which names the version; the runner pool hashes its key, this

@@ -86,7 +86,8 @@ package struct LocalLauncher: Launcher {
                     network: request.network,
                     memory: request.machineType.memory
                 )
-                let message = Sandbox.startMessage(arguments: arguments + [request.worker.path] + request.worker.arguments, environment: environment)
+                let message = Sandbox.startMessage(
+                    arguments: arguments + [request.worker.localExecutable] + request.worker.arguments, environment: environment)
                 let started = try startedSandbox(machineType: request.machineType, helper: helper, message: message, runnerID: request.runnerID)
                 confinement = started.confinement
                 process = started.process
@@ -96,7 +97,7 @@ package struct LocalLauncher: Launcher {
                 }
             case .unavailable:
                 process = try ChildProcess.spawn(
-                    executable: request.worker.path,
+                    executable: request.worker.localExecutable,
                     arguments: request.worker.arguments,
                     environment: environment,
                     workingDirectory: directory,

@@ -15,6 +15,16 @@ package struct Runtime: Sendable, Hashable {
     package var linkFlags: [String] {
         ["-L", directory, "-lIsolatedRunner", "-lIsolatedWire", "-Xlinker", "-rpath", "-Xlinker", directory]
     }
+    /// Where the runtime's static archives are, once ``buildStaticArchives(toolchain:)`` has run.
+    package var staticDirectory: String { "\(directory)/static" }
+    /// Flags linking a worker into one static executable: the runtime's archives, the standard
+    /// library, the C library, and none of their code the worker does not reach.
+    package var staticLinkFlags: [String] {
+        [
+            "-L", staticDirectory, "-lIsolatedRunner", "-lIsolatedWire", "-lswiftSynchronization", "-lswiftGlibc", "-lm",
+            "-static-executable", "-Xlinker", "--gc-sections",
+        ]
+    }
 
     /// The directory holding `IsolatedWire` and `IsolatedRunner`'s sources.
     package static let sourcesDirectory: String = URL(fileURLWithPath: #filePath)
@@ -91,6 +101,27 @@ package struct Runtime: Sendable, Hashable {
             )
         }
         return runtime
+    }
+
+    /// Compiles both modules again, as static archives in ``staticDirectory``, against the
+    /// modules ``build(in:toolchain:)`` emitted.
+    package func buildStaticArchives(toolchain: Toolchain) async throws(IsolatedError) {
+        for module in Self.modules.map(\.name) {
+            var arguments = [
+                "-emit-library", "-static", "-parse-as-library", "-module-name", module, "-package-name", "isolated",
+                "-swift-version", "6", "-O", "-o", "\(staticDirectory)/lib\(module).a", "-I", directory,
+            ]
+            arguments += Self.features.flatMap { ["-enable-upcoming-feature", $0] } + Self.withoutStringProcessing
+            arguments += try Self.sources(of: module)
+            let result = try await toolchain.compile(arguments)
+            guard result.succeeded else {
+                throw IsolatedError(
+                    code: .runtimeUnavailable,
+                    message: "the runner runtime (\(module)) does not compile as a static archive with \(toolchain.version)",
+                    details: SwiftPMEnvironmentBuilder.relevantLines(result.output)
+                )
+            }
+        }
     }
 
     private static var sandboxSource: String { "\(sourcesDirectory)/IsolatedSandbox/main.c" }
