@@ -74,22 +74,11 @@ package struct Runtime: Sendable, Hashable {
     package static func build(in directory: String, toolchain: Toolchain) async throws(IsolatedError) -> Runtime {
         for module in modules.map(\.name) {
             var arguments = [
-                "-emit-library", "-emit-module", "-parse-as-library", "-module-name", module, "-package-name", "isolated",
-                "-swift-version", "6", "-O", "-emit-module-path", "\(directory)/\(module).swiftmodule",
-                "-o", "\(directory)/lib\(module).so", "-I", directory, "-L", directory,
-                "-Xlinker", "-soname", "-Xlinker", "lib\(module).so",
+                "-emit-library", "-emit-module", "-emit-module-path", "\(directory)/\(module).swiftmodule",
+                "-o", "\(directory)/lib\(module).so", "-I", directory, "-L", directory, "-Xlinker", "-soname", "-Xlinker", "lib\(module).so",
             ]
-            arguments += features.flatMap { ["-enable-upcoming-feature", $0] } + withoutStringProcessing
             if module == "IsolatedRunner" { arguments.append("-lIsolatedWire") }
-            arguments += try sources(of: module)
-            let result = try await toolchain.compile(arguments)
-            guard result.succeeded else {
-                throw IsolatedError(
-                    code: .runtimeUnavailable,
-                    message: "the runner runtime (\(module)) does not compile with \(toolchain.version)",
-                    details: SwiftPMEnvironmentBuilder.relevantLines(result.output)
-                )
-            }
+            try await compile(module, arguments, as: "", toolchain: toolchain)
         }
         let runtime = Runtime(directory: directory)
         let result = try await toolchain.compileC(["-O2", "-Wall", "-o", runtime.sandbox, sandboxSource])
@@ -107,20 +96,23 @@ package struct Runtime: Sendable, Hashable {
     /// modules ``build(in:toolchain:)`` emitted.
     package func buildStaticArchives(toolchain: Toolchain) async throws(IsolatedError) {
         for module in Self.modules.map(\.name) {
-            var arguments = [
-                "-emit-library", "-static", "-parse-as-library", "-module-name", module, "-package-name", "isolated",
-                "-swift-version", "6", "-O", "-o", "\(staticDirectory)/lib\(module).a", "-I", directory,
-            ]
-            arguments += Self.features.flatMap { ["-enable-upcoming-feature", $0] } + Self.withoutStringProcessing
-            arguments += try Self.sources(of: module)
-            let result = try await toolchain.compile(arguments)
-            guard result.succeeded else {
-                throw IsolatedError(
-                    code: .runtimeUnavailable,
-                    message: "the runner runtime (\(module)) does not compile as a static archive with \(toolchain.version)",
-                    details: SwiftPMEnvironmentBuilder.relevantLines(result.output)
-                )
-            }
+            let arguments = ["-emit-library", "-static", "-o", "\(staticDirectory)/lib\(module).a", "-I", directory]
+            try await Self.compile(module, arguments, as: "as a static archive ", toolchain: toolchain)
+        }
+    }
+
+    /// Compiles `module` from its sources with the runtime's flags and `arguments`; a failure
+    /// says what it was compiled `as`.
+    private static func compile(_ module: String, _ arguments: [String], as what: String, toolchain: Toolchain) async throws(IsolatedError) {
+        let common = ["-parse-as-library", "-module-name", module, "-package-name", "isolated", "-swift-version", "6", "-O"]
+        let flags = features.flatMap { ["-enable-upcoming-feature", $0] } + withoutStringProcessing
+        let result = try await toolchain.compile(common + arguments + flags + (try sources(of: module)))
+        guard result.succeeded else {
+            throw IsolatedError(
+                code: .runtimeUnavailable,
+                message: "the runner runtime (\(module)) does not compile \(what)with \(toolchain.version)",
+                details: SwiftPMEnvironmentBuilder.relevantLines(result.output)
+            )
         }
     }
 
