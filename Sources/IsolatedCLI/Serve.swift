@@ -72,7 +72,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(
         inversion: .prefixedNo,
         help:
-            "Link each function without requirements or Foundation again, in the background, into one static executable, which new local runners start from: an idle runner then holds about 6 MB instead of 9.5."
+            "Link each function without requirements or Foundation again, in the background, into one static executable, which new local runners start from: an idle runner then holds about 6 MB instead of 9.6."
     )
     var linkWorkersStatically = true
 

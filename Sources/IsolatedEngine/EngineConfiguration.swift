@@ -42,9 +42,9 @@ public struct EngineConfiguration: Sendable {
     public var launcher: LauncherConfiguration
     /// Whether a function without requirements or Foundation is linked again, in the background,
     /// into one static executable, which this machine's new runners then start from: an idle
-    /// runner of it holds about 6 MB instead of 9.5. Its first runners start from the dynamically
+    /// runner of it holds about 6 MB instead of 9.6. Its first runners start from the dynamically
     /// linked worker, which links in a fraction of the time. The first such link also compiles
-    /// the runtime as static archives, about 40 s of one core, which an engine that stops
+    /// the runtime as static archives, 15–40 s of one core, which an engine that stops
     /// sooner abandons: so it is for long-lived engines, and `isolated serve` turns it on.
     public var linksWorkersStatically: Bool
 

@@ -158,10 +158,7 @@ package enum FunctionCompiler {
         func marker(_ level: FoundationUse) -> String? { Self.marker(level, of: function, in: directory) }
         let first = startingLevel(of: function, in: directory)
         let levels = FoundationUse.allCases.filter { $0.rawValue >= first.rawValue }
-        var arguments = [
-            "-parse-as-library", "-swift-version", "6", configuration == .release ? "-O" : "-Onone",
-            "-module-name", "IsolatedWorker", "-diagnostic-style", "llvm", "-suppress-warnings",
-        ]
+        var arguments = baseArguments(configuration)
         arguments += runtime.compileFlags + environment.compileFlags
         arguments += [sourcePath, "-o", temporary]
         arguments += runtime.linkFlags + environment.linkFlags
@@ -230,10 +227,7 @@ package enum FunctionCompiler {
     ) async throws(IsolatedError) {
         let executable = staticWorker(in: directory)
         let temporary = temporary("worker-static", in: directory)
-        var arguments = [
-            "-parse-as-library", "-swift-version", "6", configuration == .release ? "-O" : "-Onone",
-            "-module-name", "IsolatedWorker", "-diagnostic-style", "llvm", "-suppress-warnings",
-        ]
+        var arguments = baseArguments(configuration)
         arguments += runtime.compileFlags + FoundationUse.none.compileFlags
         arguments += [sourcePath(of: function, in: directory), "-o", temporary] + runtime.staticLinkFlags
         let result = try await toolchain.compile(arguments)
@@ -257,6 +251,14 @@ package enum FunctionCompiler {
                 throw IsolatedError(code: .storageFailed, message: "cannot install the static worker in \(directory): \(error)", underlying: error)
             }
         }
+    }
+
+    /// The `swiftc` arguments every worker is compiled with, dynamically or statically linked.
+    private static func baseArguments(_ configuration: EngineConfiguration.BuildConfiguration) -> [String] {
+        [
+            "-parse-as-library", "-swift-version", "6", configuration == .release ? "-O" : "-Onone",
+            "-module-name", "IsolatedWorker", "-diagnostic-style", "llvm", "-suppress-warnings",
+        ]
     }
 
     /// Where ``linkStatically(_:runtime:toolchain:configuration:in:)`` puts the static worker.

@@ -78,7 +78,7 @@ package struct Runtime: Sendable, Hashable {
                 "-o", "\(directory)/lib\(module).so", "-I", directory, "-L", directory, "-Xlinker", "-soname", "-Xlinker", "lib\(module).so",
             ]
             if module == "IsolatedRunner" { arguments.append("-lIsolatedWire") }
-            try await compile(module, arguments, as: "", toolchain: toolchain)
+            try await compile(module, arguments, as: nil, toolchain: toolchain)
         }
         let runtime = Runtime(directory: directory)
         let result = try await toolchain.compileC(["-O2", "-Wall", "-o", runtime.sandbox, sandboxSource])
@@ -97,20 +97,20 @@ package struct Runtime: Sendable, Hashable {
     package func buildStaticArchives(toolchain: Toolchain) async throws(IsolatedError) {
         for module in Self.modules.map(\.name) {
             let arguments = ["-emit-library", "-static", "-o", "\(staticDirectory)/lib\(module).a", "-I", directory]
-            try await Self.compile(module, arguments, as: "as a static archive ", toolchain: toolchain)
+            try await Self.compile(module, arguments, as: "a static archive", toolchain: toolchain)
         }
     }
 
     /// Compiles `module` from its sources with the runtime's flags and `arguments`; a failure
-    /// says what it was compiled `as`.
-    private static func compile(_ module: String, _ arguments: [String], as what: String, toolchain: Toolchain) async throws(IsolatedError) {
+    /// says what it was compiled `as`, when not a shared library.
+    private static func compile(_ module: String, _ arguments: [String], as kind: String?, toolchain: Toolchain) async throws(IsolatedError) {
         let common = ["-parse-as-library", "-module-name", module, "-package-name", "isolated", "-swift-version", "6", "-O"]
         let flags = features.flatMap { ["-enable-upcoming-feature", $0] } + withoutStringProcessing
         let result = try await toolchain.compile(common + arguments + flags + (try sources(of: module)))
         guard result.succeeded else {
             throw IsolatedError(
                 code: .runtimeUnavailable,
-                message: "the runner runtime (\(module)) does not compile \(what)with \(toolchain.version)",
+                message: "the runner runtime (\(module)) does not compile\(kind.map { " as \($0)" } ?? "") with \(toolchain.version)",
                 details: SwiftPMEnvironmentBuilder.relevantLines(result.output)
             )
         }
