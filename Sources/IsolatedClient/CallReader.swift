@@ -82,6 +82,7 @@ struct CallReader {
     }
 
     private func decode(_ line: [UInt8]) throws(IsolatedError) -> StreamEvent {
+        if let event = StreamEvent(writtenLine: line) { return event }
         do {
             return try JSONDecoder().decode(StreamEvent.self, from: Data(line))
         } catch {

@@ -41,10 +41,8 @@ public enum StreamEvent: Sendable, Hashable, Codable {
             let phase = CallReport.Phase(rawValue: try container.decode(String.self, forKey: .phase))
             self = .event(.phaseStarted(phase, detail: try container.decodeIfPresent(String.self, forKey: .detail)))
         case "phaseFinished":
-            let phase = CallReport.Phase(rawValue: try container.decode(String.self, forKey: .phase))
-            let seconds = try container.decode(Double.self, forKey: .seconds)
-            let outcome = try container.decodeIfPresent(String.self, forKey: .outcome)
-            self = .event(.phaseFinished(CallReport.Timing(phase: phase, duration: .seconds(seconds), outcome: outcome)))
+            // A timing's own fields, checked as a report's timings are.
+            self = .event(.phaseFinished(try CallReport.Timing(from: decoder)))
         case "progress":
             let phase = CallReport.Phase(rawValue: try container.decode(String.self, forKey: .phase))
             self = .event(.progress(phase, try container.decode(String.self, forKey: .text)))

@@ -44,6 +44,13 @@ public struct CallReport: Sendable, Hashable, Codable {
             self.outcome = outcome
         }
 
+        /// A timing of `seconds`; nil unless they are 0 or more and at most a trillion (31,700
+        /// years), as `Duration(seconds:)` traps on a value past its range.
+        package init?(phase: Phase, seconds: Double, outcome: String?) {
+            guard (0...1e12).contains(seconds) else { return nil }
+            self.init(phase: phase, duration: .seconds(seconds), outcome: outcome)
+        }
+
         private enum CodingKeys: String, CodingKey {
             case phase, seconds, outcome
         }
@@ -51,13 +58,14 @@ public struct CallReport: Sendable, Hashable, Codable {
         /// Decodes the JSON form, with the duration in seconds.
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            phase = try container.decode(Phase.self, forKey: .phase)
+            let phase = try container.decode(Phase.self, forKey: .phase)
             let seconds = try container.decode(Double.self, forKey: .seconds)
-            guard seconds.isFinite, seconds >= 0 else {
-                throw DecodingError.dataCorruptedError(forKey: .seconds, in: container, debugDescription: "a phase's seconds must be 0 or more")
+            let outcome = try container.decodeIfPresent(String.self, forKey: .outcome)
+            guard let timing = Self(phase: phase, seconds: seconds, outcome: outcome) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .seconds, in: container, debugDescription: "a phase's seconds must be from 0 to a trillion, not \(seconds)")
             }
-            duration = .seconds(seconds)
-            outcome = try container.decodeIfPresent(String.self, forKey: .outcome)
+            self = timing
         }
 
         /// Encodes the JSON form, with the duration in seconds.

@@ -61,4 +61,147 @@ struct StreamEventLineTests {
         }
         #expect(CallReport.Timing.json([]) == "[]")
     }
+
+    @Test("a line written by hand is read by hand as JSONDecoder reads it; a base64 result and an error are left to JSONDecoder", arguments: events)
+    func readByHand(_ event: StreamEvent) throws {
+        let line = try event.line()
+        let read = StreamEvent(writtenLine: line)
+        switch event {
+        case .result, .error: #expect(read == nil)
+        default: #expect(read == (try JSONDecoder().decode(StreamEvent.self, from: Data(line))), "\(String(decoding: line, as: UTF8.self))")
+        }
+    }
+
+    @Test("whitespace between tokens and keys in another order read the same")
+    func whitespaceAndOrder() throws {
+        let report = try #require(Self.events.compactMap { if case .resultBytes(_, let report) = $0 { report } else { nil } }.last)
+        for event in Self.events where StreamEvent(writtenLine: try event.line()) != nil {
+            let spaced = Self.spaced(try event.line())
+            let decoded = try JSONDecoder().decode(StreamEvent.self, from: Data(try event.line()))
+            #expect(StreamEvent(writtenLine: spaced) == decoded, "\(String(decoding: spaced, as: UTF8.self))")
+        }
+        let written = String(decoding: try StreamEvent.resultBytes(count: 3, report: report).line(), as: UTF8.self)
+        let reportObject = written.split(separator: #""report":"#, maxSplits: 1)[1].dropLast()
+        let reordered = #"{"report":"# + reportObject + #","payloadBytes":3,"type":"result"}"#
+        let read = try #require(StreamEvent(writtenLine: Array(reordered.utf8)))
+        #expect(read == (try JSONDecoder().decode(StreamEvent.self, from: Data(reordered.utf8))))
+    }
+
+    @Test(
+        "a line outside what the hand reader reads is left to JSONDecoder",
+        arguments: [
+            #"{"type":"invocation","id":null}"#,
+            #"{"type":"invocation","id":"a","id":"b"}"#,
+            #"{"type":"invocation","id":"a","extra":1}"#,
+            #"{"type":"invocation","id":"a"} x"#,
+            #"{"type":"invocation","id":"a""#,
+            #"{"type":"invocation","id":"\ud800"}"#,
+            #"{"type":"invocation","id":"\x"}"#,
+            "{\"type\":\"invocation\",\"id\":\"tab\there\"}",
+            #"{"type":"log","callID":01,"function":"f","stream":"stdout","text":""}"#,
+            #"{"type":"log","callID":1.0,"function":"f","stream":"stdout","text":""}"#,
+            #"{"type":"log","callID":-1,"function":"f","stream":"stdout","text":""}"#,
+            #"{"type":"log","callID":18446744073709551616,"function":"f","stream":"stdout","text":""}"#,
+            #"{"type":"log","callID":1,"function":"f","stream":"stdin","text":""}"#,
+            #"{"type":"phaseFinished","phase":"run","seconds":1e400}"#,
+            #"{"type":"phaseFinished","phase":"run","seconds":1e300}"#,
+            #"{"type":"phaseFinished","phase":"run","seconds":-1}"#,
+            #"{"type":"phaseFinished","phase":"run","seconds":.5}"#,
+            #"{"type":"phaseFinished","phase":"run","seconds":1.}"#,
+            #"{"type":"phaseFinished","phase":"run","seconds":0.00e1}"#,
+            #"{"type":"phaseFinished","phase":"run","seconds":1e-400}"#,
+            #"{"type":"result","payloadBytes":-1,"report":{"callID":1,"function":{"name":"f","file":"F","line":1},"warm":true,"phases":[]}}"#,
+            #"{"type":"result","payloadBytes":1,"report":{"callID":1,"function":{"name":"f","file":"F","line":1},"warm":true,"phases":[{"phase":"run","seconds":-1}]}}"#,
+            #"{"type":"result","payloadBytes":1,"report":{"callID":1,"function":{"name":"f","file":"F","line":1},"processID":2147483648,"warm":true,"phases":[]}}"#,
+            #"{"type":"result","payloadBytes":1,"report":{"callID":1,"function":{"name":"f","file":"F","line":1},"warm":true,"phases":[],}}"#,
+            #"{"type":"result","payload":"AAEC","report":{"callID":1,"function":{"name":"f","file":"F","line":1},"warm":true,"phases":[]}}"#,
+            #"{"type":"unknown"}"#,
+            #"["invocation"]"#,
+            "",
+        ])
+    func leftToJSONDecoder(_ line: String) {
+        #expect(StreamEvent(writtenLine: Array(line.utf8)) == nil)
+    }
+
+    @Test("a phase's seconds past what Duration holds, or below zero, are an error rather than a trap")
+    func secondsOutOfRange() {
+        for seconds in ["1e300", "-1", "1e13"] {
+            let phase = #"{"type":"phaseFinished","phase":"run","seconds":"# + seconds + "}"
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(StreamEvent.self, from: Data(phase.utf8)) }
+            let timing = #"{"phase":"run","seconds":"# + seconds + "}"
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(CallReport.Timing.self, from: Data(timing.utf8)) }
+        }
+    }
+
+    @Test("a string that is not UTF-8 is left to JSONDecoder")
+    func invalidUTF8() {
+        #expect(StreamEvent(writtenLine: Array(#"{"type":"invocation","id":""#.utf8) + [0xFF] + Array(#""}"#.utf8)) == nil)
+    }
+
+    @Test("whatever the hand reader reads of 50,000 broken lines, JSONDecoder reads the same")
+    func brokenLines() throws {
+        let lines = try Self.events.map { try $0.line() }
+        let alphabet = Array(#"{}[]":,\u0123456789.eE-+ atrufnl"#.utf8) + [0x0A, 0xC3, 0xFF]
+        var random = SplitMix64(seed: 0x15_07_1A_7E_D0)
+        var read = 0
+        for _ in 0..<50_000 {
+            var line = lines[Int(random.next() % UInt64(lines.count))]
+            for _ in 0...(random.next() % 3) {
+                let at = Int(random.next() % UInt64(line.count))
+                switch random.next() % 3 {
+                case 0: line.remove(at: at)
+                case 1: line.insert(alphabet[Int(random.next() % UInt64(alphabet.count))], at: at)
+                default: line[at] = alphabet[Int(random.next() % UInt64(alphabet.count))]
+                }
+            }
+            guard let event = StreamEvent(writtenLine: line) else { continue }
+            read += 1
+            let decoded = try? JSONDecoder().decode(StreamEvent.self, from: Data(line))
+            #expect(decoded == event, "\(String(decoding: line, as: UTF8.self))")
+        }
+        // Enough of them still read to make the comparison count.
+        #expect(read > 1_000)
+    }
+
+    /// `line` with whitespace around every token outside strings.
+    static func spaced(_ line: [UInt8]) -> [UInt8] {
+        var spaced: [UInt8] = [0x20]
+        var inString = false
+        var escaped = false
+        for byte in line {
+            if inString {
+                spaced.append(byte)
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            if byte == UInt8(ascii: "\"") { inString = true }
+            if [UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: ":"), UInt8(ascii: ",")].contains(byte) {
+                spaced += [0x20, byte, 0x0A, 0x09]
+            } else {
+                spaced.append(byte)
+            }
+        }
+        return spaced + [0x0D, 0x20]
+    }
+}
+
+/// A seeded generator, so a failing broken line comes back on every run.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
