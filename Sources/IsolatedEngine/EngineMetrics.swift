@@ -7,6 +7,7 @@ package import IsolatedCore
 /// Names follow Prometheus conventions, so `isolated serve` exports them as they are.
 package struct EngineMetrics: Sendable {
     private let factory: any MetricsFactory
+    private let handles = MetricHandles()
 
     package init(factory: any MetricsFactory) {
         self.factory = factory
@@ -21,18 +22,21 @@ package struct EngineMetrics: Sendable {
     /// A call ended: its outcome, how it got its runner (when it got one), how long each phase
     /// took, and the environment it built, if it did.
     package func callFinished(runtime: String, outcome: String, report: CallReport) {
-        Counter(label: "isolated_calls_total", dimensions: [("outcome", outcome), ("runtime", runtime)], factory: factory).increment()
+        counter("isolated_calls_total", [("outcome", outcome), ("runtime", runtime)]).increment()
         if let node = report.node {
-            Counter(label: "isolated_cluster_calls_total", dimensions: [("node", node), ("outcome", outcome)], factory: factory).increment()
+            counter("isolated_cluster_calls_total", [("node", node), ("outcome", outcome)]).increment()
         }
         if report.runnerID != nil {
-            Counter(label: "isolated_runner_starts_total", dimensions: [("kind", report.warm ? "warm" : "cold")], factory: factory).increment()
+            counter("isolated_runner_starts_total", [("kind", report.warm ? "warm" : "cold")]).increment()
         }
         for timing in report.phases {
-            CoreMetrics.Timer(label: "isolated_phase_duration_seconds", dimensions: [("phase", timing.phase.rawValue)], factory: factory)
-                .recordNanoseconds(timing.duration.components.seconds * 1_000_000_000 + timing.duration.components.attoseconds / 1_000_000_000)
+            let dimensions = [("phase", timing.phase.rawValue)]
+            handles.handle("isolated_phase_duration_seconds", dimensions) {
+                CoreMetrics.Timer(label: "isolated_phase_duration_seconds", dimensions: dimensions, factory: factory)
+            }
+            .recordNanoseconds(timing.duration.components.seconds * 1_000_000_000 + timing.duration.components.attoseconds / 1_000_000_000)
             if timing.phase == .environment, timing.outcome == "built" {
-                Counter(label: "isolated_environment_builds_total", dimensions: [("runtime", runtime)], factory: factory).increment()
+                counter("isolated_environment_builds_total", [("runtime", runtime)]).increment()
             }
         }
     }
@@ -40,13 +44,21 @@ package struct EngineMetrics: Sendable {
     /// How many runners are in each state now.
     package func runners(starting: Int, busy: Int, idle: Int, stopping: Int) {
         for (state, count) in [("starting", starting), ("busy", busy), ("idle", idle), ("stopping", stopping)] {
-            Gauge(label: "isolated_runners", dimensions: [("state", state)], factory: factory).record(count)
+            gauge("isolated_runners", [("state", state)]).record(count)
         }
     }
 
     /// The environments in the cache and their size on disk, measured after a change.
     package func environments(count: Int, bytes: Int64) {
-        Gauge(label: "isolated_environments", factory: factory).record(count)
-        Gauge(label: "isolated_environment_cache_bytes", factory: factory).record(bytes)
+        gauge("isolated_environments").record(count)
+        gauge("isolated_environment_cache_bytes").record(bytes)
+    }
+
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
+        handles.handle(label, dimensions) { Counter(label: label, dimensions: dimensions, factory: factory) }
+    }
+
+    private func gauge(_ label: String, _ dimensions: [(String, String)] = []) -> Gauge {
+        handles.handle(label, dimensions) { Gauge(label: label, dimensions: dimensions, factory: factory) }
     }
 }

@@ -20,12 +20,13 @@ struct EngineMetricsTests {
         report.warm = true
         report.phases = [CallReport.Timing(phase: .run, duration: .microseconds(150))]
         engine.callFinished(runtime: "python", outcome: "failed", report: report)
-        // A call refused before it got a runner counts no start.
+        // A call refused before it got a runner counts no start; the second lands on the same counter.
         engine.callFinished(runtime: "swift", outcome: "failed", report: CallReport(callID: 3, function: report.function))
+        engine.callFinished(runtime: "swift", outcome: "failed", report: CallReport(callID: 4, function: report.function))
 
         #expect(try metrics.expectCounter("isolated_calls_total", [("outcome", "succeeded"), ("runtime", "python")]).totalValue == 1)
         #expect(try metrics.expectCounter("isolated_calls_total", [("outcome", "failed"), ("runtime", "python")]).totalValue == 1)
-        #expect(try metrics.expectCounter("isolated_calls_total", [("outcome", "failed"), ("runtime", "swift")]).totalValue == 1)
+        #expect(try metrics.expectCounter("isolated_calls_total", [("outcome", "failed"), ("runtime", "swift")]).totalValue == 2)
         #expect(try metrics.expectCounter("isolated_runner_starts_total", [("kind", "cold")]).totalValue == 1)
         #expect(try metrics.expectCounter("isolated_runner_starts_total", [("kind", "warm")]).totalValue == 1)
         #expect(try metrics.expectTimer("isolated_phase_duration_seconds", [("phase", "run")]).values == [3_000_000, 150_000])
