@@ -43,7 +43,7 @@ package struct NodeStaging: Sendable {
                 let partial = "\(path).\(UUID().uuidString)"
                 let result: Command.Result
                 do {
-                    result = try await Command.run("/bin/tar", ["-cf", partial, "-C", "/", String(directory.dropFirst())])
+                    result = try await Command.run("/bin/tar", ["-cf", partial, "-C", "/"] + Self.exclusions(in: directory) + [String(directory.dropFirst())])
                 } catch {
                     throw IsolatedError(code: .runnerStartFailed, message: "cannot run tar to stage \(directory): \(error)")
                 }
@@ -60,6 +60,18 @@ package struct NodeStaging: Sendable {
         } catch {
             throw IsolatedError(code: .runnerStartFailed, message: "cannot archive \(directory): \(error)")
         }
+    }
+
+    /// What a node never uses, left out of `directory`'s archive: the statically linked worker
+    /// (11 MB; a cluster runner starts from the dynamic one, since a node's C library may differ),
+    /// its marker and temporaries, and the runtime's static archives.
+    static func exclusions(in directory: String) -> [String] {
+        // tar reads each as a wildcard pattern, so the directory's own *, ?, [ and \ are escaped.
+        let escaped = String(directory.dropFirst()).reduce(into: "") { text, character in
+            if "*?[\\".contains(character) { text.append("\\") }
+            text.append(character)
+        }
+        return ["--exclude=\(escaped)/worker-static*", "--exclude=\(escaped)/static", "--exclude=\(escaped)/static.lock"]
     }
 
     /// The arguments of `/bin/bash -c` ``script``.
