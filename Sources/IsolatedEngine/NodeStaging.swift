@@ -43,7 +43,8 @@ package struct NodeStaging: Sendable {
                 let partial = "\(path).\(UUID().uuidString)"
                 let result: Command.Result
                 do {
-                    result = try await Command.run("/bin/tar", ["-cf", partial, "-C", "/"] + Self.exclusions(in: directory) + [String(directory.dropFirst())])
+                    let arguments = ["-cf", partial, "-C", "/"] + Self.exclusions(in: directory) + [String(directory.dropFirst())]
+                    result = try await Command.run("/bin/tar", arguments)
                 } catch {
                     throw IsolatedError(code: .runnerStartFailed, message: "cannot run tar to stage \(directory): \(error)")
                 }

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Staging a home's directories for a node that does not mount it")
 struct NodeStagingTests {
-    @Test("an archive leaves out the static worker, its marker and temporaries, and the runtime's static archives, in a home whose path has wildcards")
+    @Test("an archive leaves out the static worker, its marker and temporaries, and the runtime's static archives, in a home named with wildcards")
     func exclusions() async throws {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("staging [*?] \(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: home) }
