@@ -31,6 +31,7 @@
 // When init exits, the kernel kills whatever is left in the PID namespace.
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -195,6 +196,26 @@ static void write_file(const char *directory, const char *name, const char *text
     close(file);
 }
 
+// A helper killed outright (a cancelled Slurm job, a runner killed at its deadline) never
+// removes its group; the next helper under the same parent removes those whose process is gone.
+// rmdir refuses a group that still holds a process. A helper in another PID namespace under the
+// same parent would look gone and, between creating its group and joining it, could lose it:
+// its runner then fails to start, naming the group.
+static void remove_stale_cpu_groups(void) {
+    DIR *directory = opendir(cpu_parent);
+    if (directory == NULL) return;
+    struct dirent *entry;
+    while ((entry = readdir(directory)) != NULL) {
+        int pid, length = 0;
+        if (sscanf(entry->d_name, "isolated-cpu-%d%n", &pid, &length) != 1 || entry->d_name[length] != 0 || pid <= 0) continue;
+        if (kill(pid, 0) == 0 || errno != ESRCH) continue;
+        char path[sizeof cpu_parent + 300];
+        snprintf(path, sizeof path, "%s/%s", cpu_parent, entry->d_name);
+        rmdir(path);
+    }
+    closedir(directory);
+}
+
 static void limit_cpu(const char *spec) {
     long long quota, period;
     if (sscanf(spec, "%lld:%lld", &quota, &period) != 2 || quota <= 0 || period <= 0) fail("--cpu-quota takes QUOTA:PERIOD, not %s", spec);
@@ -222,6 +243,7 @@ static void limit_cpu(const char *spec) {
     int v1 = mount_point[0] != 0;
     if (!v1 && unified[0] == 0) fail("no CPU controller in /proc/self/cgroup for --cpu-quota");
     snprintf(cpu_parent, sizeof cpu_parent, "%s", v1 ? mount_point : unified);
+    remove_stale_cpu_groups();
     snprintf(cpu_group, sizeof cpu_group, "%s/isolated-cpu-%d", cpu_parent, getpid());
     if (mkdir(cpu_group, 0755) != 0 && errno != EEXIST) fail("cannot create the CPU cgroup %s: %s", cpu_group, strerror(errno));
     char text[64];
