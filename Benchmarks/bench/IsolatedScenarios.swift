@@ -53,6 +53,20 @@ struct IsolatedScenarios {
             return .latencies(warm, how: spacedHow)
         }
 
+        let floorHow =
+            "one byte to a child process (cat, on one end of a socket pair) and back, from a thread blocked on the reply: the two "
+            + "wake-ups any call to another process takes; \(warmCount) round trips after 100"
+        await measure("floor_embedded", how: floorHow) {
+            .latencies(try await EchoFloor.blockingRoundTrips(warmCount, warmUp: 100), how: floorHow)
+        }
+        let asyncFloorHow =
+            "the same byte and child from a task, the reply read by a thread of its own and resumed on the cooperative pool: the "
+            + "three wake-ups of a warm embedded call (the runner, the engine's thread reading its socket, the caller's task); "
+            + "\(warmCount) round trips after 100"
+        await measure("floor_embedded_async", how: asyncFloorHow) {
+            .latencies(try await EchoFloor.asyncRoundTrips(warmCount, warmUp: 100), how: asyncFloorHow)
+        }
+
         let freshCount = quick ? 5 : 30
         let freshHow = "a keepAlive: 0 function, so every call starts a new sandboxed runner of an already compiled version; \(freshCount) calls"
         await measure("new_runner", how: freshHow) {

@@ -39,6 +39,12 @@ struct Report {
         Row(
             id: "warm_embedded_spaced", what: "warm call: embedded engine, calls 1 ms apart (threads idle)", isolate: .none,
             target: "—"),
+        Row(
+            id: "floor_embedded", what: "floor: a byte to a child process and back, from a blocked thread", isolate: .none,
+            target: "—"),
+        Row(
+            id: "floor_embedded_async", what: "floor: the same from a task, resumed by a reading thread", isolate: .none,
+            target: "—"),
         Row(id: "warm_server", what: "warm call through the server", target: "≤ 0.5 ms median, ≤ 1.5 ms p99") { measurement, _ in
             (measurement.medianMs ?? .infinity) <= 0.5 && (measurement.p99Ms ?? .infinity) <= 1.5
         },
