@@ -8,20 +8,28 @@ package import IsolatedCore
 package struct EngineMetrics: Sendable {
     private let factory: any MetricsFactory
     private let handles = MetricHandles()
+    /// The runners' gauges by state (starting, busy, idle, stopping), set on every acquire and release.
+    private let runnerGauges: [Gauge]
+    /// Whether anything records what this reports: not when no backend was bootstrapped. Nothing
+    /// is reported then, not even to the no-op factory: an embedded engine's warm call spent 9%
+    /// of its time looking up metrics that went nowhere.
+    package let isRecording: Bool
 
     package init(factory: any MetricsFactory) {
         self.factory = factory
+        isRecording = !(factory is NOOPMetricsHandler)
+        runnerGauges = ["starting", "busy", "idle", "stopping"].map { state in
+            Gauge(label: "isolated_runners", dimensions: [("state", state)], factory: factory)
+        }
     }
 
     /// Records nothing.
     package static let none = EngineMetrics(factory: NOOPMetricsHandler.instance)
 
-    /// Whether anything records what this reports: not when no backend was bootstrapped.
-    package var isRecording: Bool { !(factory is NOOPMetricsHandler) }
-
     /// A call ended: its outcome, how it got its runner (when it got one), how long each phase
     /// took, and the environment it built, if it did.
     package func callFinished(runtime: String, outcome: String, report: CallReport) {
+        guard isRecording else { return }
         counter("isolated_calls_total", [("outcome", outcome), ("runtime", runtime)]).increment()
         if let node = report.node {
             counter("isolated_cluster_calls_total", [("node", node), ("outcome", outcome)]).increment()
@@ -43,13 +51,13 @@ package struct EngineMetrics: Sendable {
 
     /// How many runners are in each state now.
     package func runners(starting: Int, busy: Int, idle: Int, stopping: Int) {
-        for (state, count) in [("starting", starting), ("busy", busy), ("idle", idle), ("stopping", stopping)] {
-            gauge("isolated_runners", [("state", state)]).record(count)
-        }
+        guard isRecording else { return }
+        for (gauge, count) in zip(runnerGauges, [starting, busy, idle, stopping]) { gauge.record(count) }
     }
 
     /// The environments in the cache and their size on disk, measured after a change.
     package func environments(count: Int, bytes: Int64) {
+        guard isRecording else { return }
         gauge("isolated_environments").record(count)
         gauge("isolated_environment_cache_bytes").record(bytes)
     }

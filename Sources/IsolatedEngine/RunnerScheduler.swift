@@ -547,6 +547,7 @@ package actor RunnerScheduler {
 
     /// Records how many runners are in each phase.
     private func publishRunners() {
+        guard metrics.isRecording else { return }
         var (starting, busy, idle, stopping) = (0, 0, 0, 0)
         for runner in pool.runners.values {
             switch runner.phase {
