@@ -47,10 +47,15 @@ extension StreamEvent {
 
 extension StreamEvent {
     /// The event on `line` when it is one ``line()`` writes by hand (in any key order, with any
-    /// whitespace), read by ``JSONReader``; nil for any other line, which `JSONDecoder` reads
-    /// instead: a base64 result, an error, a line with `null`, an unknown key or a key twice.
+    /// whitespace), scanned by ``JSONScanner`` without `Codable`; nil for any other line, which
+    /// `JSONDecoder` reads instead: a base64 result, an error, a line with `null`.
     package init?(writtenLine line: [UInt8]) {
-        var reader = JSONReader(line)
+        guard let event = try? JSONScanner.document(line, Self.init(scanning:)) else { return nil }
+        self = event
+    }
+
+    /// The event a written line holds; throws for any other line.
+    private init(scanning scanner: inout JSONScanner) throws(JSONParseError) {
         var type: String?
         var id: String?
         var phase: String?
@@ -63,47 +68,48 @@ extension StreamEvent {
         var text: String?
         var payloadBytes: Int64?
         var report: CallReport?
-        let read = reader.object { reader, key in
+        try scanner.object { scanner, key throws(JSONParseError) in
             switch key {
-            case "type": return JSONReader.take(&type, reader.string())
-            case "id": return JSONReader.take(&id, reader.string())
-            case "phase": return JSONReader.take(&phase, reader.string())
-            case "detail": return JSONReader.take(&detail, reader.string())
-            case "seconds": return JSONReader.take(&seconds, reader.double())
-            case "outcome": return JSONReader.take(&outcome, reader.string())
-            case "callID": return JSONReader.take(&callID, reader.uint64())
-            case "function": return JSONReader.take(&function, reader.string())
-            case "stream": return JSONReader.take(&stream, reader.string().flatMap(LogLine.Stream.init(rawValue:)))
-            case "text": return JSONReader.take(&text, reader.string())
-            case "payloadBytes": return JSONReader.take(&payloadBytes, reader.int64())
-            case "report": return JSONReader.take(&report, reader.report())
-            default: return false
+            case "type": try scanner.member(&type, \.stringValue)
+            case "id": try scanner.member(&id, \.stringValue)
+            case "phase": try scanner.member(&phase, \.stringValue)
+            case "detail": try scanner.member(&detail, \.stringValue)
+            case "seconds": try scanner.member(&seconds, \.doubleValue)
+            case "outcome": try scanner.member(&outcome, \.stringValue)
+            case "callID": try scanner.member(&callID, \.uint64Value)
+            case "function": try scanner.member(&function, \.stringValue)
+            case "stream": try scanner.member(&stream) { $0.stringValue.flatMap(LogLine.Stream.init(rawValue:)) }
+            case "text": try scanner.member(&text, \.stringValue)
+            case "payloadBytes": try scanner.member(&payloadBytes, \.int64Value)
+            case "report": try scanner.member(&report, scanning: CallReport.init(scanning:))
+            default: _ = try scanner.value()
             }
         }
-        guard read, reader.atEnd(), let type else { return nil }
         switch type {
         case "invocation":
-            guard let id else { return nil }
+            guard let id else { throw scanner.missing("id") }
             self = .invocation(id: id)
         case "phaseStarted":
-            guard let phase else { return nil }
+            guard let phase else { throw scanner.missing("phase") }
             self = .event(.phaseStarted(CallReport.Phase(rawValue: phase), detail: detail))
         case "phaseFinished":
             guard let phase, let seconds, let timing = CallReport.Timing(phase: CallReport.Phase(rawValue: phase), seconds: seconds, outcome: outcome)
-            else { return nil }
+            else { throw scanner.missing("phase or seconds") }
             self = .event(.phaseFinished(timing))
         case "progress":
-            guard let phase, let text else { return nil }
+            guard let phase, let text else { throw scanner.missing("phase or text") }
             self = .event(.progress(CallReport.Phase(rawValue: phase), text))
         case "log":
-            guard let callID, let function, let stream, let text else { return nil }
+            guard let callID, let function, let stream, let text else { throw scanner.missing("callID, function, stream or text") }
             self = .event(.log(LogLine(callID: callID, function: function, stream: stream, text: text)))
         case "result":
             // A negative size is left to `JSONDecoder`, which rejects it.
-            guard let report, let payloadBytes, payloadBytes >= 0, let count = Int(exactly: payloadBytes) else { return nil }
+            guard let report, let payloadBytes, payloadBytes >= 0, let count = Int(exactly: payloadBytes) else {
+                throw scanner.missing("report or payloadBytes")
+            }
             self = .resultBytes(count: count, report: report)
         default:
-            return nil
+            throw scanner.missing("type")
         }
     }
 }

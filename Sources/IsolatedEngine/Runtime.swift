@@ -36,8 +36,8 @@ package struct Runtime: Sendable, Hashable {
             "IsolatedWire",
             [
                 "ByteCoding.swift", "CallReport.swift", "EncodedPayload.swift", "EngineAddress.swift", "Frame.swift", "IsolatedError.swift",
-                "IsolatedError+Hashable.swift", "JSONValue.swift", "PayloadCoding.swift", "PayloadDecoder.swift", "PayloadEncoder.swift",
-                "RawBytesPayload.swift", "RemoteError.swift", "RunnerMessage.swift", "SingleFlight.swift",
+                "IsolatedError+Hashable.swift", "JSONScanner.swift", "JSONValue.swift", "PayloadCoding.swift", "PayloadDecoder.swift",
+                "PayloadEncoder.swift", "RawBytesPayload.swift", "RemoteError.swift", "RunnerMessage.swift", "SingleFlight.swift",
             ]
         ),
         (

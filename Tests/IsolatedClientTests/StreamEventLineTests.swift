@@ -88,11 +88,24 @@ struct StreamEventLineTests {
     }
 
     @Test(
+        "a key twice (its first value kept) and an unknown key read by hand as JSONDecoder reads them",
+        arguments: [
+            #"{"type":"invocation","id":"a","id":"b"}"#,
+            #"{"type":"invocation","id":"a","extra":[1,{"x":null}]}"#,
+            #"{"type":"phaseFinished","phase":"run","seconds":0.5,"seconds":"x"}"#,
+            #"{"type":"result","payloadBytes":1,"report":{"callID":1,"function":{"name":"f","file":"F","line":1,"line":"x"},"warm":true,"phases":[],"phases":7}}"#,
+        ])
+    func readAsJSONDecoderReads(_ line: String) throws {
+        let read = try #require(StreamEvent(writtenLine: Array(line.utf8)))
+        #expect(read == (try JSONDecoder().decode(StreamEvent.self, from: Data(line.utf8))))
+    }
+
+    @Test(
         "a line outside what the hand reader reads is left to JSONDecoder",
         arguments: [
             #"{"type":"invocation","id":null}"#,
-            #"{"type":"invocation","id":"a","id":"b"}"#,
-            #"{"type":"invocation","id":"a","extra":1}"#,
+            #"{"type":"phaseStarted","phase":"run","detail":null}"#,
+            #"{"type":"invocation","id":"a","seconds":"x"}"#,
             #"{"type":"invocation","id":"a"} x"#,
             #"{"type":"invocation","id":"a""#,
             #"{"type":"invocation","id":"\ud800"}"#,

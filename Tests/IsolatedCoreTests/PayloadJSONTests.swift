@@ -146,6 +146,15 @@ struct PayloadJSONTests {
         #expect(try PayloadDecoder.decode(Mixed.self, from: Array(text.utf8)) == Mixed(x: 1, y: -2, s: "é𝄞/\u{8}"))
     }
 
+    @Test("a key written twice decodes to its first value, as JSONDecoder decodes it")
+    func repeatedKey() throws {
+        struct One: Decodable, Equatable { var a: Int }
+        let text = Array(#"{"a":1,"a":2,"a":"three"}"#.utf8)
+        #expect(try PayloadDecoder.decode(One.self, from: text) == One(a: 1))
+        #expect(try PayloadDecoder.decode(One.self, from: text) == (try JSONDecoder().decode(One.self, from: Data(text))))
+        #expect(try PayloadDecoder.decode([String: Int?].self, from: Array(#"{"b":null,"b":2}"#.utf8)) == ["b": nil])
+    }
+
     @Test(
         "text that is not JSON is refused with the reason and where",
         arguments: [
