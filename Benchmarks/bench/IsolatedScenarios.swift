@@ -159,8 +159,10 @@ struct IsolatedScenarios {
 
     private func measureServer(into results: inout [String: Measurement], progress: (String) -> Void) async {
         let ids =
-            ["warm_server", "throughput_32_server", "floor_server", "floor_throughput_32_server", "idle_engine_rss_mb", "idle_runner_static_rss_mb"]
-            + Self.resultSizes(quick: quick).map { "\($0.id)_server" }
+            [
+                "warm_server", "throughput_32_server", "floor_server", "floor_throughput_32_server", "idle_engine_rss_mb",
+                "idle_runner_static_rss_mb", "new_runner_static_server",
+            ] + Self.resultSizes(quick: quick).map { "\($0.id)_server" }
         guard ids.contains(where: selected) else { return }
         progress("isolated: starting isolated serve")
         let server: ServerProcess
@@ -234,6 +236,19 @@ struct IsolatedScenarios {
         await onServer("idle_runner_static_rss_mb", how: "VmRSS of an idle warm runner of trivial started from its static worker") {
             try await idleStaticRunner(through: client, staticWorker: staticWorker)
         }
+        let freshCount = quick ? 5 : 30
+        let freshHow =
+            "freshRunner (keepAlive: 0) through @Isolated with the server set, once isolated serve has linked it statically, so every "
+            + "call starts a new sandboxed runner from its static worker; \(freshCount) calls"
+        await onServer("new_runner_static_server", how: freshHow) {
+            _ = try await freshRunner(0)
+            if case .failure(let failure) = try await linkedStaticWorker(of: "freshRunner") {
+                return Measurement(error: failure.description, how: nil)
+            }
+            var fresh: [Double] = []
+            for index in 0..<freshCount { fresh.append(try await timed { _ = try await freshRunner(index) }) }
+            return .latencies(fresh, how: freshHow)
+        }
         // After the idle figure, which would otherwise count what the large results left in the heap.
         for (id, size, count) in Self.resultSizes(quick: quick) {
             let how =
@@ -258,15 +273,44 @@ struct IsolatedScenarios {
         guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(processID)/exe") else {
             return .failure(StaticLinkFailure(description: "cannot read /proc/\(processID)/exe of trivial's runner"))
         }
-        let staticWorker = (executable as NSString).deletingLastPathComponent + "/worker-static"
+        return try await linked((executable as NSString).deletingLastPathComponent + "/worker-static", of: "trivial")
+    }
+
+    /// `staticWorker`, once the server has linked it, waiting up to 5 minutes.
+    private func linked(_ staticWorker: String, of name: String) async throws -> Result<String, StaticLinkFailure> {
         for _ in 0..<1200 {
             if FileManager.default.isExecutableFile(atPath: staticWorker) { return .success(staticWorker) }
             if FileManager.default.fileExists(atPath: staticWorker + ".failed") {
-                return .failure(StaticLinkFailure(description: "isolated serve could not link trivial statically: see \(staticWorker).failed"))
+                return .failure(StaticLinkFailure(description: "isolated serve could not link \(name) statically: see \(staticWorker).failed"))
             }
             try await Task.sleep(for: .milliseconds(250))
         }
-        return .failure(StaticLinkFailure(description: "isolated serve did not link trivial statically (\(staticWorker)) within 5 minutes"))
+        return .failure(StaticLinkFailure(description: "isolated serve did not link \(name) statically (\(staticWorker)) within 5 minutes"))
+    }
+
+    /// The static worker of the benchmark's function `name`, once the server has linked it: in
+    /// the newest of the home's function directories compiled from this benchmark's `name`.
+    private func linkedStaticWorker(of name: String) async throws -> Result<String, StaticLinkFailure> {
+        struct Compiled: Decodable {
+            var name: String
+            var file: String
+        }
+        let functions = "\(home)/functions"
+        let directories = (try? FileManager.default.contentsOfDirectory(atPath: functions)) ?? []
+        let newest = directories.compactMap { directory -> (path: String, modified: Date)? in
+            let path = "\(functions)/\(directory)"
+            guard let data = FileManager.default.contents(atPath: "\(path)/function.json"),
+                let compiled = try? JSONDecoder().decode(Compiled.self, from: data),
+                compiled.name == name, compiled.file.hasSuffix("/Benchmarks/bench/Functions.swift"),
+                let modified = try? FileManager.default.attributesOfItem(atPath: "\(path)/function.json")[.modificationDate] as? Date
+            else { return nil }
+            return (path, modified)
+        }
+        .max { $0.modified < $1.modified }
+        guard let directory = newest?.path else {
+            return .failure(StaticLinkFailure(description: "no compiled \(name) in \(functions)"))
+        }
+        return try await linked("\(directory)/worker-static", of: name)
     }
 
     /// The resident memory of a new idle runner of trivial on the server, started once its

@@ -51,6 +51,10 @@ struct Report {
         Row(id: "new_runner", what: "new runner on a built environment, first call", target: "≤ 10 ms") { measurement, _ in
             (measurement.medianMs ?? .infinity) <= 10
         },
+        Row(
+            id: "new_runner_static_server", what: "new runner from a static worker, through the server, first call",
+            isolate: .scenario("new_runner"), target: "≤ 10 ms"
+        ) { measurement, _ in (measurement.medianMs ?? .infinity) <= 10 },
         Row(id: "cold_environment", what: "cold environment, one small requirement, first call", target: "≤ 3× isolate") { measurement, figures in
             guard let median = measurement.medianMs else { return false }
             return figures.theirs?.medianMs.map { median <= 3 * $0 }

@@ -229,8 +229,12 @@ package enum FunctionCompiler {
         let temporary = temporary("worker-static", in: directory)
         var arguments = baseArguments(configuration)
         arguments += runtime.compileFlags + FoundationUse.none.compileFlags
-        arguments += [sourcePath(of: function, in: directory), "-o", temporary] + runtime.staticLinkFlags
-        let result = try await toolchain.compile(arguments)
+        arguments += [sourcePath(of: function, in: directory), "-o", temporary]
+        // A static PIE where lld can link one; a plain static executable where it cannot.
+        var result = try await toolchain.compile(arguments + runtime.staticLinkFlags(positionIndependent: toolchain.hasLLD))
+        if !result.succeeded && toolchain.hasLLD && !Task.isCancelled {
+            result = try await toolchain.compile(arguments + runtime.staticLinkFlags(positionIndependent: false))
+        }
         guard result.succeeded else {
             try? FileManager.default.removeItem(atPath: temporary)
             // Stopped with its engine: the next engine links it.

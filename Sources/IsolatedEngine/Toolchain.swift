@@ -47,6 +47,11 @@ package struct Toolchain: Sendable, Hashable {
         }
     }
 
+    /// Whether the toolchain ships lld beside `swiftc`, which can link a static PIE.
+    package var hasLLD: Bool {
+        FileManager.default.isExecutableFile(atPath: "\((swiftc as NSString).deletingLastPathComponent)/ld.lld")
+    }
+
     /// Runs `swiftc` with `arguments`; failing to start it at all means the engine cannot work.
     package func compile(_ arguments: [String]) async throws(IsolatedError) -> Command.Result {
         do {

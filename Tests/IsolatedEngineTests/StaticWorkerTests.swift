@@ -51,6 +51,15 @@ struct StaticWorkerTests {
             let (executable, maps) = try await Self.runner(of: "linkedStatically", in: engine)
             #expect(executable == staticWorker)
             #expect(!maps.contains("libswiftCore.so") && !maps.contains("libIsolatedRunner.so"), "\(maps)")
+            // Where the toolchain has lld, a static PIE (ELF type ET_DYN, no interpreter), whose
+            // unwind tables are found through its header rather than sorted as it starts.
+            if try await Toolchain.locate(in: nil).hasLLD {
+                let handle = try #require(FileHandle(forReadingAtPath: staticWorker))
+                defer { try? handle.close() }
+                let header = [UInt8](try handle.read(upToCount: 18) ?? Data())
+                #expect(header.count == 18 && header[16] == 3 && header[17] == 0, "worker-static is not a position-independent executable")
+                #expect(!maps.contains("ld-linux"), "\(maps)")
+            }
         }
     }
 
