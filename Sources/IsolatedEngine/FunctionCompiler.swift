@@ -231,8 +231,9 @@ package enum FunctionCompiler {
         arguments += runtime.compileFlags + FoundationUse.none.compileFlags
         arguments += [sourcePath(of: function, in: directory), "-o", temporary]
         // A static PIE where lld can link one; a plain static executable where it cannot.
-        var result = try await toolchain.compile(arguments + runtime.staticLinkFlags(positionIndependent: toolchain.hasLLD))
-        if !result.succeeded && toolchain.hasLLD && !Task.isCancelled {
+        let positionIndependent = toolchain.hasLLD
+        var result = try await toolchain.compile(arguments + runtime.staticLinkFlags(positionIndependent: positionIndependent))
+        if !result.succeeded && positionIndependent && !Task.isCancelled {
             result = try await toolchain.compile(arguments + runtime.staticLinkFlags(positionIndependent: false))
         }
         guard result.succeeded else {
